@@ -1,0 +1,182 @@
+/* The command table and its argument parser. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cmdtab.h"
+#include "i18n.h"
+#include "proto.h"
+
+const struct cmd_def cmd_table[] = {
+	{ "help", CMD_HELP, CMD_LOCAL, 0, 1, "[COMMAND]",
+	    N_("show the commands, or how to use one"), { { 0 } } },
+	{ "exit", CMD_EXIT, CMD_LOCAL, 0, 0, "",
+	    N_("leave the shell (also quit, logout, Ctrl-D)"), { { 0 } } },
+	{ "quit", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
+	    N_("leave the shell"), { { 0 } } },
+	{ "logout", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
+	    N_("leave the shell"), { { 0 } } },
+	{ "list", CMD_LIST, 0, 0, 0, "[--all]",
+	    N_("list your VMs and their state"),
+	    { { "--all", OPT_ADMIN, NULL,
+		N_("every user's VMs, with an owner column (admins)") } } },
+	{ "define", CMD_DEFINE, CMD_MUTATES, 1, 1, "NAME [--template T]",
+	    N_("create a VM from the admin's template"),
+	    { { "--template", OPT_VALUE, "T",
+		N_("use template T instead of the default") } } },
+	{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
+	    N_("delete a VM that is shut off (its disk image is kept)"),
+	    { { 0 } } },
+	{ "start", CMD_START, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
+	    N_("boot a VM"), { { 0 } } },
+	{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
+	    N_("power a VM off at once, like pulling the plug"), { { 0 } } },
+	{ "dumpxml", CMD_DUMPXML, CMD_VMARG, 1, 1, "NAME",
+	    N_("show a VM's libvirt XML"), { { 0 } } },
+};
+
+const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);
+
+const struct cmd_def *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cmd_table_len; i++)
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
+static int
+opt_index(const struct cmd_def *def, const char *name)
+{
+	int i;
+
+	for (i = 0; i < CMD_MAX_OPTS && def->opts[i].name != NULL; i++)
+		if (strcmp(def->opts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void
+cmd_usage(const struct cmd_def *def, char *buf, size_t len)
+{
+	snprintf(buf, len, _("usage: %s%s%s"), def->name,
+	    def->synopsis[0] ? " " : "", def->synopsis);
+}
+
+static int
+usage_error(const struct cmd_def *def, const char *what, const char *arg,
+    char *err, size_t errlen)
+{
+	char usage[256];
+
+	cmd_usage(def, usage, sizeof(usage));
+	snprintf(err, errlen, "%s: %s%s%s%s; %s", def->name, what,
+	    arg ? " '" : "", arg ? arg : "", arg ? "'" : "", usage);
+	return ST_USAGE;
+}
+
+int
+cmd_parse(int argc, char **argv, struct cmd_call *call, char *err,
+    size_t errlen)
+{
+	const struct cmd_def *def;
+	bool opts_done = false;
+	int i;
+
+	memset(call, 0, sizeof(*call));
+	if (argc < 1 || (def = cmd_find(argv[0])) == NULL) {
+		snprintf(err, errlen, _("unknown command '%s'; type 'help' for "
+		    "the list"), argc < 1 ? "" : argv[0]);
+		return ST_USAGE;
+	}
+	call->def = def;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int o;
+
+		if (!opts_done && strcmp(a, "--") == 0) {
+			opts_done = true;
+			continue;
+		}
+		if (!opts_done && a[0] == '-' && a[1] != '\0') {
+			if ((o = opt_index(def, a)) < 0)
+				return usage_error(def, _("unknown option"),
+				    a, err, errlen);
+			if (call->opt[o] != NULL)
+				return usage_error(def, _("option given twice"),
+				    a, err, errlen);
+			if (def->opts[o].flags & OPT_VALUE) {
+				if (i + 1 >= argc)
+					return usage_error(def,
+					    _("option needs a value"), a, err,
+					    errlen);
+				call->opt[o] = argv[++i];
+			} else
+				call->opt[o] = "";
+			continue;
+		}
+		if (call->npos >= def->max_pos)
+			return usage_error(def, _("too many arguments"), NULL,
+			    err, errlen);
+		call->pos[call->npos++] = a;
+	}
+	if (call->npos < def->min_pos)
+		return usage_error(def, _("missing argument"), NULL, err,
+		    errlen);
+	return ST_OK;
+}
+
+bool
+cmd_opt_set(const struct cmd_call *call, const char *name)
+{
+	return cmd_opt_value(call, name) != NULL;
+}
+
+const char *
+cmd_opt_value(const struct cmd_call *call, const char *name)
+{
+	int o = opt_index(call->def, name);
+
+	return o < 0 ? NULL : call->opt[o];
+}
+
+const char *
+cmd_table_check(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < cmd_table_len; i++) {
+		const struct cmd_def *d = &cmd_table[i];
+
+		if (d->name == NULL || d->name[0] == '\0')
+			return "entry without a name";
+		if (d->help == NULL || d->help[0] == '\0' ||
+		    d->synopsis == NULL)
+			return d->name;
+		if (d->min_pos < 0 || d->min_pos > d->max_pos ||
+		    d->max_pos > CMD_MAX_POS)
+			return d->name;
+		if ((d->flags & CMD_VMARG) && d->min_pos < 1)
+			return d->name;
+		if ((unsigned)d->id >= CMD__COUNT)
+			return d->name;
+		for (j = 0; j < CMD_MAX_OPTS && d->opts[j].name; j++) {
+			const struct cmd_opt *o = &d->opts[j];
+
+			if (strncmp(o->name, "--", 2) != 0 || o->help == NULL ||
+			    ((o->flags & OPT_VALUE) && o->metavar == NULL) ||
+			    strstr(d->synopsis, o->name) == NULL)
+				return d->name;
+		}
+		for (j = i + 1; j < cmd_table_len; j++)
+			if (strcmp(d->name, cmd_table[j].name) == 0)
+				return d->name;
+	}
+	return NULL;
+}

@@ -1,0 +1,74 @@
+/* The one command table: dispatch in the shell and the broker, help, tab
+ * completion, argument checks and the man-page check all read it. */
+#ifndef IEVS_CMDTAB_H
+#define IEVS_CMDTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cmd_id {
+	CMD_HELP,
+	CMD_EXIT,
+	CMD_LIST,
+	CMD_DEFINE,
+	CMD_UNDEFINE,
+	CMD_START,
+	CMD_DESTROY,
+	CMD_DUMPXML,
+	CMD__COUNT
+};
+
+/* Flags.  The broker's policy reads them in one place. */
+#define CMD_LOCAL	0x01	/* handled by the shell, never sent */
+#define CMD_MUTATES	0x02	/* changes state: serialised per user */
+#define CMD_VMARG	0x04	/* first argument is a VM (NAME or USER/NAME) */
+#define CMD_HIDDEN_ALIAS 0x08	/* alias: not listed separately in help */
+
+#define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
+#define OPT_ADMIN	0x02	/* only for members of the admin group */
+
+#define CMD_MAX_OPTS 4
+#define CMD_MAX_POS 4
+
+struct cmd_opt {
+	const char *name;	/* "--template" */
+	unsigned flags;
+	const char *metavar;	/* "T" for OPT_VALUE */
+	const char *help;
+};
+
+struct cmd_def {
+	const char *name;
+	enum cmd_id id;
+	unsigned flags;
+	int min_pos, max_pos;	/* positional arguments */
+	const char *synopsis;	/* arguments as shown in help and usage */
+	const char *help;	/* one line, translatable */
+	struct cmd_opt opts[CMD_MAX_OPTS];
+};
+
+/* A parsed command line.  Strings point into the argv given to cmd_parse. */
+struct cmd_call {
+	const struct cmd_def *def;
+	int npos;
+	const char *pos[CMD_MAX_POS];
+	const char *opt[CMD_MAX_OPTS];	/* value, or "" for a flag; NULL unset */
+};
+
+extern const struct cmd_def cmd_table[];
+extern const size_t cmd_table_len;
+
+const struct cmd_def *cmd_find(const char *name);
+/* Parses argv (argv[0] is the command).  On error returns the exit status
+ * to use (ST_USAGE) and a message in err. */
+int cmd_parse(int argc, char **argv, struct cmd_call *call, char *err,
+    size_t errlen);
+bool cmd_opt_set(const struct cmd_call *call, const char *name);
+const char *cmd_opt_value(const struct cmd_call *call, const char *name);
+/* Self-check of the table: every entry named, helped, unique, consistent.
+ * Returns NULL if fine, or a description of the first problem. */
+const char *cmd_table_check(void);
+/* "usage: define NAME [--template T]" into buf. */
+void cmd_usage(const struct cmd_def *def, char *buf, size_t len);
+
+#endif

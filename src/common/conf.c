@@ -1,0 +1,234 @@
+/* Config parsing on GKeyFile, strict: unknown groups and keys are errors, so
+ * a typo never silently leaves a default in force. */
+#include "config.h"
+#include "conf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "names.h"
+
+enum kind { K_PATH, K_STRING, K_INT, K_NAME };
+
+struct key {
+	const char *group, *key;
+	enum kind kind;
+	size_t off;
+	int min, max;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "daemon", "socket", K_PATH, OFF(socket_path), 0, 0 },
+	{ "daemon", "max_clients", K_INT, OFF(max_clients), 1, 4096 },
+	{ "daemon", "admin_group", K_NAME, OFF(admin_group), 0, 0 },
+	{ "libvirt", "uri", K_STRING, OFF(uri), 0, 0 },
+	{ "storage", "pool_dir", K_PATH, OFF(pool_dir), 0, 0 },
+	{ "templates", "dir", K_PATH, OFF(template_dir), 0, 0 },
+	{ "templates", "default", K_NAME, OFF(default_template), 0, 0 },
+};
+
+static struct config *
+config_defaults(void)
+{
+	struct config *c = g_new0(struct config, 1);
+
+	c->socket_path = g_strdup(RUNSTATEDIR "/ie-vshell/ie-vmd.sock");
+	c->max_clients = 256;
+	c->admin_group = g_strdup("ie-vshell-admin");
+	c->uri = g_strdup("qemu:///system");
+	c->pool_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/pool");
+	c->template_dir = g_strdup(SYSCONFDIR "/ie-vshell/templates");
+	c->default_template = g_strdup("default");
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	g_free(c->path);
+	g_free(c->socket_path);
+	g_free(c->admin_group);
+	g_free(c->uri);
+	g_free(c->pool_dir);
+	g_free(c->template_dir);
+	g_free(c->default_template);
+	g_free(c);
+}
+
+/* GKeyFile does not keep line numbers: find the key's line in the text. */
+static int
+key_line(const char *text, const char *group, const char *key)
+{
+	char **lines = g_strsplit(text, "\n", -1);
+	bool in_group = group == NULL;
+	int i, found = 0;
+
+	for (i = 0; lines[i] != NULL && !found; i++) {
+		char *l = g_strstrip(lines[i]);
+		size_t n;
+
+		if (l[0] == '[') {
+			n = strlen(l);
+			in_group = n >= 2 && l[n - 1] == ']' && group &&
+			    strncmp(l + 1, group, n - 2) == 0 &&
+			    strlen(group) == n - 2;
+			if (key == NULL && in_group)
+				found = i + 1;
+			continue;
+		}
+		n = key ? strlen(key) : 0;
+		if (in_group && key && strncmp(l, key, n) == 0 &&
+		    (l[n] == '=' || l[n] == ' ' || l[n] == '\t'))
+			found = i + 1;
+	}
+	g_strfreev(lines);
+	return found;
+}
+
+static bool
+name_ok(const char *s)
+{
+	return user_name_valid(s);
+}
+
+static const char *
+set_value(struct config *c, const struct key *k, GKeyFile *kf)
+{
+	char *v = g_key_file_get_string(kf, k->group, k->key, NULL);
+	char **slot = (char **)((char *)c + k->off);
+	const char *why = NULL;
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return "cannot be read as a string";
+	switch (k->kind) {
+	case K_PATH:
+		if (v[0] != '/' || strstr(v, "/../") || g_str_has_suffix(v,
+		    "/.."))
+			why = "must be an absolute path without '..'";
+		break;
+	case K_STRING:
+		if (v[0] == '\0')
+			why = "must not be empty";
+		break;
+	case K_NAME:
+		if (!name_ok(v))
+			why = "must be a name of letters, digits, '-', '_' "
+			    "and '.'";
+		break;
+	case K_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end != '\0' || n < k->min ||
+		    n > k->max)
+			why = "out of range";
+		else
+			*(int *)((char *)c + k->off) = (int)n;
+		g_free(v);
+		return why;
+	}
+	if (why == NULL) {
+		g_free(*slot);
+		*slot = v;
+	} else
+		g_free(v);
+	return why;
+}
+
+static char *
+check_unknown(GKeyFile *kf, const char *path, const char *text)
+{
+	char **groups = g_key_file_get_groups(kf, NULL), **ks;
+	char *err = NULL;
+	size_t g, i, j;
+
+	for (g = 0; groups[g] != NULL && err == NULL; g++) {
+		ks = g_key_file_get_keys(kf, groups[g], NULL, NULL);
+		if (ks == NULL || ks[0] == NULL) {
+			bool known = false;
+
+			for (j = 0; j < G_N_ELEMENTS(keys); j++)
+				known |= strcmp(keys[j].group, groups[g]) == 0;
+			if (!known)
+				err = g_strdup_printf("%s:%d: unknown group "
+				    "[%s]", path, key_line(text, groups[g],
+				    NULL), groups[g]);
+		}
+		for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
+			bool known = false;
+
+			for (j = 0; j < G_N_ELEMENTS(keys); j++)
+				known |= strcmp(keys[j].group, groups[g]) == 0
+				    && strcmp(keys[j].key, ks[i]) == 0;
+			if (!known)
+				err = g_strdup_printf("%s:%d: unknown key "
+				    "'%s' in [%s]", path, key_line(text,
+				    groups[g], ks[i]), ks[i], groups[g]);
+		}
+		g_strfreev(ks);
+	}
+	g_strfreev(groups);
+	return err;
+}
+
+struct config *
+config_load(const char *path, int missing_ok, char **err)
+{
+	struct config *c = config_defaults();
+	GKeyFile *kf = NULL;
+	GError *gerr = NULL;
+	char *text = NULL;
+	size_t i;
+
+	*err = NULL;
+	if (path == NULL)
+		return c;
+	c->path = g_strdup(path);
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		if (missing_ok && g_error_matches(gerr, G_FILE_ERROR,
+		    G_FILE_ERROR_NOENT)) {
+			g_error_free(gerr);
+			return c;
+		}
+		*err = g_strdup_printf("%s: %s", path, gerr->message);
+		goto fail;
+	}
+	kf = g_key_file_new();
+	if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, &gerr)) {
+		*err = g_strdup_printf("%s: %s", path, gerr->message);
+		goto fail;
+	}
+	if ((*err = check_unknown(kf, path, text)) != NULL)
+		goto fail;
+	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *why;
+
+		if (!g_key_file_has_key(kf, keys[i].group, keys[i].key, NULL))
+			continue;
+		if ((why = set_value(c, &keys[i], kf)) != NULL) {
+			*err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s",
+			    path, key_line(text, keys[i].group, keys[i].key),
+			    keys[i].key, keys[i].group, why);
+			goto fail;
+		}
+	}
+	g_key_file_free(kf);
+	g_free(text);
+	return c;
+fail:
+	g_clear_error(&gerr);
+	if (kf != NULL)
+		g_key_file_free(kf);
+	g_free(text);
+	config_free(c);
+	return NULL;
+}

@@ -1,0 +1,262 @@
+/* Frame codec and socket I/O for the ie-vshell <-> ie-vmd protocol.
+ * Frame: u32 length (big endian) | u8 version | u8 type | u8 status | u8 0 |
+ *        u16 ncols | u16 pad | u32 nstr | nstr x (u32 len | bytes). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <glib.h>
+
+#include "proto.h"
+
+#define BODY_FIXED 12	/* header bytes before the strings */
+
+struct proto_msg *
+proto_msg_new(uint8_t type, uint8_t status, uint16_t ncols)
+{
+	struct proto_msg *m = g_new0(struct proto_msg, 1);
+
+	m->type = type;
+	m->status = status;
+	m->ncols = ncols ? ncols : 1;
+	return m;
+}
+
+void
+proto_msg_free(struct proto_msg *m)
+{
+	uint32_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nstr; i++)
+		g_free(m->str[i]);
+	g_free(m->str);
+	g_free(m);
+}
+
+int
+proto_msg_add(struct proto_msg *m, const char *s)
+{
+	if (m->nstr >= PROTO_MAX_STRINGS)
+		return -1;
+	m->str = g_renew(char *, m->str, m->nstr + 1);
+	m->str[m->nstr++] = g_strdup(s ? s : "");
+	return 0;
+}
+
+int
+proto_msg_addf(struct proto_msg *m, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r = proto_msg_add(m, s);
+	g_free(s);
+	return r;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+proto_encode(const struct proto_msg *m, uint8_t **bufp, size_t *lenp)
+{
+	size_t body = BODY_FIXED, off;
+	uint8_t *buf;
+	uint32_t i;
+
+	if (m->nstr > PROTO_MAX_STRINGS)
+		return -1;
+	for (i = 0; i < m->nstr; i++) {
+		body += 4 + strlen(m->str[i]);
+		if (body > PROTO_MAX_FRAME)
+			return -1;
+	}
+	buf = g_malloc(4 + body);
+	put32(buf, body);
+	buf[4] = PROTO_VERSION;
+	buf[5] = m->type;
+	buf[6] = m->status;
+	buf[7] = 0;
+	buf[8] = m->ncols >> 8;
+	buf[9] = m->ncols & 0xff;
+	buf[10] = buf[11] = 0;
+	put32(buf + 12, m->nstr);
+	off = 4 + BODY_FIXED;
+	for (i = 0; i < m->nstr; i++) {
+		size_t n = strlen(m->str[i]);
+
+		put32(buf + off, n);
+		memcpy(buf + off + 4, m->str[i], n);
+		off += 4 + n;
+	}
+	*bufp = buf;
+	*lenp = off;
+	return 0;
+}
+
+struct proto_msg *
+proto_decode(const uint8_t *p, size_t len, uint32_t max_nstr, size_t max_str,
+    const char **why)
+{
+	struct proto_msg *m = NULL;
+	uint32_t nstr, i;
+	size_t off;
+
+	if (max_nstr == 0 || max_nstr > PROTO_MAX_STRINGS)
+		max_nstr = PROTO_MAX_STRINGS;
+	if (max_str == 0 || max_str > PROTO_MAX_FRAME)
+		max_str = PROTO_MAX_FRAME;
+	*why = "truncated header";
+	if (len < BODY_FIXED)
+		return NULL;
+	*why = "unsupported protocol version";
+	if (p[0] != PROTO_VERSION)
+		return NULL;
+	*why = "bad message type";
+	if (p[1] < PROTO_REQUEST || p[1] > PROTO_HELLO)
+		return NULL;
+	*why = "bad header";
+	if (p[2] > ST_USAGE || p[3] != 0 || p[6] != 0 || p[7] != 0)
+		return NULL;
+	nstr = get32(p + 8);
+	*why = "too many strings";
+	/* Each string needs at least its length word: cheap early bound. */
+	if (nstr > max_nstr || nstr > (len - BODY_FIXED) / 4)
+		return NULL;
+	m = proto_msg_new(p[1], p[2], (uint16_t)(p[4] << 8 | p[5]));
+	m->str = g_new0(char *, nstr ? nstr : 1);
+	off = BODY_FIXED;
+	for (i = 0; i < nstr; i++) {
+		uint32_t n;
+
+		*why = "truncated string";
+		if (len - off < 4)
+			goto fail;
+		n = get32(p + off);
+		off += 4;
+		if (n > len - off)
+			goto fail;
+		*why = "string too long";
+		if (n > max_str)
+			goto fail;
+		*why = "NUL byte in string";
+		if (memchr(p + off, '\0', n) != NULL)
+			goto fail;
+		m->str[i] = g_strndup((const char *)p + off, n);
+		m->nstr++;
+		off += n;
+	}
+	*why = "trailing bytes";
+	if (off != len)
+		goto fail;
+	*why = NULL;
+	return m;
+fail:
+	proto_msg_free(m);
+	return NULL;
+}
+
+int
+proto_send(int fd, const struct proto_msg *m)
+{
+	uint8_t *buf;
+	size_t len, off = 0;
+
+	if (proto_encode(m, &buf, &len) < 0) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_free(buf);
+			return -1;
+		}
+		off += n;
+	}
+	g_free(buf);
+	return 0;
+}
+
+static int
+read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = read(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+int
+proto_recv(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
+    struct proto_msg **out, const char **why)
+{
+	uint8_t hdr[4], *body;
+	uint32_t len;
+
+	*out = NULL;
+	*why = "connection closed";
+	if (read_full(fd, hdr, 4) < 0)
+		return -1;
+	len = get32(hdr);
+	if (max_frame == 0 || max_frame > PROTO_MAX_FRAME)
+		max_frame = PROTO_MAX_FRAME;
+	if (len > max_frame) {
+		*why = "message too large";
+		errno = EMSGSIZE;
+		return -1;
+	}
+	body = g_malloc(len ? len : 1);
+	if (read_full(fd, body, len) < 0) {
+		*why = "connection closed inside a message";
+		g_free(body);
+		return -1;
+	}
+	*out = proto_decode(body, len, max_nstr, max_str, why);
+	g_free(body);
+	if (*out == NULL) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* Wire protocol between ie-vshell and ie-vmd: length-prefixed frames holding
+ * a small header and a bounded vector of strings.  Every size is checked. */
+#ifndef IEVS_PROTO_H
+#define IEVS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+
+/* Hard limits.  A peer that exceeds one is cut off. */
+#define PROTO_MAX_FRAME (1024 * 1024)	/* bytes after the length word */
+#define PROTO_MAX_STRINGS 16384
+#define PROTO_MAX_REQ_FRAME (64 * 1024)	/* requests are small */
+#define PROTO_MAX_REQ_STRINGS 32
+#define PROTO_MAX_REQ_STRING 4096
+
+enum proto_type {
+	PROTO_REQUEST = 1,
+	PROTO_RESPONSE = 2,
+	PROTO_HELLO = 3,
+};
+
+/* Response status; also the shell's exit status for the command. */
+enum proto_status {
+	ST_OK = 0,
+	ST_FAILED = 1,
+	ST_USAGE = 2,
+};
+
+struct proto_msg {
+	uint8_t type;
+	uint8_t status;
+	uint16_t ncols;		/* >1: strings form a table of ncols columns */
+	uint32_t nstr;
+	char **str;		/* nstr NUL-terminated strings */
+};
+
+struct proto_msg *proto_msg_new(uint8_t type, uint8_t status, uint16_t ncols);
+void proto_msg_free(struct proto_msg *m);
+int proto_msg_add(struct proto_msg *m, const char *s);
+int proto_msg_addf(struct proto_msg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Encode into a freshly allocated frame (length word included). */
+int proto_encode(const struct proto_msg *m, uint8_t **buf, size_t *len);
+/* Decode a frame body (without the length word).  max_nstr/max_str bound
+ * the message; 0 means the protocol-wide limits. */
+struct proto_msg *proto_decode(const uint8_t *body, size_t len,
+    uint32_t max_nstr, size_t max_str, const char **why);
+
+/* Blocking I/O on a stream socket.  Returns 0, or -1 with errno set
+ * (ECONNRESET for EOF, EPROTO for a malformed frame, EMSGSIZE for oversize). */
+int proto_send(int fd, const struct proto_msg *m);
+int proto_recv(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
+    struct proto_msg **out, const char **why);
+
+#endif

@@ -1,0 +1,56 @@
+/* Terminal-safe escaping: nothing from outside may move the cursor, change
+ * colours, set the window title or reorder text on anyone's screen. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "sanitize.h"
+
+static bool
+is_bidi_control(gunichar c)
+{
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	    c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+char *
+sanitize_new(const char *s, bool keep_newlines, size_t max)
+{
+	GString *out = g_string_sized_new(s ? strlen(s) : 0);
+	const char *p = s ? s : "";
+
+	while (*p != '\0') {
+		unsigned char c = *p;
+		gunichar u;
+		const char *next;
+
+		if (max != 0 && out->len >= max) {
+			g_string_append(out, "...");
+			break;
+		}
+		if (c < 0x80) {
+			if ((c < 0x20 && !(keep_newlines &&
+			    (c == '\n' || c == '\t'))) || c == 0x7f)
+				g_string_append_printf(out, "\\x%02x", c);
+			else
+				g_string_append_c(out, c);
+			p++;
+			continue;
+		}
+		u = g_utf8_get_char_validated(p, -1);
+		if (u == (gunichar)-1 || u == (gunichar)-2) {
+			g_string_append_printf(out, "\\x%02x", c);
+			p++;
+			continue;
+		}
+		next = g_utf8_next_char(p);
+		if ((u >= 0x80 && u <= 0x9f) || is_bidi_control(u))
+			g_string_append_printf(out, "\\u{%04x}", u);
+		else
+			g_string_append_len(out, p, next - p);
+		p = next;
+	}
+	return g_string_free(out, FALSE);
+}

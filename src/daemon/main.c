@@ -1,0 +1,153 @@
+/* ie-vmd: the VM broker.  Parses options and the config, checks the
+ * templates, then hands over to the server. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <libxml/parser.h>
+
+#include "conf.h"
+#include "i18n.h"
+#include "log.h"
+#include "names.h"
+#include "ops.h"
+#include "server.h"
+#include "template.h"
+#include "virt.h"
+
+/* Loads every *.xml in the template directory; any broken one stops the
+ * broker, naming the file and the reason. */
+static GHashTable *
+load_templates(const struct config *cfg)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)template_free);
+	GError *gerr = NULL;
+	GDir *d = g_dir_open(cfg->template_dir, 0, &gerr);
+	const char *f;
+
+	if (d == NULL) {
+		fprintf(stderr, "ie-vmd: template directory %s: %s\n",
+		    cfg->template_dir, gerr->message);
+		g_error_free(gerr);
+		g_hash_table_destroy(h);
+		return NULL;
+	}
+	while ((f = g_dir_read_name(d)) != NULL) {
+		char *name, *path, *err = NULL;
+		struct template *t = NULL;
+
+		if (!g_str_has_suffix(f, ".xml"))
+			continue;
+		name = g_strndup(f, strlen(f) - 4);
+		path = g_build_filename(cfg->template_dir, f, NULL);
+		if (!user_name_valid(name))
+			err = g_strdup_printf("template %s: the file name must "
+			    "be letters, digits, '-', '_' or '.' and end in "
+			    ".xml", path);
+		else
+			t = template_load(path, name, &err);
+		g_free(path);
+		if (err != NULL) {
+			fprintf(stderr, "ie-vmd: %s\n", err);
+			g_free(err);
+			g_free(name);
+			g_dir_close(d);
+			g_hash_table_destroy(h);
+			return NULL;
+		}
+		g_hash_table_insert(h, name, t);
+	}
+	g_dir_close(d);
+	if (!g_hash_table_contains(h, cfg->default_template)) {
+		fprintf(stderr, "ie-vmd: default template '%s' not found in "
+		    "%s\n", cfg->default_template, cfg->template_dir);
+		g_hash_table_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+int
+main(int argc, char **argv)
+{
+	gboolean foreground = FALSE, version = FALSE;
+	char *config_path = NULL, *err = NULL;
+	GOptionEntry entries[] = {
+		{ "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
+		    "read PATH instead of " CONFIG_PATH, "PATH" },
+		{ "foreground", 'F', 0, G_OPTION_ARG_NONE, &foreground,
+		    "stay in the foreground and log to stderr", NULL },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+		    "print the version and exit", NULL },
+		{ NULL }
+	};
+	GOptionContext *ctx;
+	struct server srv = { 0 };
+	struct config *cfg;
+	sigset_t set;
+	int ret = 1;
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(PACKAGE, LOCALEDIR);
+	textdomain(PACKAGE);
+	ctx = g_option_context_new("- VM broker for ie-vshell");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
+		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG]\n");
+		g_option_context_free(ctx);
+		return 2;
+	}
+	g_option_context_free(ctx);
+	if (version) {
+		printf("ie-vmd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	cfg = config_load(config_path ? config_path : CONFIG_PATH,
+	    config_path == NULL, &err);
+	if (cfg == NULL) {
+		fprintf(stderr, "ie-vmd: %s\n", err);
+		g_free(err);
+		g_free(config_path);
+		return 1;
+	}
+	g_free(config_path);
+	/* Signals are taken by the main loop's signalfd; no thread gets them
+	 * asynchronously.  Set before libvirt starts any thread. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	xmlInitParser();
+	srv.cfg = cfg;
+	if ((srv.templates = load_templates(cfg)) == NULL)
+		goto out;
+	log_init(foreground);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "ie-vmd: daemon: %s\n", g_strerror(errno));
+		goto out;
+	}
+	if (virt_init(cfg->uri) < 0)
+		goto out;
+	if (server_listen(&srv) == 0 && server_run(&srv) == 0)
+		ret = 0;
+	server_close(&srv);
+	virt_shutdown();
+	ops_shutdown();
+out:
+	if (srv.templates != NULL)
+		g_hash_table_destroy(srv.templates);
+	config_free(cfg);
+	xmlCleanupParser();
+	return ret;
+}

@@ -1,0 +1,510 @@
+/* The broker's command handlers.  Each runs after policy_check has decided
+ * the client may name the target; each checks ownership recorded in the
+ * domain itself before touching it. */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "conf.h"
+#include "i18n.h"
+#include "log.h"
+#include "ops.h"
+#include "policy.h"
+#include "server.h"
+#include "template.h"
+#include "virt.h"
+
+struct ctx {
+	struct client *c;
+	const struct cmd_call *call;
+	struct target *t;
+	struct proto_msg *resp;
+	int retry;		/* set by a handler when the connection died */
+};
+
+typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
+
+/* Per-user lock: a user's mutations are serialised across all of their
+ * sessions; other users are never held up by it. */
+static GMutex users_lock;
+static GHashTable *user_locks;
+
+static GMutex *
+user_lock(uid_t uid)
+{
+	GMutex *m;
+
+	g_mutex_lock(&users_lock);
+	if (user_locks == NULL)
+		user_locks = g_hash_table_new_full(g_direct_hash,
+		    g_direct_equal, NULL, g_free);
+	m = g_hash_table_lookup(user_locks, GUINT_TO_POINTER(uid));
+	if (m == NULL) {
+		m = g_new0(GMutex, 1);
+		g_mutex_init(m);
+		g_hash_table_insert(user_locks, GUINT_TO_POINTER(uid), m);
+	}
+	g_mutex_unlock(&users_lock);
+	return m;
+}
+
+void
+ops_shutdown(void)
+{
+	if (user_locks != NULL)
+		g_hash_table_destroy(user_locks);
+	user_locks = NULL;
+}
+
+static int
+fail(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	proto_msg_free(x->resp);
+	x->resp = proto_msg_new(PROTO_RESPONSE, ST_FAILED, 1);
+	proto_msg_add(x->resp, s);
+	g_free(s);
+	return -1;
+}
+
+/* A libvirt call failed: report it, or ask for a retry on a fresh
+ * connection if this one died under us. */
+static int
+fail_virt(struct ctx *x, virConnectPtr conn, const char *what)
+{
+	char *msg = g_strdup(virt_error());
+
+	if (virt_failed(conn))
+		x->retry = 1;
+	fail(x, "%s: %s", what, msg);
+	g_free(msg);
+	return -1;
+}
+
+static const char *
+state_name(int state)
+{
+	switch (state) {
+	case VIR_DOMAIN_RUNNING: return "running";
+	case VIR_DOMAIN_BLOCKED: return "blocked";
+	case VIR_DOMAIN_PAUSED: return "paused";
+	case VIR_DOMAIN_SHUTDOWN: return "shutting down";
+	case VIR_DOMAIN_SHUTOFF: return "shut off";
+	case VIR_DOMAIN_CRASHED: return "crashed";
+	case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+	default: return "unknown";
+	}
+}
+
+static int
+domain_owner(virDomainPtr dom, uid_t *uid)
+{
+	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    OWNER_NS_URI, 0);
+	int r = owner_parse(md, uid);
+
+	free(md);
+	return r;
+}
+
+/* Looks up the target and checks the ownership record.  A domain that
+ * exists but belongs to someone else is reported exactly like a missing
+ * one: students must not learn what others have. */
+static virDomainPtr
+lookup_owned(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, x->t->domain);
+	uid_t owner;
+
+	if (dom == NULL) {
+		virErrorPtr e = virGetLastError();
+
+		if (e != NULL && e->code == VIR_ERR_NO_DOMAIN)
+			fail(x, _("no such VM: %s"), x->t->vm);
+		else
+			fail_virt(x, conn, _("cannot look up the VM"));
+		return NULL;
+	}
+	if (domain_owner(dom, &owner) < 0 || owner != x->t->uid) {
+		virDomainFree(dom);
+		fail(x, _("no such VM: %s"), x->t->vm);
+		return NULL;
+	}
+	return dom;
+}
+
+static int
+ok(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+ok(struct ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	proto_msg_add(x->resp, s);
+	g_free(s);
+	return 0;
+}
+
+struct row {
+	char *owner, *name;
+	const char *state;
+};
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *r = a, *s = b;
+	int c = g_strcmp0(r->owner, s->owner);
+
+	return c ? c : strcmp(r->name, s->name);
+}
+
+static void
+owner_label(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *pwp = NULL;
+	char tmp[4096];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &pwp) == 0 && pwp)
+		g_strlcpy(buf, pwp->pw_name, len);
+	else
+		g_snprintf(buf, len, "%lu", (unsigned long)uid);
+}
+
+static int
+do_list(struct ctx *x, virConnectPtr conn)
+{
+	bool all = cmd_opt_set(x->call, "--all");
+	virDomainPtr *doms = NULL;
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
+	int n, i;
+
+	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
+		g_array_free(rows, TRUE);
+		return fail_virt(x, conn, _("cannot list VMs"));
+	}
+	for (i = 0; i < n; i++) {
+		const char *dname = virDomainGetName(doms[i]);
+		char vm[VM_NAME_MAX + 1], label[256];
+		struct row r = { 0 };
+		uid_t uid, owner;
+		int st = VIR_DOMAIN_NOSTATE;
+		bool owned;
+
+		/* The name prefix is only a cheap filter; the metadata says
+		 * who owns the domain. */
+		owned = domain_name_parse(dname, &uid, vm) == 0 &&
+		    (all || uid == x->c->uid) &&
+		    domain_owner(doms[i], &owner) == 0 && owner == uid;
+		if (!owned && !all)
+			goto next;
+		virDomainGetState(doms[i], &st, NULL, 0);
+		r.state = state_name(st);
+		if (owned) {
+			owner_label(uid, label, sizeof(label));
+			r.owner = g_strdup(label);
+			r.name = g_strdup(vm);
+		} else {
+			r.owner = g_strdup("-");
+			r.name = g_strdup(dname);
+		}
+		g_array_append_val(rows, r);
+next:
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	g_array_sort(rows, row_cmp);
+	x->resp->ncols = all ? 3 : 2;
+	if (all)
+		proto_msg_add(x->resp, "owner");
+	proto_msg_add(x->resp, "name");
+	proto_msg_add(x->resp, "state");
+	for (i = 0; i < (int)rows->len; i++) {
+		struct row *r = &g_array_index(rows, struct row, i);
+
+		if (all)
+			proto_msg_add(x->resp, r->owner);
+		proto_msg_add(x->resp, r->name);
+		proto_msg_add(x->resp, r->state);
+		g_free(r->owner);
+		g_free(r->name);
+	}
+	g_array_free(rows, TRUE);
+	return 0;
+}
+
+static char *
+disk_path_new(struct ctx *x)
+{
+	return g_strdup_printf("%s/%lu/%s.qcow2", x->c->srv->cfg->pool_dir,
+	    (unsigned long)x->t->uid, x->t->vm);
+}
+
+static const struct template *
+find_template(struct ctx *x)
+{
+	const char *name = cmd_opt_value(x->call, "--template");
+	const struct template *tp;
+	GString *names;
+	GList *keys, *l;
+
+	if (name == NULL)
+		name = x->c->srv->cfg->default_template;
+	tp = g_hash_table_lookup(x->c->srv->templates, name);
+	if (tp != NULL)
+		return tp;
+	names = g_string_new(NULL);
+	keys = g_list_sort(g_hash_table_get_keys(x->c->srv->templates),
+	    (GCompareFunc)strcmp);
+	for (l = keys; l != NULL; l = l->next)
+		g_string_append_printf(names, "%s%s", l == keys ? "" : ", ",
+		    (char *)l->data);
+	g_list_free(keys);
+	fail(x, _("no such template: %s; available: %s"), name, names->str);
+	g_string_free(names, TRUE);
+	return NULL;
+}
+
+static int
+do_define(struct ctx *x, virConnectPtr conn)
+{
+	const struct template *tp;
+	struct render_args a;
+	virDomainPtr dom;
+	char *xml, *err = NULL, *disk;
+
+	if ((tp = find_template(x)) == NULL)
+		return -1;
+	if ((dom = virDomainLookupByName(conn, x->t->domain)) != NULL) {
+		virDomainFree(dom);
+		return fail(x, _("a VM named %s already exists; choose another "
+		    "name or undefine it first"), x->t->vm);
+	}
+	disk = disk_path_new(x);
+	a = (struct render_args){ x->t->domain, x->t->vm, x->t->uid,
+	    x->t->user, disk, "qcow2" };
+	xml = template_render(tp, &a, &err);
+	g_free(disk);
+	if (xml == NULL) {
+		fail(x, _("cannot render template %s: %s"), template_name(tp),
+		    err);
+		g_free(err);
+		return -1;
+	}
+	dom = virDomainDefineXML(conn, xml);
+	g_free(xml);
+	if (dom == NULL)
+		return fail_virt(x, conn, _("cannot define the VM"));
+	virDomainFree(dom);
+	return ok(x, _("defined %s (template %s)"), x->t->vm,
+	    template_name(tp));
+}
+
+static bool
+unsupported_flags(void)
+{
+	int code = virGetLastErrorCode();
+
+	return code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_INVALID_ARG;
+}
+
+static int
+do_undefine(struct ctx *x, virConnectPtr conn)
+{
+	unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+	    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+	    VIR_DOMAIN_UNDEFINE_NVRAM;
+	virDomainPtr dom = lookup_owned(x, conn);
+	int r;
+
+	if (dom == NULL)
+		return -1;
+	if (virDomainIsActive(dom) == 1) {
+		virDomainFree(dom);
+		return fail(x, _("%s is running; destroy it first"), x->t->vm);
+	}
+	/* Drivers differ in the flags they know (the test driver has no
+	 * NVRAM): fall back to fewer. */
+	r = virDomainUndefineFlags(dom, flags);
+	if (r < 0 && unsupported_flags())
+		r = virDomainUndefineFlags(dom, flags &
+		    ~VIR_DOMAIN_UNDEFINE_NVRAM);
+	if (r < 0 && unsupported_flags())
+		r = virDomainUndefine(dom);
+	if (r < 0) {
+		fail_virt(x, conn, _("cannot undefine the VM"));
+		virDomainFree(dom);
+		return -1;
+	}
+	virDomainFree(dom);
+	return ok(x, _("undefined %s"), x->t->vm);
+}
+
+static int
+do_start(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if (virDomainIsActive(dom) == 1)
+		fail(x, _("%s is already running"), x->t->vm);
+	else if (virDomainCreate(dom) < 0)
+		fail_virt(x, conn, _("cannot start the VM"));
+	else
+		r = ok(x, _("started %s"), x->t->vm);
+	virDomainFree(dom);
+	return r;
+}
+
+static int
+do_destroy(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if (virDomainIsActive(dom) != 1)
+		fail(x, _("%s is not running"), x->t->vm);
+	else if (virDomainDestroy(dom) < 0)
+		fail_virt(x, conn, _("cannot destroy the VM"));
+	else
+		r = ok(x, _("destroyed %s"), x->t->vm);
+	virDomainFree(dom);
+	return r;
+}
+
+static int
+do_dumpxml(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	char *xml;
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)
+		fail_virt(x, conn, _("cannot read the VM's XML"));
+	else
+		r = ok(x, "%s", xml);
+	free(xml);
+	virDomainFree(dom);
+	return r;
+}
+
+static const handler_fn handlers[CMD__COUNT] = {
+	[CMD_LIST] = do_list,
+	[CMD_DEFINE] = do_define,
+	[CMD_UNDEFINE] = do_undefine,
+	[CMD_START] = do_start,
+	[CMD_DESTROY] = do_destroy,
+	[CMD_DUMPXML] = do_dumpxml,
+};
+
+/* Runs the handler, once more on a fresh connection if libvirtd went away
+ * (restarted) during the first try. */
+static void
+run_handler(struct ctx *x)
+{
+	handler_fn fn = handlers[x->call->def->id];
+	GMutex *m = NULL;
+	int attempt;
+
+	if (x->call->def->flags & CMD_MUTATES) {
+		m = user_lock(x->t->uid);
+		g_mutex_lock(m);
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		char *err = NULL;
+		virConnectPtr conn = virt_get(&err);
+
+		proto_msg_free(x->resp);
+		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
+		x->retry = 0;
+		if (conn == NULL) {
+			log_msg(LOG_ERR, "%s", err);
+			fail(x, _("the VM service cannot reach libvirt; try "
+			    "again in a minute, or tell the admin"));
+			g_free(err);
+			break;
+		}
+		fn(x, conn);
+		virConnectClose(conn);
+		if (!x->retry)
+			break;
+	}
+	if (m != NULL)
+		g_mutex_unlock(m);
+}
+
+static struct proto_msg *
+reply(int status, const char *msg)
+{
+	struct proto_msg *r = proto_msg_new(PROTO_RESPONSE, status, 1);
+
+	proto_msg_add(r, msg);
+	return r;
+}
+
+struct proto_msg *
+ops_dispatch(struct client *c, const struct proto_msg *req)
+{
+	struct cmd_call call;
+	struct target t;
+	struct ctx x = { c, &call, &t, NULL, 0 };
+	const char *cmd = req->nstr ? req->str[0] : "";
+	char err[512], *msg = NULL;
+	int st;
+
+	memset(&t, 0, sizeof(t));
+	if (req->nstr == 0 || (st = cmd_parse(req->nstr, req->str, &call, err,
+	    sizeof(err))) != ST_OK) {
+		if (req->nstr == 0)
+			g_strlcpy(err, _("empty request"), sizeof(err));
+		log_audit(c->uid, c->user, cmd, req->str + 1,
+		    req->nstr ? req->nstr - 1 : 0, "usage", err);
+		return reply(ST_USAGE, err);
+	}
+	if ((st = policy_check(c, &call, &t, &msg)) != ST_OK) {
+		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
+		    "denied", msg);
+		x.resp = reply(st, msg);
+		g_free(msg);
+		target_clear(&t);
+		return x.resp;
+	}
+	if (handlers[call.def->id] == NULL) {
+		target_clear(&t);
+		return reply(ST_USAGE, _("command not handled by the broker"));
+	}
+	run_handler(&x);
+	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
+	    x.resp->status == ST_OK ? "ok" : "failed",
+	    x.resp->status == ST_OK ? NULL : x.resp->str[0]);
+	target_clear(&t);
+	return x.resp;
+}

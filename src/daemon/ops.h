@@ -1,0 +1,13 @@
+/* Request handling: decode, decide, act on libvirt, answer, audit. */
+#ifndef IEVS_OPS_H
+#define IEVS_OPS_H
+
+#include "proto.h"
+
+struct client;
+
+/* Handles one request and returns the response (never NULL). */
+struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req);
+void ops_shutdown(void);
+
+#endif

@@ -1,0 +1,128 @@
+/* Policy: identity comes from SO_PEERCRED (struct client), never from the
+ * request; a command's flags and options decide what else is needed. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "i18n.h"
+#include "policy.h"
+#include "proto.h"
+#include "server.h"
+
+void
+target_clear(struct target *t)
+{
+	g_free(t->user);
+	g_free(t->domain);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+policy_in_group(const char *user, gid_t gid, const char *group)
+{
+	struct group gr, *grp = NULL;
+	char buf[16384];
+	gid_t *groups;
+	int n = 64, i, found = 0;
+
+	if (getgrnam_r(group, &gr, buf, sizeof(buf), &grp) != 0 || !grp)
+		return 0;
+	groups = g_new(gid_t, n);
+	if (getgrouplist(user, gid, groups, &n) < 0) {
+		groups = g_renew(gid_t, groups, n);
+		if (getgrouplist(user, gid, groups, &n) < 0)
+			n = 0;
+	}
+	for (i = 0; i < n; i++)
+		found |= groups[i] == grp->gr_gid;
+	g_free(groups);
+	return found;
+}
+
+static int
+lookup_user(const char *name, uid_t *uid)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[16384];
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+		return -1;
+	*uid = pwp->pw_uid;
+	return 0;
+}
+
+static int
+resolve(const struct client *c, const char *ref, struct target *t, char **msg)
+{
+	char *user = NULL, *vm = NULL;
+	int st = ST_USAGE;
+
+	if (vm_ref_split(ref, &user, &vm) < 0 ||
+	    (user != NULL && !user_name_valid(user))) {
+		*msg = g_strdup_printf(_("invalid VM reference '%s': use NAME, "
+		    "or USER/NAME for admins"), ref);
+		goto out;
+	}
+	if (!vm_name_valid(vm)) {
+		*msg = g_strdup_printf(_("invalid VM name '%s': %s"), vm,
+		    _(VM_NAME_RULE));
+		goto out;
+	}
+	if (user == NULL || strcmp(user, c->user) == 0) {
+		t->uid = c->uid;
+		t->user = g_strdup(c->user);
+	} else {
+		st = ST_FAILED;
+		if (!c->admin) {
+			*msg = g_strdup(_("permission denied: only admins may "
+			    "name another user's VM"));
+			goto out;
+		}
+		if (lookup_user(user, &t->uid) < 0) {
+			*msg = g_strdup_printf(_("no such user: %s"), user);
+			goto out;
+		}
+		t->user = g_strdup(user);
+		t->other = t->uid != c->uid;
+	}
+	g_strlcpy(t->vm, vm, sizeof(t->vm));
+	t->domain = domain_name_new(t->uid, vm);
+	st = ST_OK;
+out:
+	g_free(user);
+	g_free(vm);
+	return st;
+}
+
+int
+policy_check(const struct client *c, const struct cmd_call *call,
+    struct target *t, char **msg)
+{
+	const struct cmd_def *d = call->def;
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	*msg = NULL;
+	if (d->flags & CMD_LOCAL) {
+		*msg = g_strdup_printf(_("%s is a shell command, not a broker "
+		    "request"), d->name);
+		return ST_USAGE;
+	}
+	for (i = 0; i < CMD_MAX_OPTS && d->opts[i].name != NULL; i++) {
+		if (call->opt[i] != NULL && (d->opts[i].flags & OPT_ADMIN) &&
+		    !c->admin) {
+			*msg = g_strdup_printf(_("permission denied: %s %s is "
+			    "for admins only"), d->name, d->opts[i].name);
+			return ST_FAILED;
+		}
+	}
+	if ((d->flags & CMD_VMARG) || d->id == CMD_DEFINE)
+		return resolve(c, call->pos[0], t, msg);
+	return ST_OK;
+}

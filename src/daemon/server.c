@@ -1,0 +1,361 @@
+/* Socket server: accepts clients, learns who they are from SO_PEERCRED,
+ * and serves each on its own thread so that a slow libvirt call for one
+ * student never delays another. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <glib.h>
+
+#include "conf.h"
+#include "i18n.h"
+#include "log.h"
+#include "ops.h"
+#include "policy.h"
+#include "proto.h"
+#include "server.h"
+
+/* A client that has started a message must finish it this quickly. */
+#define MSG_TIMEOUT_SEC 10
+
+static void
+client_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	g_free(c->user);
+	g_free(c);
+}
+
+static int
+send_hello(struct client *c, int status, const char *msg)
+{
+	struct proto_msg *m = proto_msg_new(PROTO_HELLO, status, 1);
+	int r;
+
+	if (status == ST_OK) {
+		proto_msg_add(m, "ie-vmd " PACKAGE_VERSION);
+		proto_msg_add(m, c->user);
+		proto_msg_add(m, c->admin ? "admin" : "user");
+	} else
+		proto_msg_add(m, msg);
+	r = proto_send(c->fd, m);
+	proto_msg_free(m);
+	return r;
+}
+
+static void
+serve(struct client *c)
+{
+	for (;;) {
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		struct proto_msg *req = NULL, *resp;
+		const char *why;
+
+		/* Idle clients may wait as long as they like. */
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (proto_recv(c->fd, PROTO_MAX_REQ_FRAME,
+		    PROTO_MAX_REQ_STRINGS, PROTO_MAX_REQ_STRING, &req,
+		    &why) < 0) {
+			if (errno != ECONNRESET)
+				log_msg(LOG_WARNING, "uid %lu (%s): %s; "
+				    "disconnecting", (unsigned long)c->uid,
+				    c->user, errno == EAGAIN ?
+				    "timed out inside a message" : why);
+			break;
+		}
+		if (req->type != PROTO_REQUEST) {
+			log_msg(LOG_WARNING, "uid %lu (%s): unexpected message "
+			    "type; disconnecting", (unsigned long)c->uid,
+			    c->user);
+			proto_msg_free(req);
+			break;
+		}
+		resp = ops_dispatch(c, req);
+		proto_msg_free(req);
+		if (proto_send(c->fd, resp) < 0) {
+			proto_msg_free(resp);
+			break;
+		}
+		proto_msg_free(resp);
+	}
+}
+
+static void *
+client_main(void *arg)
+{
+	struct client *c = arg;
+	uint64_t one = 1;
+
+	if (send_hello(c, ST_OK, NULL) == 0)
+		serve(c);
+	log_msg(LOG_INFO, "uid %lu (%s) disconnected", (unsigned long)c->uid,
+	    c->user);
+	g_mutex_lock(&c->srv->lock);
+	c->finished = true;
+	g_mutex_unlock(&c->srv->lock);
+	if (write(c->srv->wake_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_ERR, "cannot wake the main loop: %s",
+		    g_strerror(errno));
+	return NULL;
+}
+
+/* Identity is what the kernel says about the peer, and nothing else. */
+static struct client *
+client_new(struct server *srv, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd pw, *pwp = NULL;
+	struct timeval tv = { MSG_TIMEOUT_SEC, 0 };
+	char buf[16384];
+	struct client *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_msg(LOG_ERR, "SO_PEERCRED: %s", g_strerror(errno));
+		return NULL;
+	}
+	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
+		log_msg(LOG_WARNING, "uid %lu has no passwd entry; refused",
+		    (unsigned long)cred.uid);
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c = g_new0(struct client, 1);
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = pwp->pw_gid;
+	c->pid = cred.pid;
+	c->user = g_strdup(pwp->pw_name);
+	c->admin = policy_in_group(c->user, c->gid, srv->cfg->admin_group);
+	c->srv = srv;
+	return c;
+}
+
+static void
+refuse_busy(struct server *srv, int fd)
+{
+	struct proto_msg *m = proto_msg_new(PROTO_HELLO, ST_FAILED, 1);
+	uint8_t *buf;
+	size_t len;
+
+	proto_msg_add(m, _("the VM service is busy (too many sessions); try "
+	    "again in a minute"));
+	if (proto_encode(m, &buf, &len) == 0) {
+		if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			log_msg(LOG_DEBUG, "busy notice not sent");
+		g_free(buf);
+	}
+	proto_msg_free(m);
+	close(fd);
+	log_msg(LOG_WARNING, "client refused: %d clients already",
+	    srv->cfg->max_clients);
+}
+
+static void
+accept_one(struct server *srv)
+{
+	struct client *c;
+	int fd;
+
+	fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+			log_msg(LOG_ERR, "accept: %s", g_strerror(errno));
+		return;
+	}
+	g_mutex_lock(&srv->lock);
+	if ((int)srv->clients->len >= srv->cfg->max_clients) {
+		g_mutex_unlock(&srv->lock);
+		refuse_busy(srv, fd);
+		return;
+	}
+	g_mutex_unlock(&srv->lock);
+	if ((c = client_new(srv, fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
+	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
+	    (long)c->pid);
+	g_mutex_lock(&srv->lock);
+	if (pthread_create(&c->thread, NULL, client_main, c) != 0) {
+		g_mutex_unlock(&srv->lock);
+		log_msg(LOG_ERR, "cannot start a client thread");
+		client_free(c);
+		return;
+	}
+	g_ptr_array_add(srv->clients, c);
+	g_mutex_unlock(&srv->lock);
+}
+
+/* Joins the threads of clients that have gone. */
+static void
+reap(struct server *srv, bool all)
+{
+	guint i = 0;
+
+	g_mutex_lock(&srv->lock);
+	while (i < srv->clients->len) {
+		struct client *c = g_ptr_array_index(srv->clients, i);
+
+		if (!c->finished && !all) {
+			i++;
+			continue;
+		}
+		g_ptr_array_remove_index_fast(srv->clients, i);
+		g_mutex_unlock(&srv->lock);
+		pthread_join(c->thread, NULL);
+		client_free(c);
+		g_mutex_lock(&srv->lock);
+	}
+	g_mutex_unlock(&srv->lock);
+}
+
+static int
+prepare_dir(const char *path)
+{
+	char *dir = g_path_get_dirname(path);
+	int r = g_mkdir_with_parents(dir, 0755);
+
+	if (r < 0)
+		log_msg(LOG_ERR, "cannot create %s: %s", dir,
+		    g_strerror(errno));
+	g_free(dir);
+	return r;
+}
+
+int
+server_listen(struct server *srv)
+{
+	const char *path = srv->cfg->socket_path;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	srv->clients = g_ptr_array_new();
+	g_mutex_init(&srv->lock);
+	srv->listen_fd = srv->wake_fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_msg(LOG_ERR, "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (prepare_dir(path) < 0)
+		return -1;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_msg(LOG_ERR, "%s exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, 128) < 0) {
+		log_msg(LOG_ERR, "cannot listen on %s: %s", path,
+		    g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	srv->listen_fd = fd;
+	srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->wake_fd < 0) {
+		log_msg(LOG_ERR, "eventfd: %s", g_strerror(errno));
+		return -1;
+	}
+	log_msg(LOG_INFO, "listening on %s", path);
+	return 0;
+}
+
+int
+server_run(struct server *srv)
+{
+	sigset_t set;
+	int sfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		log_msg(LOG_ERR, "signalfd: %s", g_strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p[3] = {
+			{ srv->listen_fd, POLLIN, 0 },
+			{ srv->wake_fd, POLLIN, 0 },
+			{ sfd, POLLIN, 0 },
+		};
+		uint64_t v;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_ERR, "poll: %s", g_strerror(errno));
+			break;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				log_msg(LOG_INFO, "signal %u: shutting down",
+				    si.ssi_signo);
+			break;
+		}
+		if (p[1].revents) {
+			if (read(srv->wake_fd, &v, sizeof(v)) < 0)
+				log_msg(LOG_DEBUG, "eventfd read failed");
+			reap(srv, false);
+		}
+		if (p[0].revents)
+			accept_one(srv);
+	}
+	close(sfd);
+	return 0;
+}
+
+void
+server_close(struct server *srv)
+{
+	guint i;
+
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		unlink(srv->cfg->socket_path);
+	}
+	if (srv->clients != NULL) {
+		/* Wake every client thread out of poll(); each finishes the
+		 * request it is serving first. */
+		g_mutex_lock(&srv->lock);
+		for (i = 0; i < srv->clients->len; i++)
+			shutdown(((struct client *)g_ptr_array_index(
+			    srv->clients, i))->fd, SHUT_RDWR);
+		g_mutex_unlock(&srv->lock);
+		reap(srv, true);
+		g_ptr_array_free(srv->clients, TRUE);
+	}
+	if (srv->wake_fd >= 0)
+		close(srv->wake_fd);
+	g_mutex_clear(&srv->lock);
+}

@@ -1,0 +1,323 @@
+/* Template checking and rendering.  The template is the admin's; what a
+ * student contributes (the VM name) is validated before it gets here, and
+ * everything else (UUID, disk path, owner) is the broker's. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <uuid/uuid.h>
+
+#include "names.h"
+#include "template.h"
+
+#define TEMPLATE_MAX_BYTES (256 * 1024)
+#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOBLANKS)
+
+struct template {
+	char *name;
+	xmlDocPtr doc;
+};
+
+const char *
+template_name(const struct template *t)
+{
+	return t->name;
+}
+
+void
+template_free(struct template *t)
+{
+	if (t == NULL)
+		return;
+	g_free(t->name);
+	xmlFreeDoc(t->doc);
+	g_free(t);
+}
+
+static xmlNodePtr
+child(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n;
+
+	for (n = parent ? parent->children : NULL; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    xmlStrcmp(n->name, BAD_CAST name) == 0)
+			return n;
+	return NULL;
+}
+
+static bool
+attr_is(xmlNodePtr n, const char *attr, const char *value)
+{
+	xmlChar *v = xmlGetProp(n, BAD_CAST attr);
+	bool r = v != NULL && xmlStrcmp(v, BAD_CAST value) == 0;
+
+	xmlFree(v);
+	return r;
+}
+
+/* The one disk the broker fills in: <disk type='file' device='disk'>. */
+static xmlNodePtr
+vm_disk(xmlNodePtr devices, const char **why)
+{
+	xmlNodePtr n, found = NULL;
+
+	for (n = devices ? devices->children : NULL; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE ||
+		    xmlStrcmp(n->name, BAD_CAST "disk") != 0)
+			continue;
+		if (!attr_is(n, "device", "disk")) {
+			*why = "only disks with device='disk' are supported";
+			return NULL;
+		}
+		if (found != NULL) {
+			*why = "more than one <disk>";
+			return NULL;
+		}
+		if (!attr_is(n, "type", "file")) {
+			*why = "the disk must have type='file'";
+			return NULL;
+		}
+		if (child(n, "target") == NULL) {
+			*why = "the disk has no <target>";
+			return NULL;
+		}
+		if (child(n, "backingStore") != NULL) {
+			*why = "the disk must not have a <backingStore>";
+			return NULL;
+		}
+		found = n;
+	}
+	if (found == NULL)
+		*why = "no <disk type='file' device='disk'> in <devices>";
+	return found;
+}
+
+static const char *
+check(xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	const char *why = NULL;
+	xmlNodePtr devices;
+
+	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "domain") != 0)
+		return "the root element is not <domain>";
+	if (!xmlHasProp(root, BAD_CAST "type"))
+		return "<domain> has no type attribute";
+	if (child(root, "memory") == NULL)
+		return "no <memory>";
+	if ((devices = child(root, "devices")) == NULL)
+		return "no <devices>";
+	if (vm_disk(devices, &why) == NULL)
+		return why;
+	/* Devices that hand a host resource to the guest are not for
+	 * students, whatever the template says. */
+	if (child(devices, "hostdev") || child(devices, "filesystem") ||
+	    child(devices, "smartcard") || child(devices, "redirdev"))
+		return "host devices and shared filesystems are not allowed";
+	return NULL;
+}
+
+static struct template *
+finish_load(xmlDocPtr doc, const char *name, const char *label, char **err)
+{
+	struct template *t;
+	const char *why;
+
+	if (doc == NULL) {
+		const xmlError *e = xmlGetLastError();
+
+		*err = g_strdup_printf("template %s: not well-formed XML%s%s",
+		    label, e && e->message ? ": " : "",
+		    e && e->message ? g_strchomp(e->message) : "");
+		return NULL;
+	}
+	if ((why = check(doc)) != NULL) {
+		*err = g_strdup_printf("template %s: %s", label, why);
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	t = g_new0(struct template, 1);
+	t->name = g_strdup(name);
+	t->doc = doc;
+	return t;
+}
+
+static struct template *
+load_mem(const char *xml, size_t len, const char *name, const char *label,
+    char **err)
+{
+	xmlDocPtr doc;
+
+	*err = NULL;
+	if (len > TEMPLATE_MAX_BYTES) {
+		*err = g_strdup_printf("template %s: larger than %d bytes",
+		    label, TEMPLATE_MAX_BYTES);
+		return NULL;
+	}
+	xmlResetLastError();
+	doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_OPTS);
+	return finish_load(doc, name, label, err);
+}
+
+struct template *
+template_load_mem(const char *xml, size_t len, const char *name, char **err)
+{
+	return load_mem(xml, len, name, name, err);
+}
+
+struct template *
+template_load(const char *path, const char *name, char **err)
+{
+	GError *gerr = NULL;
+	struct template *t;
+	char *text;
+	size_t len;
+
+	*err = NULL;
+	if (!g_file_get_contents(path, &text, &len, &gerr)) {
+		*err = g_strdup_printf("template %s: %s", path, gerr->message);
+		g_error_free(gerr);
+		return NULL;
+	}
+	t = load_mem(text, len, name, path, err);
+	g_free(text);
+	return t;
+}
+
+static xmlNodePtr
+ensure_child(xmlNodePtr parent, const char *name, xmlNodePtr before)
+{
+	xmlNodePtr n = child(parent, name);
+
+	if (n != NULL)
+		return n;
+	n = xmlNewNode(NULL, BAD_CAST name);
+	if (before != NULL)
+		return xmlAddPrevSibling(before, n);
+	return xmlAddChild(parent, n);
+}
+
+static void
+set_text_child(xmlNodePtr parent, const char *name, const char *text,
+    xmlNodePtr before)
+{
+	xmlNodePtr n = ensure_child(parent, name, before);
+
+	xmlNodeSetContent(n, NULL);
+	xmlNodeAddContent(n, BAD_CAST text);
+}
+
+static void
+set_owner(xmlNodePtr root, const struct render_args *a)
+{
+	xmlNodePtr md = ensure_child(root, "metadata", child(root, "memory"));
+	xmlNodePtr n, next, owner;
+	xmlNsPtr ns;
+	char uid[32];
+
+	/* Drop any owner element the template carried. */
+	for (n = md->children; n != NULL; n = next) {
+		next = n->next;
+		if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+		    xmlStrcmp(n->ns->href, BAD_CAST OWNER_NS_URI) == 0) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+	}
+	owner = xmlNewChild(md, NULL, BAD_CAST "owner", NULL);
+	ns = xmlNewNs(owner, BAD_CAST OWNER_NS_URI, BAD_CAST OWNER_NS_PREFIX);
+	xmlSetNs(owner, ns);
+	g_snprintf(uid, sizeof(uid), "%lu", (unsigned long)a->owner_uid);
+	xmlSetProp(owner, BAD_CAST "uid", BAD_CAST uid);
+	xmlSetProp(owner, BAD_CAST "user", BAD_CAST a->owner_user);
+	xmlSetProp(owner, BAD_CAST "vm", BAD_CAST a->vm_name);
+}
+
+static void
+set_disk(xmlNodePtr root, const struct render_args *a)
+{
+	const char *why = NULL;
+	xmlNodePtr disk = vm_disk(child(root, "devices"), &why);
+	xmlNodePtr src, drv;
+
+	drv = ensure_child(disk, "driver", disk->children);
+	xmlSetProp(drv, BAD_CAST "name", BAD_CAST "qemu");
+	xmlSetProp(drv, BAD_CAST "type", BAD_CAST a->disk_format);
+	src = ensure_child(disk, "source", NULL);
+	xmlSetProp(src, BAD_CAST "file", BAD_CAST a->disk_path);
+}
+
+char *
+template_render(const struct template *t, const struct render_args *a,
+    char **err)
+{
+	xmlDocPtr doc = xmlCopyDoc(t->doc, 1);
+	xmlNodePtr root;
+	xmlChar *out = NULL;
+	char uuid[37];
+	uuid_t u;
+	char *ret;
+	int len;
+
+	*err = NULL;
+	if (doc == NULL) {
+		*err = g_strdup("out of memory");
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, uuid);
+	set_text_child(root, "name", a->domain_name, root->children);
+	set_text_child(root, "uuid", uuid, child(root, "name")->next);
+	set_owner(root, a);
+	set_disk(root, a);
+	xmlDocDumpFormatMemory(doc, &out, &len, 1);
+	xmlFreeDoc(doc);
+	if (out == NULL) {
+		*err = g_strdup("cannot serialise the domain XML");
+		return NULL;
+	}
+	ret = g_strndup((const char *)out, len);
+	xmlFree(out);
+	return ret;
+}
+
+int
+owner_parse(const char *xml, uid_t *uid)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	xmlChar *v = NULL;
+	char *end;
+	unsigned long n;
+	int ret = -1;
+
+	if (xml == NULL || strlen(xml) > 4096)
+		return -1;
+	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_OPTS);
+	if (doc == NULL)
+		return -1;
+	root = xmlDocGetRootElement(doc);
+	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "owner") != 0)
+		goto out;
+	v = xmlGetProp(root, BAD_CAST "uid");
+	if (v == NULL || !g_ascii_isdigit(v[0]))
+		goto out;
+	errno = 0;
+	n = strtoul((const char *)v, &end, 10);
+	if (errno != 0 || *end != '\0' || n >= (uid_t)-1)
+		goto out;
+	*uid = (uid_t)n;
+	ret = 0;
+out:
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return ret;
+}

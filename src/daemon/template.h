@@ -1,0 +1,37 @@
+/* Domain templates: the admin's XML, checked at start-up and rendered into
+ * a student's domain with libxml2. */
+#ifndef IEVS_TEMPLATE_H
+#define IEVS_TEMPLATE_H
+
+#include <sys/types.h>
+
+struct template;
+
+/* Parses and checks one template file.  On error returns NULL and a reason
+ * naming the file (caller frees). */
+struct template *template_load(const char *path, const char *name,
+    char **err);
+/* Same, from memory (for tests and fuzzing). */
+struct template *template_load_mem(const char *xml, size_t len,
+    const char *name, char **err);
+void template_free(struct template *t);
+const char *template_name(const struct template *t);
+
+struct render_args {
+	const char *domain_name;
+	const char *vm_name;
+	uid_t owner_uid;
+	const char *owner_user;
+	const char *disk_path;
+	const char *disk_format;	/* "qcow2" */
+};
+
+/* Returns the domain XML, or NULL and a reason. */
+char *template_render(const struct template *t, const struct render_args *a,
+    char **err);
+
+/* Reads the owner uid from the metadata element libvirt returns for
+ * OWNER_NS_URI.  Returns 0 on success, -1 if absent or malformed. */
+int owner_parse(const char *xml, uid_t *uid);
+
+#endif

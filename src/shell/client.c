@@ -1,0 +1,169 @@
+/* Broker connection of the shell.  Identity is not sent: the broker learns
+ * it from the kernel (SO_PEERCRED). */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <glib.h>
+
+#include "client.h"
+#include "i18n.h"
+
+/* How long to wait for a broker that is (re)starting. */
+#define CONNECT_WAIT_MS 5000
+#define CONNECT_STEP_MS 100
+
+void
+session_init(struct session *s, const char *socket_path)
+{
+	memset(s, 0, sizeof(*s));
+	s->socket_path = g_strdup(socket_path);
+	s->fd = -1;
+}
+
+void
+session_close(struct session *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	g_free(s->user);
+	s->user = NULL;
+}
+
+static int
+connect_once(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+hello(struct session *s, char **err)
+{
+	struct proto_msg *m = NULL;
+	const char *why;
+
+	if (proto_recv(s->fd, 0, 16, 4096, &m, &why) < 0) {
+		*err = g_strdup_printf(_("the VM service closed the connection: "
+		    "%s"), why);
+		return -1;
+	}
+	if (m->type != PROTO_HELLO || m->nstr < 1) {
+		*err = g_strdup(_("the VM service sent an unexpected greeting"));
+		proto_msg_free(m);
+		return -1;
+	}
+	if (m->status != ST_OK || m->nstr < 3) {
+		/* Refused (busy, or not allowed): say why, as the broker
+		 * put it. */
+		*err = g_strdup(m->str[0]);
+		proto_msg_free(m);
+		return -1;
+	}
+	g_free(s->user);
+	s->user = g_strdup(m->str[1]);
+	s->admin = strcmp(m->str[2], "admin") == 0;
+	proto_msg_free(m);
+	return 0;
+}
+
+int
+session_open(struct session *s, char **err)
+{
+	struct timespec step = { 0, CONNECT_STEP_MS * 1000000L };
+	int waited = 0;
+
+	*err = NULL;
+	session_close(s);
+	for (;;) {
+		s->fd = connect_once(s->socket_path);
+		if (s->fd >= 0)
+			break;
+		if ((errno != ECONNREFUSED && errno != ENOENT) ||
+		    waited >= CONNECT_WAIT_MS) {
+			*err = g_strdup_printf(_("cannot reach the VM service "
+			    "at %s: %s; try again in a minute, or tell the "
+			    "admin"), s->socket_path, g_strerror(errno));
+			return -1;
+		}
+		nanosleep(&step, NULL);
+		waited += CONNECT_STEP_MS;
+	}
+	if (hello(s, err) < 0) {
+		session_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Between requests the broker never writes, so a readable socket means it
+ * has gone (restarted): reconnect before sending anything. */
+static bool
+session_alive(const struct session *s)
+{
+	struct pollfd p = { s->fd, POLLIN, 0 };
+
+	if (s->fd < 0)
+		return false;
+	return poll(&p, 1, 0) == 0;
+}
+
+int
+session_request(struct session *s, char **argv, int argc,
+    struct proto_msg **resp, char **err)
+{
+	struct proto_msg *req;
+	const char *why;
+	int i, r;
+
+	*resp = NULL;
+	*err = NULL;
+	if (!session_alive(s) && session_open(s, err) < 0)
+		return -1;
+	req = proto_msg_new(PROTO_REQUEST, 0, 1);
+	for (i = 0; i < argc; i++)
+		proto_msg_add(req, argv[i]);
+	r = proto_send(s->fd, req);
+	proto_msg_free(req);
+	if (r < 0) {
+		*err = g_strdup_printf(_("cannot send the request: %s"),
+		    g_strerror(errno));
+		session_close(s);
+		return -1;
+	}
+	if (proto_recv(s->fd, 0, 0, 0, resp, &why) == 0 &&
+	    (*resp)->type != PROTO_RESPONSE)
+		why = "unexpected message";
+	if (why != NULL) {
+		proto_msg_free(*resp);
+		*resp = NULL;
+		*err = g_strdup_printf(_("lost the VM service during the "
+		    "request (%s); run 'list' to see what happened"), why);
+		session_close(s);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* The shell's side of the broker connection: connect, say hello, send a
+ * request, and reconnect transparently when the broker was restarted. */
+#ifndef IEVS_CLIENT_H
+#define IEVS_CLIENT_H
+
+#include <stdbool.h>
+
+#include "proto.h"
+
+struct session {
+	char *socket_path;
+	int fd;
+	char *user;		/* as the broker knows us */
+	bool admin;
+};
+
+void session_init(struct session *s, const char *socket_path);
+/* Connects (waiting a few seconds for a broker that is restarting).
+ * Returns -1 and a message (caller frees) on failure. */
+int session_open(struct session *s, char **err);
+/* Sends argv and waits for the response.  Returns -1 and a message if the
+ * broker cannot be reached or the connection broke mid-request. */
+int session_request(struct session *s, char **argv, int argc,
+    struct proto_msg **resp, char **err);
+void session_close(struct session *s);
+
+#endif

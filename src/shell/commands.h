@@ -1,0 +1,25 @@
+/* Running one command line in the shell: parse against the command table,
+ * handle the local commands, send the rest to the broker, print. */
+#ifndef IEVS_COMMANDS_H
+#define IEVS_COMMANDS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "client.h"
+
+struct shell {
+	struct session sess;
+	bool quit;
+	bool interactive;
+};
+
+/* Returns the command's exit status (0 ok, 1 failed, 2 usage). */
+int shell_run_line(struct shell *sh, const char *line);
+int shell_run_words(struct shell *sh, int argc, char **argv);
+/* The user's VM names for completion (NULL-terminated, g_strfreev). */
+char **shell_vm_names(struct shell *sh);
+void shell_help(FILE *out, const char *cmd);
+void shell_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

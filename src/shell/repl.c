@@ -1,0 +1,298 @@
+/* The prompt.  libedit's native API is used without el_source(), so neither
+ * ~/.editrc nor $EDITRC is ever read. */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <histedit.h>
+#include <glib.h>
+
+#include "cmdtab.h"
+#include "i18n.h"
+#include "proto.h"
+#include "repl.h"
+#include "tokenize.h"
+
+#define HISTORY_SIZE 1000
+#define HISTORY_FILE ".ie-vshell_history"
+
+static volatile sig_atomic_t got_sigint, got_sigwinch;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGINT)
+		got_sigint = 1;
+	else
+		got_sigwinch = 1;
+}
+
+static char *
+prompt(EditLine *el)
+{
+	return "ie-vshell> ";
+}
+
+/* Our own reader, so that Ctrl-C abandons the line at once instead of
+ * being retried inside libedit. */
+static int
+getc_fn(EditLine *el, wchar_t *wc)
+{
+	static mbstate_t mbs;
+	char ch;
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, &ch, 1);
+		size_t r;
+
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno != EINTR)
+				return -1;
+			if (got_sigint)
+				return -1;
+			if (got_sigwinch) {
+				got_sigwinch = 0;
+				el_resize(el);
+			}
+			continue;
+		}
+		r = mbrtowc(wc, &ch, 1, &mbs);
+		if (r == (size_t)-2)
+			continue;
+		if (r == (size_t)-1) {
+			memset(&mbs, 0, sizeof(mbs));
+			*wc = L'?';
+		}
+		return 1;
+	}
+}
+
+static char *
+longest_common_prefix(char **v, int n)
+{
+	size_t len = strlen(v[0]);
+	int i;
+
+	for (i = 1; i < n; i++) {
+		size_t j = 0;
+
+		while (j < len && v[i][j] == v[0][j])
+			j++;
+		len = j;
+	}
+	return g_strndup(v[0], len);
+}
+
+static char **
+candidates(struct shell *sh, char **words, int nwords)
+{
+	const struct cmd_def *d;
+	GPtrArray *out = g_ptr_array_new();
+	size_t i;
+	int j;
+
+	if (nwords == 0) {
+		for (i = 0; i < cmd_table_len; i++)
+			g_ptr_array_add(out, g_strdup(cmd_table[i].name));
+	} else if ((d = cmd_find(words[0])) != NULL) {
+		for (j = 0; j < CMD_MAX_OPTS && d->opts[j].name; j++)
+			if (!(d->opts[j].flags & OPT_ADMIN) || sh->sess.admin)
+				g_ptr_array_add(out, g_strdup(d->opts[j].name));
+		if ((d->flags & CMD_VMARG) && nwords == 1) {
+			char **vms = shell_vm_names(sh);
+
+			for (j = 0; vms[j] != NULL; j++)
+				g_ptr_array_add(out, vms[j]);
+			g_free(vms);
+		}
+		if (d->id == CMD_HELP && nwords == 1)
+			for (i = 0; i < cmd_table_len; i++)
+				g_ptr_array_add(out,
+				    g_strdup(cmd_table[i].name));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void
+list_matches(EditLine *el, char **m, int n)
+{
+	int i;
+
+	fputc('\n', stdout);
+	for (i = 0; i < n; i++)
+		printf("%s%s", m[i], i + 1 < n ? "  " : "\n");
+	fflush(stdout);
+}
+
+/* Tab: complete the word before the cursor from the command table or the
+ * user's own VM names. */
+static unsigned char
+complete(EditLine *el, int ch)
+{
+	const LineInfo *li = el_line(el);
+	struct shell *sh = NULL;
+	char *before, **words, **cand, **match, *partial, *common;
+	int nwords, n = 0, i, ret = CC_ERROR;
+	const char *why;
+	size_t plen;
+
+	el_get(el, EL_CLIENTDATA, &sh);
+	before = g_strndup(li->buffer, li->cursor - li->buffer);
+	if (tokenize(before, &words, &nwords, &why) < 0) {
+		g_free(before);
+		return CC_ERROR;
+	}
+	/* The last word is the one being completed, unless the cursor
+	 * follows a blank. */
+	if (nwords > 0 && before[0] != '\0' &&
+	    !strchr(" \t", before[strlen(before) - 1])) {
+		partial = words[--nwords];
+	} else
+		partial = "";
+	plen = strlen(partial);
+	cand = candidates(sh, words, nwords);
+	match = g_new0(char *, g_strv_length(cand) + 1);
+	for (i = 0; cand[i] != NULL; i++)
+		if (strncmp(cand[i], partial, plen) == 0)
+			match[n++] = cand[i];
+	if (n == 1) {
+		char *rest = g_strconcat(match[0] + plen, " ", NULL);
+
+		el_insertstr(el, rest);
+		g_free(rest);
+		ret = CC_REFRESH;
+	} else if (n > 1) {
+		common = longest_common_prefix(match, n);
+		if (strlen(common) > plen) {
+			el_insertstr(el, common + plen);
+			ret = CC_REFRESH;
+		} else {
+			list_matches(el, match, n);
+			ret = CC_REDISPLAY;
+		}
+		g_free(common);
+	}
+	g_free(match);
+	g_strfreev(cand);
+	g_strfreev(words);
+	g_free(before);
+	return ret;
+}
+
+static char *
+history_path(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/')
+		return NULL;
+	return g_build_filename(pw->pw_dir, HISTORY_FILE, NULL);
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: read() must stop */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+}
+
+static bool
+blank(const char *line)
+{
+	return line[strspn(line, " \t\n")] == '\0';
+}
+
+int
+repl_interactive(struct shell *sh)
+{
+	EditLine *el = el_init("ie-vshell", stdin, stdout, stderr);
+	History *hist = history_init();
+	char *hpath = history_path();
+	HistEvent ev;
+	int count;
+
+	if (el == NULL || hist == NULL) {
+		fprintf(stderr, "error: %s\n", _("cannot set up the line "
+		    "editor"));
+		return 1;
+	}
+	install_signals();
+	history(hist, &ev, H_SETSIZE, HISTORY_SIZE);
+	history(hist, &ev, H_SETUNIQUE, 1);
+	if (hpath != NULL)
+		history(hist, &ev, H_LOAD, hpath);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_PROMPT, prompt);
+	el_set(el, EL_HIST, history, hist);
+	el_set(el, EL_CLIENTDATA, sh);
+	el_set(el, EL_GETCFN, getc_fn);
+	el_set(el, EL_ADDFN, "ie-complete", "complete a command or VM name",
+	    complete);
+	el_set(el, EL_BIND, "^I", "ie-complete", NULL);
+	while (!sh->quit) {
+		const char *line;
+		char *copy;
+
+		got_sigint = 0;
+		line = el_gets(el, &count);
+		if (line == NULL) {
+			if (got_sigint) {
+				fputc('\n', stdout);
+				continue;
+			}
+			fputc('\n', stdout);
+			break;		/* Ctrl-D or end of input */
+		}
+		if (blank(line))
+			continue;
+		copy = g_strdup(line);
+		g_strchomp(copy);
+		if (strlen(copy) <= LINE_MAX_LEN)
+			history(hist, &ev, H_ENTER, copy);
+		shell_run_line(sh, copy);
+		g_free(copy);
+	}
+	if (hpath != NULL)
+		history(hist, &ev, H_SAVE, hpath);
+	g_free(hpath);
+	history_end(hist);
+	el_end(el);
+	return 0;
+}
+
+int
+repl_lines(struct shell *sh, FILE *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int st = 0;
+
+	while (!sh->quit && (n = getline(&line, &cap, in)) >= 0) {
+		int r;
+
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (blank(line))
+			continue;
+		r = shell_run_line(sh, line);
+		if (r != 0)
+			st = r;
+	}
+	free(line);
+	return st;
+}
