@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,15 +23,12 @@
 #define HISTORY_SIZE 1000
 #define HISTORY_FILE ".ie-vshell_history"
 
-static volatile sig_atomic_t got_sigint, got_sigwinch;
+static volatile sig_atomic_t got_sigwinch;
 
 static void
-on_signal(int sig)
+on_sigwinch(int sig)
 {
-	if (sig == SIGINT)
-		got_sigint = 1;
-	else
-		got_sigwinch = 1;
+	got_sigwinch = 1;
 }
 
 static char *
@@ -39,8 +37,12 @@ prompt(EditLine *el)
 	return "ie-vshell> ";
 }
 
-/* Our own reader, so that Ctrl-C abandons the line at once instead of
- * being retried inside libedit. */
+/* SIGWINCH is blocked except while waiting for a key, so a resize can
+ * never slip in between the check and a blocking read. */
+static sigset_t wait_mask;
+
+/* Our own reader: libedit's would need its signal handling, which would
+ * re-raise signals at us. */
 static int
 getc_fn(EditLine *el, wchar_t *wc)
 {
@@ -48,21 +50,25 @@ getc_fn(EditLine *el, wchar_t *wc)
 	char ch;
 
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, &ch, 1);
+		struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
+		ssize_t n;
 		size_t r;
 
-		if (n == 0)
+		if (got_sigwinch) {
+			got_sigwinch = 0;
+			el_resize(el);
+		}
+		if (ppoll(&p, 1, NULL, &wait_mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((n = read(STDIN_FILENO, &ch, 1)) == 0)
 			return 0;
 		if (n < 0) {
-			if (errno != EINTR)
-				return -1;
-			if (got_sigint)
-				return -1;
-			if (got_sigwinch) {
-				got_sigwinch = 0;
-				el_resize(el);
-			}
-			continue;
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
 		}
 		r = mbrtowc(wc, &ch, 1, &mbs);
 		if (r == (size_t)-2)
@@ -198,16 +204,35 @@ history_path(void)
 	return g_build_filename(pw->pw_dir, HISTORY_FILE, NULL);
 }
 
+/* Ctrl-C is a key while editing (the line discipline's ISIG is off then,
+ * see setty below) and is ignored while a command runs: the broker
+ * finishes a request it has started whatever the shell does. */
 static void
 install_signals(void)
 {
 	struct sigaction sa;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: read() must stop */
+	sa.sa_handler = on_sigwinch;	/* no SA_RESTART: ppoll must stop */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
+	signal(SIGINT, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGWINCH);
+}
+
+/* Ctrl-C at the prompt: drop what was typed and start a fresh line. */
+static bool abandoned;
+
+static unsigned char
+abandon(EditLine *el, int ch)
+{
+	abandoned = true;
+	fputs("^C", stdout);
+	return CC_NEWLINE;
 }
 
 static bool
@@ -243,17 +268,18 @@ repl_interactive(struct shell *sh)
 	el_set(el, EL_ADDFN, "ie-complete", "complete a command or VM name",
 	    complete);
 	el_set(el, EL_BIND, "^I", "ie-complete", NULL);
+	el_set(el, EL_ADDFN, "ie-abandon", "abandon the line", abandon);
+	el_set(el, EL_BIND, "^C", "ie-abandon", NULL);
+	el_set(el, EL_SETTY, "-d", "-isig", NULL);
 	while (!sh->quit) {
 		const char *line;
 		char *copy;
 
-		got_sigint = 0;
+		abandoned = false;
 		line = el_gets(el, &count);
+		if (abandoned)
+			continue;
 		if (line == NULL) {
-			if (got_sigint) {
-				fputc('\n', stdout);
-				continue;
-			}
 			fputc('\n', stdout);
 			break;		/* Ctrl-D or end of input */
 		}

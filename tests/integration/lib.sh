@@ -1,0 +1,154 @@
+# Shared helpers of the integration tests: a private broker on libvirt's
+# test driver, a scratch directory, users made for the test, assertions.
+# Sourced by tests/integration/t-*.sh; exit 77 means "skipped".
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+SHELL_BIN="$top_builddir/src/shell/ie-vshell"
+VMD_BIN="$top_builddir/src/daemon/ie-vmd"
+PYTHON=${PYTHON:-/usr/bin/python3}
+T=$(basename "$0" .sh)
+
+fails=0
+passes=0
+TMP=$(mktemp -d "/tmp/ievs-$T.XXXXXX")
+chmod 755 "$TMP"
+VMD_PID=
+CREATED_USERS=
+CREATED_GROUPS=
+
+cleanup() {
+	stop_vmd
+	for u in $CREATED_USERS; do userdel -r "$u" >/dev/null 2>&1; done
+	for g in $CREATED_GROUPS; do groupdel "$g" >/dev/null 2>&1; done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+skip() {
+	echo "SKIP: $T: $*"
+	exit 77
+}
+
+ok() {
+	passes=$((passes + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	fails=$((fails + 1))
+	echo "not ok - $*"
+}
+
+# check DESCRIPTION COMMAND...: passes if the command succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+done_testing() {
+	echo "# $T: $passes passed, $fails failed"
+	[ "$fails" -eq 0 ]
+	exit $?
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to create test users"
+}
+
+# The shell is copied where test users can run it (the build tree may be
+# under a home directory they cannot enter).
+SH="$TMP/ie-vshell"
+cp "$SHELL_BIN" "$SH"
+chmod 755 "$SH"
+
+# write_config [EXTRA-LINES]: the broker's config for this test.
+CONF="$TMP/ie-vshell.conf"
+SOCK="$TMP/run/ie-vmd.sock"
+write_config() {
+	cat > "$CONF" <<CONF
+[daemon]
+socket = $SOCK
+admin_group = ${ADMIN_GROUP:-ievs-test-admins}
+max_clients = ${MAX_CLIENTS:-64}
+
+[libvirt]
+uri = ${URI:-test:///default}
+
+[storage]
+pool_dir = $TMP/pool
+
+[templates]
+dir = ${TEMPLATE_DIR:-$top_srcdir/templates}
+CONF
+	chmod 644 "$CONF"
+}
+
+# start_vmd: start the broker in the foreground mode, logging to $TMP/vmd.log,
+# and wait for its socket.
+start_vmd() {
+	[ -f "$CONF" ] || write_config
+	${VMD_WRAPPER:-} "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+	VMD_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do
+		kill -0 "$VMD_PID" 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	chmod 755 "$TMP/run"
+	[ -S "$SOCK" ] || { echo "# broker did not start:"; sed 's/^/# /' "$TMP/vmd.log"; return 1; }
+}
+
+stop_vmd() {
+	if [ -n "$VMD_PID" ]; then
+		kill "$VMD_PID" 2>/dev/null
+		wait "$VMD_PID" 2>/dev/null
+		VMD_STATUS=$?
+		VMD_PID=
+	fi
+}
+
+# vsh [-u USER] ARGS...: run the shell (as USER), output in $OUT/$ERR, status in $RC.
+OUT="$TMP/out"
+ERR="$TMP/err"
+vsh() {
+	as=
+	if [ "$1" = "-u" ]; then
+		as=$2
+		shift 2
+	fi
+	if [ -n "$as" ]; then
+		setpriv --reuid="$as" --regid="$(id -g "$as")" --init-groups -- \
+		    "$SH" -f "$CONF" "$@" >"$OUT" 2>"$ERR" </dev/null
+	else
+		"$SH" -f "$CONF" "$@" >"$OUT" 2>"$ERR" </dev/null
+	fi
+	RC=$?
+}
+
+# make_user NAME [GROUP]: a local account removed when the test ends.
+make_user() {
+	userdel -r "$1" >/dev/null 2>&1
+	useradd -m -d "$TMP/home/$1" -s /bin/false ${2:+-G "$2"} "$1" || return 1
+	CREATED_USERS="$CREATED_USERS $1"
+}
+
+make_group() {
+	groupdel "$1" >/dev/null 2>&1
+	groupadd "$1" || return 1
+	CREATED_GROUPS="$CREATED_GROUPS $1"
+}
+
+# Assertions on the last vsh run.
+rc_is() { [ "$RC" -eq "$1" ] || { echo "# exit status $RC, expected $1"; show; return 1; }; }
+out_has() { grep -q -- "$1" "$OUT" || { echo "# stdout lacks: $1"; show; return 1; }; }
+out_lacks() { ! grep -q -- "$1" "$OUT" || { echo "# stdout has: $1"; show; return 1; }; }
+err_has() { grep -q -- "$1" "$ERR" || { echo "# stderr lacks: $1"; show; return 1; }; }
+err_one_line() { [ "$(wc -l < "$ERR")" -eq 1 ] || { echo "# stderr is not one line"; show; return 1; }; }
+show() { sed 's/^/# out: /' "$OUT"; sed 's/^/# err: /' "$ERR"; }
+
+mkdir -p "$TMP/home"
+chmod 755 "$TMP/home"

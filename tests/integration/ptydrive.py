@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Drives ie-vshell through a pseudo-terminal, as a student at a terminal
+would: prompt, tab completion, Ctrl-C, Ctrl-D, history.  Scenarios are
+called by the t-*.sh scripts, which set up the broker (see lib.sh).
+
+usage: ptydrive.py SCENARIO   (environment: SH, CONF, TMP, and for some
+scenarios VMD_RESTART, USER_A, USER_B)"""
+
+import os
+import pwd
+import re
+import subprocess
+import sys
+
+import pexpect
+
+PROMPT = "ie-vshell> "
+TIMEOUT = 10
+failures = 0
+passes = 0
+
+
+def ok(cond, what):
+    global failures, passes
+    if cond:
+        passes += 1
+        print("ok - " + what)
+    else:
+        failures += 1
+        print("not ok - " + what)
+
+
+def spawn(user=None, argv0=None):
+    """The shell as a login shell would run it, optionally as another user."""
+    sh, conf = os.environ["SH"], os.environ["CONF"]
+    cmd, args = sh, ["-f", conf]
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        cmd = "/usr/bin/setpriv"
+        args = ["--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid,
+                "--init-groups", "--", sh, "-f", conf]
+    env = {"TERM": "xterm", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if "EDITRC" in os.environ:
+        env["EDITRC"] = os.environ["EDITRC"]
+    if user is not None:
+        env["HOME"] = pwd.getpwnam(user).pw_dir
+    p = pexpect.spawn(cmd, args, env=env, encoding="utf-8",
+                      timeout=TIMEOUT, dimensions=(24, 100))
+    p.logfile_read = open(os.path.join(os.environ["TMP"], "pty-%s.log" %
+                                       (user or "self")), "a")
+    return p
+
+
+def prompt(p):
+    try:
+        p.expect_exact(PROMPT)
+        return True
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        return False
+
+
+def drain(p):
+    """Discards output not yet read (a prompt redrawn after a listing)."""
+    try:
+        while True:
+            p.read_nonblocking(4096, timeout=0.3)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        pass
+    p.buffer = ""
+
+
+def run(p, line):
+    """Types a line, returns what the shell printed before the next prompt."""
+    drain(p)
+    p.sendline(line)
+    if not prompt(p):
+        return None
+    out = p.before
+    # Drop the echoed command line itself.
+    return out.split("\n", 1)[1] if "\n" in out else ""
+
+
+def finish(p):
+    p.sendcontrol("d")
+    try:
+        p.expect(pexpect.EOF)
+    except pexpect.TIMEOUT:
+        p.terminate(force=True)
+    p.close()
+    return p.exitstatus
+
+
+def scenario_interactive():
+    p = spawn(os.environ.get("USER_A"))
+    ok(prompt(p), "the prompt appears")
+    # Tab completes a command name; a second Tab lists choices.
+    # The screen shows cursor moves, so completion is judged by effect.
+    p.send("def\t")
+    out = run(p, "web")
+    ok(out is not None and "defined web" in out,
+       "Tab completes 'def' to 'define '")
+    run(p, "define www")
+    p.send("start w\t")
+    try:
+        p.expect(r"web\s+www")
+        p.expect_exact(PROMPT + "start w")
+        listed = True
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        listed = False
+    ok(listed, "Tab lists both VM names, then redraws the line")
+    p.send("e\t")
+    out = run(p, "")
+    ok(out is not None and "started web" in out,
+       "Tab completes the user's own VM name (%r)" % out)
+    # Ctrl-C abandons the line: the VM keeps running.
+    p.send("destroy web")
+    p.sendcontrol("c")
+    ok(prompt(p), "Ctrl-C gives a fresh prompt")
+    out = run(p, "list")
+    ok(out is not None and re.search(r"web\s+running", out),
+       "the abandoned destroy did not run")
+    # Emacs bindings: Ctrl-A moves to the start of the line.
+    p.send("ist")
+    p.sendcontrol("a")
+    out = run(p, "l")
+    ok(out is not None and re.search(r"www\s+shut off", out),
+       "emacs keys: Ctrl-A then 'l' makes 'list'")
+    # History: Up recalls the last command.
+    p.send("\x1b[A")
+    out = run(p, "")
+    ok(out is not None and re.search(r"www\s+shut off", out),
+       "Up arrow recalls 'list'")
+    out = run(p, "help")
+    ok(out is not None and "dumpxml" in out, "help lists the commands")
+    out = run(p, "sh -c id")
+    ok(out is not None and "unknown command" in out and "uid=" not in out,
+       "sh is refused at the prompt")
+    out = run(p, "list; id")
+    ok(out is not None and "uid=" not in out, "list; id is refused")
+    out = run(p, "define 'bad name'")
+    ok(out is not None and "invalid VM name" in out, "bad name refused")
+    ok(run(p, "list") is not None, "the shell goes on after errors")
+    st = finish(p)
+    ok(st == 0, "Ctrl-D leaves with status 0 (got %r)" % st)
+    home = os.environ.get("HISTHOME")
+    if home:
+        hist = os.path.join(home, ".ie-vshell_history")
+        # libedit writes history vis(3)-encoded: a blank is \\040.
+        ok(os.path.exists(hist) and
+           re.search(r"define(\\040| )web", open(hist).read()),
+           "history is kept in ~/.ie-vshell_history")
+    # exit, quit, logout all leave.
+    for word in ("exit", "quit", "logout"):
+        p = spawn(os.environ.get("USER_A"))
+        prompt(p)
+        p.sendline(word)
+        try:
+            p.expect(pexpect.EOF)
+            left = True
+        except pexpect.TIMEOUT:
+            left = False
+        p.close()
+        ok(left and p.exitstatus == 0, "'%s' leaves with status 0" % word)
+
+
+def scenario_restart():
+    p = spawn()
+    ok(prompt(p), "the prompt appears")
+    out = run(p, "define before")
+    ok(out is not None and "defined before" in out, "a command works")
+    subprocess.run(["/bin/sh", "-c", os.environ["VMD_RESTART"]], check=True)
+    out = run(p, "define after")
+    ok(out is not None and "defined after" in out,
+       "after the broker restarted, the next command succeeds")
+    out = run(p, "list")
+    ok(out is not None and "after" in out, "and the session goes on")
+    ok(finish(p) == 0, "Ctrl-D leaves")
+
+
+def scenario_two_users():
+    a, b = os.environ["USER_A"], os.environ["USER_B"]
+    pa, pb = spawn(a), spawn(b)
+    ok(prompt(pa) and prompt(pb), "both users get a prompt")
+    oa = run(pa, "define web")
+    ob = run(pb, "define web")
+    ok(oa is not None and "defined web" in oa and
+       ob is not None and "defined web" in ob,
+       "both define a VM named web at once")
+    run(pa, "start web")
+    oa, ob = run(pa, "list"), run(pb, "list")
+    ok(oa is not None and re.search(r"web\s+running", oa),
+       "%s sees their web running" % a)
+    ok(ob is not None and re.search(r"web\s+shut off", ob),
+       "%s sees their own web, shut off" % b)
+    ob = run(pb, "destroy %s/web" % a)
+    ok(ob is not None and "permission denied" in ob,
+       "%s cannot destroy %s/web" % (b, a))
+    oa = run(pa, "list")
+    ok(oa is not None and re.search(r"web\s+running", oa),
+       "%s's web still runs" % a)
+    pb.send("start w\t")
+    ob = run(pb, "")
+    ok(ob is not None and "started web" in ob,
+       "completion offers only %s's own names" % b)
+    ok(finish(pa) == 0 and finish(pb) == 0, "both leave with Ctrl-D")
+
+
+if __name__ == "__main__":
+    globals()["scenario_" + sys.argv[1]]()
+    print("# pty %s: %d passed, %d failed" % (sys.argv[1], passes, failures))
+    sys.exit(1 if failures else 0)
