@@ -71,7 +71,8 @@ key_line(const char *text, const char *group, const char *key)
 	bool in_group = group == NULL;
 	int i, found = 0;
 
-	for (i = 0; lines[i] != NULL && !found; i++) {
+	/* GKeyFile keeps the last of repeated keys: so does this. */
+	for (i = 0; lines[i] != NULL; i++) {
 		char *l = g_strstrip(lines[i]);
 		size_t n;
 
@@ -80,7 +81,7 @@ key_line(const char *text, const char *group, const char *key)
 			in_group = n >= 2 && l[n - 1] == ']' && group &&
 			    strncmp(l + 1, group, n - 2) == 0 &&
 			    strlen(group) == n - 2;
-			if (key == NULL && in_group)
+			if (key == NULL && in_group && !found)
 				found = i + 1;
 			continue;
 		}
@@ -152,20 +153,18 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 	size_t g, i, j;
 
 	for (g = 0; groups[g] != NULL && err == NULL; g++) {
-		ks = g_key_file_get_keys(kf, groups[g], NULL, NULL);
-		if (ks == NULL || ks[0] == NULL) {
-			bool known = false;
+		bool known = false;
 
-			for (j = 0; j < G_N_ELEMENTS(keys); j++)
-				known |= strcmp(keys[j].group, groups[g]) == 0;
-			if (!known)
-				err = g_strdup_printf("%s:%d: unknown group "
-				    "[%s]", path, key_line(text, groups[g],
-				    NULL), groups[g]);
+		for (j = 0; j < G_N_ELEMENTS(keys); j++)
+			known |= strcmp(keys[j].group, groups[g]) == 0;
+		if (!known) {
+			err = g_strdup_printf("%s:%d: unknown group [%s]",
+			    path, key_line(text, groups[g], NULL), groups[g]);
+			break;
 		}
+		ks = g_key_file_get_keys(kf, groups[g], NULL, NULL);
 		for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
-			bool known = false;
-
+			known = false;
 			for (j = 0; j < G_N_ELEMENTS(keys); j++)
 				known |= strcmp(keys[j].group, groups[g]) == 0
 				    && strcmp(keys[j].key, ks[i]) == 0;

@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	ctx = g_option_context_new("- VM broker for ie-vshell");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
-		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG]\n");
+		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG] [-V]\n");
 		g_option_context_free(ctx);
 		return 2;
 	}
@@ -132,15 +132,23 @@ main(int argc, char **argv)
 	srv.cfg = cfg;
 	if ((srv.templates = load_templates(cfg)) == NULL)
 		goto out;
-	log_init(foreground);
-	if (!foreground && daemon(0, 0) < 0) {
-		fprintf(stderr, "ie-vmd: daemon: %s\n", g_strerror(errno));
-		goto out;
+	/* Listen before detaching, so that whoever started us sees the
+	 * failure; connect to libvirt after, as its threads do not survive
+	 * a fork. */
+	log_init(true);
+	if (server_listen(&srv) < 0)
+		goto close;
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			fprintf(stderr, "ie-vmd: daemon: %s\n",
+			    g_strerror(errno));
+			goto close;
+		}
+		log_init(false);
 	}
-	if (virt_init(cfg->uri) < 0)
-		goto out;
-	if (server_listen(&srv) == 0 && server_run(&srv) == 0)
+	if (virt_init(cfg->uri) == 0 && server_run(&srv) == 0)
 		ret = 0;
+close:
 	server_close(&srv);
 	virt_shutdown();
 	ops_shutdown();

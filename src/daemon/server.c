@@ -243,6 +243,20 @@ prepare_dir(const char *path)
 	return r;
 }
 
+/* A stale socket file is replaced; a live one belongs to a running broker. */
+static bool
+socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return used;
+}
+
 int
 server_listen(struct server *srv)
 {
@@ -264,6 +278,11 @@ server_listen(struct server *srv)
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_msg(LOG_ERR, "%s exists and is not a socket", path);
+			return -1;
+		}
+		if (socket_in_use(&sa)) {
+			log_msg(LOG_ERR, "another ie-vmd is listening on %s",
+			    path);
 			return -1;
 		}
 		unlink(path);
@@ -345,12 +364,12 @@ server_close(struct server *srv)
 		unlink(srv->cfg->socket_path);
 	}
 	if (srv->clients != NULL) {
-		/* Wake every client thread out of poll(); each finishes the
-		 * request it is serving first. */
+		/* Wake every client thread out of poll(); a thread inside a
+		 * request finishes it and can still send the answer. */
 		g_mutex_lock(&srv->lock);
 		for (i = 0; i < srv->clients->len; i++)
 			shutdown(((struct client *)g_ptr_array_index(
-			    srv->clients, i))->fd, SHUT_RDWR);
+			    srv->clients, i))->fd, SHUT_RD);
 		g_mutex_unlock(&srv->lock);
 		reap(srv, true);
 		g_ptr_array_free(srv->clients, TRUE);

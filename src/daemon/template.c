@@ -52,6 +52,18 @@ child(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
+static int
+count_children(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n;
+	int count = 0;
+
+	for (n = parent->children; n != NULL; n = n->next)
+		count += n->type == XML_ELEMENT_NODE &&
+		    xmlStrcmp(n->name, BAD_CAST name) == 0;
+	return count;
+}
+
 static bool
 attr_is(xmlNodePtr n, const char *attr, const char *value)
 {
@@ -108,6 +120,14 @@ check(xmlDocPtr doc)
 
 	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "domain") != 0)
 		return "the root element is not <domain>";
+	/* libvirt reads devices from every <devices>, but the checks below
+	 * and the rendering see only the first: allow exactly one, and one
+	 * of each element the broker fills in. */
+	if (count_children(root, "devices") > 1 ||
+	    count_children(root, "name") > 1 ||
+	    count_children(root, "uuid") > 1 ||
+	    count_children(root, "metadata") > 1)
+		return "repeated <devices>, <name>, <uuid> or <metadata>";
 	if (!xmlHasProp(root, BAD_CAST "type"))
 		return "<domain> has no type attribute";
 	if (child(root, "memory") == NULL)

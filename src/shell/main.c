@@ -67,7 +67,8 @@ main(int argc, char **argv)
 	}
 	/* Only the socket path is read.  A config the broker would refuse
 	 * still leaves students a working default. */
-	cfg = config_load(config_path ? config_path : CONFIG_PATH, 1, &err);
+	cfg = config_load(config_path ? config_path : CONFIG_PATH,
+	    config_path == NULL, &err);
 	if (cfg == NULL) {
 		if (config_path != NULL) {
 			fprintf(stderr, "ie-vshell: %s\n", err);

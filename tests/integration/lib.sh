@@ -49,6 +49,7 @@ check() {
 }
 
 done_testing() {
+	stop_vmd
 	echo "# $T: $passes passed, $fails failed"
 	[ "$fails" -eq 0 ]
 	exit $?
@@ -90,10 +91,19 @@ CONF
 # and wait for its socket.
 start_vmd() {
 	[ -f "$CONF" ] || write_config
-	${VMD_WRAPPER:-} "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+	case "${VMD_WRAPPER:-}" in
+	valgrind_vmd)
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=99 --log-file="$TMP/valgrind.%p" \
+		    "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		;;
+	*)
+		"$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		;;
+	esac
 	VMD_PID=$!
 	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do
+	while [ ! -S "$SOCK" ] && [ $i -lt 600 ]; do
 		kill -0 "$VMD_PID" 2>/dev/null || break
 		sleep 0.05
 		i=$((i + 1))
@@ -102,12 +112,17 @@ start_vmd() {
 	[ -S "$SOCK" ] || { echo "# broker did not start:"; sed 's/^/# /' "$TMP/vmd.log"; return 1; }
 }
 
+VMD_STATUS=0
 stop_vmd() {
 	if [ -n "$VMD_PID" ]; then
 		kill "$VMD_PID" 2>/dev/null
 		wait "$VMD_PID" 2>/dev/null
 		VMD_STATUS=$?
 		VMD_PID=
+		if [ "$VMD_STATUS" -eq 99 ]; then
+			not_ok "valgrind found errors or leaks in the broker"
+			cat "$TMP"/valgrind.* 2>/dev/null | sed 's/^/# /'
+		fi
 	fi
 }
 

@@ -1,1 +1,403 @@
-int main(void){return 0;}
+/* Unit tests of the configuration loader: defaults, every key, and that a
+ * mistake is refused with the file, the line and the key named. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "conf.h"
+
+struct fixture {
+	char *dir;
+	char *path;		/* dir/ie-vshell.conf, written by a test */
+};
+
+static void
+setup(struct fixture *f, gconstpointer data)
+{
+	GError *gerr = NULL;
+
+	f->dir = g_dir_make_tmp("ievs-conf-XXXXXX", &gerr);
+	g_assert_no_error(gerr);
+	f->path = g_build_filename(f->dir, "ie-vshell.conf", NULL);
+}
+
+static void
+teardown(struct fixture *f, gconstpointer data)
+{
+	g_remove(f->path);
+	g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+	g_free(f->path);
+	g_free(f->dir);
+}
+
+static struct config *
+load_text(struct fixture *f, const char *text, char **err)
+{
+	GError *gerr = NULL;
+
+	g_file_set_contents(f->path, text, -1, &gerr);
+	g_assert_no_error(gerr);
+	return config_load(f->path, 0, err);
+}
+
+/* Loads text, which must be refused with a message that starts with
+ * "path:line: " and contains each of the strings that follow (a
+ * NULL-terminated list).  A wrong message fails the test but lets it go
+ * on, so that the temporary directory is still removed. */
+static void
+expect_error(struct fixture *f, const char *text, int line, ...)
+{
+	char *err = NULL, *prefix;
+	struct config *c;
+	const char *want;
+	va_list ap;
+
+	c = load_text(f, text, &err);
+	g_assert_null(c);
+	g_assert_nonnull(err);
+	prefix = g_strdup_printf("%s:%d: ", f->path, line);
+	if (!g_str_has_prefix(err, prefix)) {
+		g_test_message("want \"%s...\", got \"%s\"", prefix, err);
+		g_test_fail();
+	}
+	va_start(ap, line);
+	while ((want = va_arg(ap, const char *)) != NULL) {
+		if (strstr(err, want) == NULL) {
+			g_test_message("\"%s\" not in \"%s\"", want, err);
+			g_test_fail();
+		}
+	}
+	va_end(ap);
+	g_free(prefix);
+	g_free(err);
+}
+
+static void
+assert_defaults(const struct config *c)
+{
+	g_assert_cmpstr(c->socket_path, ==,
+	    RUNSTATEDIR "/ie-vshell/ie-vmd.sock");
+	g_assert_cmpint(c->max_clients, ==, 256);
+	g_assert_cmpstr(c->admin_group, ==, "ie-vshell-admin");
+	g_assert_cmpstr(c->uri, ==, "qemu:///system");
+	g_assert_cmpstr(c->pool_dir, ==,
+	    LOCALSTATEDIR "/lib/ie-vshell/pool");
+	g_assert_cmpstr(c->template_dir, ==,
+	    SYSCONFDIR "/ie-vshell/templates");
+	g_assert_cmpstr(c->default_template, ==, "default");
+}
+
+static void
+test_defaults(void)
+{
+	char *err = (char *)"unset";
+	struct config *c = config_load(NULL, 0, &err);
+
+	g_assert_nonnull(c);
+	g_assert_null(err);
+	g_assert_null(c->path);
+	assert_defaults(c);
+	/* Paths the daemon uses must be absolute whatever configure got. */
+	g_assert_true(g_path_is_absolute(c->socket_path));
+	g_assert_true(g_path_is_absolute(c->pool_dir));
+	g_assert_true(g_path_is_absolute(c->template_dir));
+	config_free(c);
+	config_free(NULL);
+}
+
+static void
+test_full(struct fixture *f, gconstpointer data)
+{
+	static const char text[] =
+	    "# ie-vshell.conf for the tests\n"
+	    "[daemon]\n"
+	    "socket = /run/test/ie-vmd.sock\n"
+	    "max_clients = 12\n"
+	    "admin_group = vm-admins\n"
+	    "\n"
+	    "[libvirt]\n"
+	    "uri = test:///default\n"
+	    "\n"
+	    "[storage]\n"
+	    "pool_dir = /srv/pool\n"
+	    "\n"
+	    "[templates]\n"
+	    "dir = /srv/templates\n"
+	    "default = small\n";
+	char *err = NULL;
+	struct config *c = load_text(f, text, &err);
+
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	g_assert_cmpstr(c->path, ==, f->path);
+	g_assert_cmpstr(c->socket_path, ==, "/run/test/ie-vmd.sock");
+	g_assert_cmpint(c->max_clients, ==, 12);
+	g_assert_cmpstr(c->admin_group, ==, "vm-admins");
+	g_assert_cmpstr(c->uri, ==, "test:///default");
+	g_assert_cmpstr(c->pool_dir, ==, "/srv/pool");
+	g_assert_cmpstr(c->template_dir, ==, "/srv/templates");
+	g_assert_cmpstr(c->default_template, ==, "small");
+	config_free(c);
+}
+
+/* What a file leaves out keeps its default. */
+static void
+test_partial(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	c = load_text(f, "[libvirt]\nuri = test:///default\n", &err);
+	g_assert_nonnull(c);
+	g_assert_cmpstr(c->uri, ==, "test:///default");
+	g_assert_cmpint(c->max_clients, ==, 256);
+	g_assert_cmpstr(c->socket_path, ==,
+	    RUNSTATEDIR "/ie-vshell/ie-vmd.sock");
+	config_free(c);
+
+	c = load_text(f, "", &err);
+	g_assert_nonnull(c);
+	assert_defaults(c);
+	config_free(c);
+
+	c = load_text(f, "# nothing but comments\n\n# here\n", &err);
+	g_assert_nonnull(c);
+	assert_defaults(c);
+	config_free(c);
+
+	/* A known group may be empty. */
+	c = load_text(f, "[storage]\n[daemon]\n", &err);
+	g_assert_nonnull(c);
+	assert_defaults(c);
+	config_free(c);
+}
+
+static void
+test_limits(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	c = load_text(f, "[daemon]\nmax_clients = 1\n", &err);
+	g_assert_nonnull(c);
+	g_assert_cmpint(c->max_clients, ==, 1);
+	config_free(c);
+	c = load_text(f, "[daemon]\nmax_clients = 4096\n", &err);
+	g_assert_nonnull(c);
+	g_assert_cmpint(c->max_clients, ==, 4096);
+	config_free(c);
+}
+
+static void
+test_missing(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	c = config_load(f->path, 1, &err);
+	g_assert_nonnull(c);
+	g_assert_null(err);
+	assert_defaults(c);
+	config_free(c);
+
+	c = config_load(f->path, 0, &err);
+	g_assert_null(c);
+	g_assert_nonnull(err);
+	g_assert_true(g_str_has_prefix(err, f->path));
+	g_free(err);
+}
+
+/* missing_ok is for a file that is not there, not for one that cannot be
+ * read: a directory in its place is an error. */
+static void
+test_unreadable(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	g_assert_cmpint(g_mkdir(f->path, 0700), ==, 0);
+	c = config_load(f->path, 1, &err);
+	g_rmdir(f->path);
+	g_assert_null(c);
+	g_assert_nonnull(err);
+	g_assert_true(g_str_has_prefix(err, f->path));
+	g_free(err);
+}
+
+static void
+test_unknown_key(struct fixture *f, gconstpointer data)
+{
+	expect_error(f, "[daemon]\nsocket = /run/x.sock\n\nmax_client = 5\n",
+	    4, "unknown key", "max_client", NULL);
+	/* A key in the wrong group. */
+	expect_error(f, "[daemon]\nmax_clients = 5\n[libvirt]\n"
+	    "socket = /run/x.sock\n", 4, "unknown key", "socket", "libvirt",
+	    NULL);
+	/* The same name known in another group earlier in the file does
+	 * not confuse the line number. */
+	expect_error(f, "[libvirt]\nuri = test:///default\n[storage]\n"
+	    "pool_dir = /p\nuri = x\n", 5, "unknown key", "uri", "storage",
+	    NULL);
+	/* Nor does a key whose name starts the same. */
+	expect_error(f, "[daemon]\nsocket = /run/x\n# socketx\n"
+	    "socketx = /run/y\n", 4, "socketx", NULL);
+	/* Indentation and no blanks around '='. */
+	expect_error(f, "\n\n[templates]\n   dir=/t\n   Default=small\n", 5,
+	    "Default", NULL);
+}
+
+static void
+test_unknown_group(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL, *prefix1, *prefix2;
+	struct config *c;
+
+	expect_error(f, "[daemon]\nmax_clients = 3\n\n[bogus]\n", 4,
+	    "unknown group", "bogus", NULL);
+	expect_error(f, "[Daemon]\n", 1, "Daemon", NULL);
+
+	/* With a key in it, the error may point at the group or the key. */
+	c = load_text(f, "[bogus]\nkey = 1\n", &err);
+	g_assert_null(c);
+	prefix1 = g_strdup_printf("%s:1: ", f->path);
+	prefix2 = g_strdup_printf("%s:2: ", f->path);
+	g_assert_true(g_str_has_prefix(err, prefix1) ||
+	    g_str_has_prefix(err, prefix2));
+	g_assert_nonnull(strstr(err, "bogus"));
+	g_free(prefix1);
+	g_free(prefix2);
+	g_free(err);
+}
+
+static void
+test_bad_int(struct fixture *f, gconstpointer data)
+{
+	static const char *const bad[] = {
+		"0", "-1", "abc", "99999", "4097", "12abc", "1.5", "0x10",
+		"", "99999999999999999999", "5 # five",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *text = g_strdup_printf("[daemon]\nsocket = /run/s\n"
+		    "max_clients = %s\n", bad[i]);
+
+		expect_error(f, text, 3, "max_clients", NULL);
+		g_free(text);
+	}
+}
+
+static void
+test_relative_path(struct fixture *f, gconstpointer data)
+{
+	expect_error(f, "[daemon]\nsocket = run/ie-vmd.sock\n", 2, "socket",
+	    "absolute", NULL);
+	expect_error(f, "[storage]\npool_dir = pool\n", 2, "pool_dir", NULL);
+	expect_error(f, "[templates]\ndir = ./templates\n", 2, "dir", NULL);
+	expect_error(f, "[templates]\ndir =\n", 2, "dir", NULL);
+	expect_error(f, "[storage]\npool_dir = ~/pool\n", 2, "pool_dir",
+	    NULL);
+}
+
+static void
+test_dotdot(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	expect_error(f, "[storage]\npool_dir = /var/lib/../../etc\n", 2,
+	    "pool_dir", "..", NULL);
+	expect_error(f, "[storage]\npool_dir = /var/lib/ie-vshell/..\n", 2,
+	    "pool_dir", NULL);
+	expect_error(f, "[templates]\ndir = /..\n", 2, "dir", NULL);
+	expect_error(f, "[daemon]\nsocket = /run/../tmp/s\n", 2, "socket",
+	    NULL);
+	/* ".." only matters as a whole path component. */
+	c = load_text(f, "[storage]\npool_dir = /srv/..pool\n", &err);
+	g_assert_nonnull(c);
+	g_assert_cmpstr(c->pool_dir, ==, "/srv/..pool");
+	config_free(c);
+}
+
+static void
+test_bad_name(struct fixture *f, gconstpointer data)
+{
+	expect_error(f, "[daemon]\nadmin_group = vm admins\n", 2,
+	    "admin_group", NULL);
+	expect_error(f, "[daemon]\nadmin_group = -x\n", 2, "admin_group",
+	    NULL);
+	expect_error(f, "[daemon]\nadmin_group =\n", 2, "admin_group", NULL);
+	expect_error(f, "[templates]\ndefault = ../etc/x\n", 2, "default",
+	    NULL);
+	expect_error(f, "[templates]\ndefault = a/b\n", 2, "default", NULL);
+	expect_error(f, "[libvirt]\nuri =\n", 2, "uri", NULL);
+}
+
+/* GKeyFile's own errors: the message names the file. */
+static void
+test_syntax(struct fixture *f, gconstpointer data)
+{
+	static const char *const bad[] = {
+		"[daemon]\nthis is not a key\n",
+		"max_clients = 3\n",		/* before any group */
+		"[daemon\nmax_clients = 3\n",
+		"[daemon]\nmax_clients = 3\n\xff\xfe\n",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *err = NULL;
+		struct config *c = load_text(f, bad[i], &err);
+
+		g_assert_null(c);
+		g_assert_nonnull(err);
+		if (!g_str_has_prefix(err, f->path))
+			g_test_message("%s", err);
+		g_assert_true(g_str_has_prefix(err, f->path));
+		g_free(err);
+	}
+}
+
+/* When a key is given twice the last one counts, and an error in it must
+ * point at that line, not at the first. */
+static void
+test_duplicate_key_line(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+
+	c = load_text(f, "[daemon]\nmax_clients = 5\nmax_clients = 7\n", &err);
+	g_assert_nonnull(c);
+	g_assert_cmpint(c->max_clients, ==, 7);
+	config_free(c);
+	expect_error(f, "[daemon]\nmax_clients = 5\nmax_clients = 0\n", 3,
+	    "max_clients", NULL);
+}
+
+#define ADD(name, fn) \
+	g_test_add(name, struct fixture, NULL, setup, fn, teardown)
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/conf/defaults", test_defaults);
+	ADD("/conf/full", test_full);
+	ADD("/conf/partial", test_partial);
+	ADD("/conf/limits", test_limits);
+	ADD("/conf/missing", test_missing);
+	ADD("/conf/unreadable", test_unreadable);
+	ADD("/conf/unknown-key", test_unknown_key);
+	ADD("/conf/unknown-group", test_unknown_group);
+	ADD("/conf/bad-int", test_bad_int);
+	ADD("/conf/relative-path", test_relative_path);
+	ADD("/conf/dotdot", test_dotdot);
+	ADD("/conf/bad-name", test_bad_name);
+	ADD("/conf/syntax", test_syntax);
+	ADD("/conf/duplicate-key-line", test_duplicate_key_line);
+	return g_test_run();
+}
