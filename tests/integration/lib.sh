@@ -5,6 +5,9 @@
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# VPATH builds hand us "build/.."; the broker wants paths without "..".
+top_srcdir=$(cd "$top_srcdir" && pwd -P)
+top_builddir=$(cd "$top_builddir" && pwd -P)
 SHELL_BIN="$top_builddir/src/shell/ie-vshell"
 VMD_BIN="$top_builddir/src/daemon/ie-vmd"
 PYTHON=${PYTHON:-/usr/bin/python3}
