@@ -265,10 +265,11 @@ repl_interactive(struct shell *sh)
 	el_set(el, EL_HIST, history, hist);
 	el_set(el, EL_CLIENTDATA, sh);
 	el_set(el, EL_GETCFN, getc_fn);
-	el_set(el, EL_ADDFN, "ie-complete", "complete a command or VM name",
+	/* The wide call: libedit's narrow EL_ADDFN leaks its copies. */
+	el_wset(el, EL_ADDFN, L"ie-complete", L"complete a command or VM name",
 	    complete);
 	el_set(el, EL_BIND, "^I", "ie-complete", NULL);
-	el_set(el, EL_ADDFN, "ie-abandon", "abandon the line", abandon);
+	el_wset(el, EL_ADDFN, L"ie-abandon", L"abandon the line", abandon);
 	el_set(el, EL_BIND, "^C", "ie-abandon", NULL);
 	el_set(el, EL_SETTY, "-d", "-isig", NULL);
 	while (!sh->quit) {
