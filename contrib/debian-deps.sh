@@ -5,7 +5,7 @@ set -e
 pkgs="autoconf automake autopoint gettext pkg-config make gcc
 libglib2.0-dev libvirt-dev libxml2-dev libedit-dev uuid-dev libpam0g-dev
 libvirt-clients python3 python3-pexpect strace valgrind groff-base
-util-linux passwd"
+util-linux passwd libvirt-daemon"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
 	awk '$1 == "ii" { print $2 }' | sort | comm -13 - <(printf '%s\n' $pkgs | sort))
 [ -z "$missing" ] && exit 0

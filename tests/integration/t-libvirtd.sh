@@ -1,0 +1,78 @@
+#!/bin/bash
+# The broker survives its surroundings: when libvirtd restarts under it,
+# the next request reconnects and succeeds.  libvirtd runs unprivileged (a
+# session daemon of a test user) with the test driver, so nothing on the
+# host is touched.
+. "$(dirname "$0")/lib.sh"
+
+LIBVIRTD=/usr/sbin/libvirtd
+[ -x "$LIBVIRTD" ] || skip "libvirtd is not installed (Debian: libvirt-daemon)"
+XDG="$TMP/xdg"
+mkdir -p "$XDG"
+if [ "$(id -u)" -eq 0 ]; then
+	make_user ievs-lvd || exit 1
+	chown ievs-lvd "$XDG"
+	as_lv() { setpriv --reuid=ievs-lvd --regid="$(id -g ievs-lvd)" \
+	    --init-groups -- "$@"; }
+	LVHOME="$TMP/home/ievs-lvd"
+else
+	as_lv() { "$@"; }
+	LVHOME="$TMP/home/self"
+	mkdir -p "$LVHOME"
+fi
+chmod 700 "$XDG"
+LVSOCK="$XDG/libvirt/libvirt-sock"
+
+start_libvirtd() {
+	as_lv env -i HOME="$LVHOME" XDG_RUNTIME_DIR="$XDG" PATH=/usr/bin:/bin \
+	    "$LIBVIRTD" -d || return 1
+	for _ in $(seq 100); do
+		[ -S "$LVSOCK" ] && virsh -q -c "test+unix:///default?socket=$LVSOCK" \
+		    list >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop_libvirtd() {
+	pid=$(cat "$XDG/libvirt/libvirtd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$LVSOCK"
+}
+trap 'stop_libvirtd; cleanup' EXIT
+
+start_libvirtd || skip "libvirtd would not start here"
+URI="test+unix:///default?socket=$LVSOCK"
+write_config
+start_vmd || exit 1
+
+vsh -c 'define web'
+check "define through libvirtd" rc_is 0
+vsh -c 'start web'
+check "start through libvirtd" rc_is 0
+
+# Restart libvirtd between two requests of one open session, and between
+# two sessions.
+{
+	echo "list"
+	sleep 0.5
+	stop_libvirtd >/dev/null
+	start_libvirtd >/dev/null
+	echo "define after"
+	echo "list"
+} | "$SH" -f "$CONF" >"$OUT" 2>"$ERR"
+RC=$?
+check "the open session's next request succeeds after libvirtd restarted" rc_is 0
+check "define after the restart worked" out_has "defined after"
+check "the broker reconnected" grep -q "lost the connection" "$TMP/vmd.log"
+
+stop_libvirtd
+vsh -c 'list'
+check "with libvirtd down, a request fails cleanly" rc_is 1
+check "saying the service cannot reach libvirt" err_has "cannot reach libvirt"
+check "with one line" err_one_line
+start_libvirtd || exit 1
+vsh -c 'list'
+check "once libvirtd is back, requests succeed again" rc_is 0
+check "the broker is still the same process" kill -0 "$VMD_PID"
+done_testing
