@@ -9,7 +9,7 @@ if [ ! -x build/src/shell/ie-vshell ] || [ ! -x build/src/daemon/ie-vmd ]; then
 	mkdir -p build
 	(cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)")
 else
-	make -s -C build
+	make -s -C build >/dev/null
 fi
 
 demo=$(mktemp -d /tmp/ie-vshell-demo.XXXXXX)

@@ -231,7 +231,7 @@ static unsigned char
 abandon(EditLine *el, int ch)
 {
 	abandoned = true;
-	fputs("^C", stdout);
+	fputs("^C\n", stdout);
 	return CC_NEWLINE;
 }
 
