@@ -1,0 +1,4 @@
+/* Start-up hygiene of the shell. */
+#include "config.h"
+
+#include "hygiene.h"
