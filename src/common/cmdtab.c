@@ -36,6 +36,10 @@ const struct cmd_def cmd_table[] = {
 	    N_("power a VM off at once, like pulling the plug"), { { 0 } } },
 	{ "dumpxml", CMD_DUMPXML, CMD_VMARG, 1, 1, "NAME",
 	    N_("show a VM's libvirt XML"), { { 0 } } },
+	{ "quota", CMD_QUOTA, 0, 0, 0, "",
+	    N_("show what you use of your quota"), { { 0 } } },
+	{ "users", CMD_USERS, CMD_ADMIN, 0, 0, "",
+	    N_("every user's VMs and use of resources (admins)"), { { 0 } } },
 };
 
 const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);

@@ -15,6 +15,8 @@ enum cmd_id {
 	CMD_START,
 	CMD_DESTROY,
 	CMD_DUMPXML,
+	CMD_QUOTA,
+	CMD_USERS,
 	CMD__COUNT
 };
 
@@ -23,6 +25,7 @@ enum cmd_id {
 #define CMD_MUTATES	0x02	/* changes state: serialised per user */
 #define CMD_VMARG	0x04	/* first argument is a VM (NAME or USER/NAME) */
 #define CMD_HIDDEN_ALIAS 0x08	/* alias: not listed separately in help */
+#define CMD_ADMIN	0x10	/* only for members of the admin group */
 
 #define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
 #define OPT_ADMIN	0x02	/* only for members of the admin group */

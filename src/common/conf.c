@@ -23,10 +23,25 @@ struct key {
 
 #define OFF(f) offsetof(struct config, f)
 
+const char *const quota_keys[Q__COUNT] = {
+	"vms", "running", "vcpus", "memory", "disk"
+};
+
+/* A class-sized default: a few small VMs each. */
+static const struct quota quota_default = { { 8, 2, 4, 4096, 100 } };
+
+#define QUOTA_USER_PREFIX "quota.user:"
+#define QUOTA_GROUP_PREFIX "quota.group:"
+
 static const struct key keys[] = {
 	{ "daemon", "socket", K_PATH, OFF(socket_path), 0, 0 },
 	{ "daemon", "max_clients", K_INT, OFF(max_clients), 1, 4096 },
 	{ "daemon", "admin_group", K_NAME, OFF(admin_group), 0, 0 },
+	{ "daemon", "pam_service", K_NAME, OFF(pam_service), 0, 0 },
+	{ "limits", "sessions_per_user", K_INT, OFF(sessions_per_user), 1,
+	    1024 },
+	{ "limits", "requests_per_minute", K_INT, OFF(requests_per_minute), 1,
+	    1000000 },
 	{ "libvirt", "uri", K_STRING, OFF(uri), 0, 0 },
 	{ "storage", "pool_dir", K_PATH, OFF(pool_dir), 0, 0 },
 	{ "templates", "dir", K_PATH, OFF(template_dir), 0, 0 },
@@ -41,6 +56,10 @@ config_defaults(void)
 	c->socket_path = g_strdup(RUNSTATEDIR "/ie-vshell/ie-vmd.sock");
 	c->max_clients = 256;
 	c->admin_group = g_strdup("ie-vshell-admin");
+	c->pam_service = g_strdup("ie-vshell");
+	c->sessions_per_user = 8;
+	c->requests_per_minute = 600;
+	c->quota = quota_default;
 	c->uri = g_strdup("qemu:///system");
 	c->pool_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/pool");
 	c->template_dir = g_strdup(SYSCONFDIR "/ie-vshell/templates");
@@ -56,6 +75,10 @@ config_free(struct config *c)
 	g_free(c->path);
 	g_free(c->socket_path);
 	g_free(c->admin_group);
+	g_free(c->pam_service);
+	for (int i = 0; i < c->nrules; i++)
+		g_free(c->rules[i].name);
+	g_free(c->rules);
 	g_free(c->uri);
 	g_free(c->pool_dir);
 	g_free(c->template_dir);
@@ -145,6 +168,100 @@ set_value(struct config *c, const struct key *k, GKeyFile *kf)
 	return why;
 }
 
+/* 'd' for [quota], 'g'/'u' for a valid rule, '?' for a malformed one
+ * such as [quota.user:] and 0 for any other group. */
+static char
+quota_group(const char *g)
+{
+	if (strcmp(g, "quota") == 0)
+		return 'd';
+	if (g_str_has_prefix(g, QUOTA_USER_PREFIX))
+		return user_name_valid(g + strlen(QUOTA_USER_PREFIX)) ? 'u' :
+		    '?';
+	if (g_str_has_prefix(g, QUOTA_GROUP_PREFIX))
+		return user_name_valid(g + strlen(QUOTA_GROUP_PREFIX)) ? 'g' :
+		    '?';
+	return g_str_has_prefix(g, "quota") ? '?' : 0;
+}
+
+/* Reads one quota group into q; values are counts, or "unlimited". */
+static char *
+load_quota_group(GKeyFile *kf, const char *path, const char *text,
+    const char *group, struct quota *q)
+{
+	char **ks = g_key_file_get_keys(kf, group, NULL, NULL);
+	char *err = NULL;
+	int i, r;
+
+	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
+		char *v = NULL, *end;
+		long long n;
+
+		for (r = 0; r < Q__COUNT; r++)
+			if (strcmp(ks[i], quota_keys[r]) == 0)
+				break;
+		if (r == Q__COUNT) {
+			err = g_strdup_printf("%s:%d: unknown key '%s' in [%s]; "
+			    "known: vms, running, vcpus, memory, disk", path,
+			    key_line(text, group, ks[i]), ks[i], group);
+			break;
+		}
+		v = g_key_file_get_string(kf, group, ks[i], NULL);
+		errno = 0;
+		n = v ? strtoll(v, &end, 10) : -1;
+		if (v != NULL && strcmp(v, "unlimited") == 0)
+			q->limit[r] = QUOTA_UNLIMITED;
+		else if (v == NULL || errno || end == v || *end || n < 0 ||
+		    n > 1000000000)
+			err = g_strdup_printf("%s:%d: key '%s' in [%s]: must be "
+			    "a number (0 or more) or 'unlimited'", path,
+			    key_line(text, group, ks[i]), ks[i], group);
+		else
+			q->limit[r] = n;
+		g_free(v);
+	}
+	g_strfreev(ks);
+	return err;
+}
+
+static char *
+load_quotas(struct config *c, GKeyFile *kf, const char *path,
+    const char *text)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	char *err = NULL;
+	size_t g;
+	int r;
+
+	for (g = 0; groups[g] != NULL && err == NULL; g++) {
+		char kind = quota_group(groups[g]);
+		struct quota_rule *rule;
+
+		if (kind == 0)
+			continue;
+		if (kind == '?') {
+			err = g_strdup_printf("%s:%d: bad quota group [%s]; use "
+			    "[quota], [quota.group:NAME] or [quota.user:NAME]",
+			    path, key_line(text, groups[g], NULL), groups[g]);
+			break;
+		}
+		if (kind == 'd') {
+			err = load_quota_group(kf, path, text, groups[g],
+			    &c->quota);
+			continue;
+		}
+		c->rules = g_renew(struct quota_rule, c->rules, c->nrules + 1);
+		rule = &c->rules[c->nrules++];
+		rule->kind = kind;
+		rule->name = g_strdup(strchr(groups[g], ':') + 1);
+		for (r = 0; r < Q__COUNT; r++)
+			rule->q.limit[r] = QUOTA_UNSET;
+		err = load_quota_group(kf, path, text, groups[g], &rule->q);
+	}
+	g_strfreev(groups);
+	return err;
+}
+
 static char *
 check_unknown(GKeyFile *kf, const char *path, const char *text)
 {
@@ -157,6 +274,8 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 
 		for (j = 0; j < G_N_ELEMENTS(keys); j++)
 			known |= strcmp(keys[j].group, groups[g]) == 0;
+		if (quota_group(groups[g]) != 0)
+			continue;	/* checked by load_quotas */
 		if (!known) {
 			err = g_strdup_printf("%s:%d: unknown group [%s]",
 			    path, key_line(text, groups[g], NULL), groups[g]);
@@ -206,7 +325,8 @@ config_load(const char *path, int missing_ok, char **err)
 		*err = g_strdup_printf("%s: %s", path, gerr->message);
 		goto fail;
 	}
-	if ((*err = check_unknown(kf, path, text)) != NULL)
+	if ((*err = check_unknown(kf, path, text)) != NULL ||
+	    (*err = load_quotas(c, kf, path, text)) != NULL)
 		goto fail;
 	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *why;

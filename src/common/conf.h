@@ -5,16 +5,49 @@
 
 #define CONFIG_PATH SYSCONFDIR "/ie-vshell/ie-vshell.conf"
 
+/* Quota resources.  A limit of QUOTA_UNLIMITED means none; QUOTA_UNSET
+ * (only in per-group and per-user rules) inherits. */
+enum quota_res {
+	Q_VMS,		/* VMs defined */
+	Q_RUNNING,	/* VMs running */
+	Q_VCPUS,	/* vCPUs of running VMs */
+	Q_MEMORY,	/* MiB of running VMs */
+	Q_DISK,		/* GiB of disk images in the pool */
+	Q__COUNT
+};
+#define QUOTA_UNLIMITED (-1LL)
+#define QUOTA_UNSET (-2LL)
+
+struct quota {
+	long long limit[Q__COUNT];
+};
+
+/* [quota.group:NAME] or [quota.user:NAME] */
+struct quota_rule {
+	char kind;		/* 'g' or 'u' */
+	char *name;
+	struct quota q;
+};
+
 struct config {
 	char *path;
 	char *socket_path;
 	int max_clients;
 	char *admin_group;
+	char *pam_service;
 	char *uri;
 	char *pool_dir;
 	char *template_dir;
 	char *default_template;
+	int sessions_per_user;
+	int requests_per_minute;
+	struct quota quota;		/* [quota]: everyone's default */
+	struct quota_rule *rules;
+	int nrules;
 };
+
+/* Config key of each resource, for messages and the config file. */
+extern const char *const quota_keys[Q__COUNT];
 
 /* Loads path (or the defaults alone if path is NULL, or if it does not
  * exist and missing_ok).  On error returns NULL and a message naming file,

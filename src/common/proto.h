@@ -19,6 +19,7 @@ enum proto_type {
 	PROTO_REQUEST = 1,
 	PROTO_RESPONSE = 2,
 	PROTO_HELLO = 3,
+	PROTO_NOTE = 4,		/* shell -> broker: a refusal to audit; no reply */
 };
 
 /* Response status; also the shell's exit status for the command. */

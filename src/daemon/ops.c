@@ -19,8 +19,10 @@
 #include "log.h"
 #include "ops.h"
 #include "policy.h"
+#include "quota.h"
 #include "server.h"
 #include "template.h"
+#include "users.h"
 #include "virt.h"
 
 struct ctx {
@@ -33,36 +35,10 @@ struct ctx {
 
 typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
 
-/* Per-user lock: a user's mutations are serialised across all of their
- * sessions; other users are never held up by it. */
-static GMutex users_lock;
-static GHashTable *user_locks;
-
-static GMutex *
-user_lock(uid_t uid)
-{
-	GMutex *m;
-
-	g_mutex_lock(&users_lock);
-	if (user_locks == NULL)
-		user_locks = g_hash_table_new_full(g_direct_hash,
-		    g_direct_equal, NULL, g_free);
-	m = g_hash_table_lookup(user_locks, GUINT_TO_POINTER(uid));
-	if (m == NULL) {
-		m = g_new0(GMutex, 1);
-		g_mutex_init(m);
-		g_hash_table_insert(user_locks, GUINT_TO_POINTER(uid), m);
-	}
-	g_mutex_unlock(&users_lock);
-	return m;
-}
-
 void
 ops_shutdown(void)
 {
-	if (user_locks != NULL)
-		g_hash_table_destroy(user_locks);
-	user_locks = NULL;
+	users_shutdown();
 }
 
 static int
@@ -172,6 +148,14 @@ struct row {
 	const char *state;
 };
 
+static gint
+uid_cmp(gconstpointer a, gconstpointer b)
+{
+	guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+
+	return x < y ? -1 : x > y;
+}
+
 static int
 row_cmp(const void *a, const void *b)
 {
@@ -255,6 +239,180 @@ next:
 	return 0;
 }
 
+/* Bytes allocated by the files in the user's pool directory. */
+static long long
+disk_bytes(const struct config *cfg, uid_t uid)
+{
+	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir, (unsigned long)uid);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *f;
+	long long sum = 0;
+
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, f, NULL);
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			sum += (long long)st.st_blocks * 512;
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_free(dir);
+	return sum;
+}
+
+static struct usage *
+usage_slot(GHashTable *h, uid_t uid)
+{
+	struct usage *u = g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
+
+	if (u == NULL) {
+		u = g_new0(struct usage, 1);
+		g_hash_table_insert(h, GUINT_TO_POINTER(uid), u);
+	}
+	return u;
+}
+
+/* What each owner uses (only `only`'s, unless it is (uid_t)-1): one pass
+ * over the domains, ownership as everywhere from the metadata. */
+static GHashTable *
+usage_scan(struct ctx *x, virConnectPtr conn, uid_t only)
+{
+	GHashTable *h = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+	    NULL, g_free);
+	virDomainPtr *doms = NULL;
+	int n, i;
+
+	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
+		fail_virt(x, conn, _("cannot list VMs"));
+		g_hash_table_destroy(h);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		char vm[VM_NAME_MAX + 1];
+		virDomainInfo info;
+		uid_t uid, owner;
+		struct usage *u;
+
+		if (domain_name_parse(virDomainGetName(doms[i]), &uid, vm) < 0 ||
+		    (only != (uid_t)-1 && uid != only) ||
+		    domain_owner(doms[i], &owner) < 0 || owner != uid)
+			goto next;
+		u = usage_slot(h, uid);
+		u->v[Q_VMS]++;
+		if (virDomainIsActive(doms[i]) == 1 &&
+		    virDomainGetInfo(doms[i], &info) == 0) {
+			u->v[Q_RUNNING]++;
+			u->v[Q_VCPUS] += info.nrVirtCpu;
+			u->v[Q_MEMORY] += info.maxMem / 1024;
+		}
+next:
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (only != (uid_t)-1)
+		usage_slot(h, only);
+	return h;
+}
+
+static int
+usage_of(struct ctx *x, virConnectPtr conn, uid_t uid, struct usage *out)
+{
+	GHashTable *h = usage_scan(x, conn, uid);
+
+	if (h == NULL)
+		return -1;
+	*out = *(struct usage *)g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
+	out->v[Q_DISK] = disk_bytes(x->c->srv->cfg, uid);
+	g_hash_table_destroy(h);
+	return 0;
+}
+
+/* Quotas bind a user's own VMs; an admin acting on another user's VM is
+ * not held to that user's quota. */
+static int
+quota_check(struct ctx *x, virConnectPtr conn, const struct usage *add,
+    const char *hint)
+{
+	struct usage u;
+	struct quota q;
+	char *msg;
+
+	if (x->t->other)
+		return 0;
+	if (usage_of(x, conn, x->t->uid, &u) < 0)
+		return -1;
+	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
+	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
+		return 0;
+	fail(x, "%s", msg);
+	g_free(msg);
+	return -1;
+}
+
+static int
+do_quota(struct ctx *x, virConnectPtr conn)
+{
+	struct usage u;
+	struct quota q;
+	int r;
+
+	if (usage_of(x, conn, x->c->uid, &u) < 0)
+		return -1;
+	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
+	x->resp->ncols = 3;
+	proto_msg_add(x->resp, "resource");
+	proto_msg_add(x->resp, "used");
+	proto_msg_add(x->resp, "limit");
+	for (r = 0; r < Q__COUNT; r++) {
+		char *used = quota_used_str(r, u.v[r]);
+		char *lim = quota_limit_str(r, q.limit[r]);
+
+		proto_msg_add(x->resp, quota_label(r));
+		proto_msg_add(x->resp, used);
+		proto_msg_add(x->resp, lim);
+		g_free(used);
+		g_free(lim);
+	}
+	return 0;
+}
+
+static int
+do_users(struct ctx *x, virConnectPtr conn)
+{
+	GHashTable *h = usage_scan(x, conn, (uid_t)-1);
+	GList *uids, *l;
+
+	if (h == NULL)
+		return -1;
+	x->resp->ncols = 6;
+	proto_msg_add(x->resp, "user");
+	proto_msg_add(x->resp, "vms");
+	proto_msg_add(x->resp, "running");
+	proto_msg_add(x->resp, "vcpus");
+	proto_msg_add(x->resp, "memory");
+	proto_msg_add(x->resp, "disk");
+	uids = g_list_sort(g_hash_table_get_keys(h), uid_cmp);
+	for (l = uids; l != NULL; l = l->next) {
+		uid_t uid = GPOINTER_TO_UINT(l->data);
+		struct usage *u = g_hash_table_lookup(h, l->data);
+		char label[256];
+
+		owner_label(uid, label, sizeof(label));
+		proto_msg_add(x->resp, label);
+		proto_msg_addf(x->resp, "%lld", u->v[Q_VMS]);
+		proto_msg_addf(x->resp, "%lld", u->v[Q_RUNNING]);
+		proto_msg_addf(x->resp, "%lld", u->v[Q_VCPUS]);
+		proto_msg_addf(x->resp, "%lld MiB", u->v[Q_MEMORY]);
+		proto_msg_addf(x->resp, "%.1f GiB",
+		    disk_bytes(x->c->srv->cfg, uid) / (1024.0 * 1024 * 1024));
+	}
+	g_list_free(uids);
+	g_hash_table_destroy(h);
+	return 0;
+}
+
 static char *
 disk_path_new(struct ctx *x)
 {
@@ -302,6 +460,9 @@ do_define(struct ctx *x, virConnectPtr conn)
 		return fail(x, _("a VM named %s already exists; choose another "
 		    "name or undefine it first"), x->t->vm);
 	}
+	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1 },
+	    _("undefine a VM first")) < 0)
+		return -1;
 	disk = disk_path_new(x);
 	a = (struct render_args){ x->t->domain, x->t->vm, x->t->uid,
 	    x->t->user, disk, "qcow2" };
@@ -363,6 +524,19 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 }
 
 static int
+start_quota(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
+{
+	virDomainInfo info;
+	struct usage add = { .v[Q_RUNNING] = 1 };
+
+	if (virDomainGetInfo(dom, &info) < 0)
+		return fail_virt(x, conn, _("cannot read the VM's size"));
+	add.v[Q_VCPUS] = info.nrVirtCpu;
+	add.v[Q_MEMORY] = info.maxMem / 1024;
+	return quota_check(x, conn, &add, _("stop a VM first"));
+}
+
+static int
 do_start(struct ctx *x, virConnectPtr conn)
 {
 	virDomainPtr dom = lookup_owned(x, conn);
@@ -372,6 +546,8 @@ do_start(struct ctx *x, virConnectPtr conn)
 		return -1;
 	if (virDomainIsActive(dom) == 1)
 		fail(x, _("%s is already running"), x->t->vm);
+	else if (start_quota(x, conn, dom) < 0)
+		;	/* reported */
 	else if (virDomainCreate(dom) < 0)
 		fail_virt(x, conn, _("cannot start the VM"));
 	else
@@ -423,6 +599,8 @@ static const handler_fn handlers[CMD__COUNT] = {
 	[CMD_START] = do_start,
 	[CMD_DESTROY] = do_destroy,
 	[CMD_DUMPXML] = do_dumpxml,
+	[CMD_QUOTA] = do_quota,
+	[CMD_USERS] = do_users,
 };
 
 /* Runs the handler, once more on a fresh connection if libvirtd went away
@@ -435,7 +613,7 @@ run_handler(struct ctx *x)
 	int attempt;
 
 	if (x->call->def->flags & CMD_MUTATES) {
-		m = user_lock(x->t->uid);
+		m = users_lock(x->t->uid);
 		g_mutex_lock(m);
 	}
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -470,6 +648,14 @@ reply(int status, const char *msg)
 	return r;
 }
 
+void
+ops_note(struct client *c, const struct proto_msg *note)
+{
+	/* The shell refused this itself; the broker only records it. */
+	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
+	    note->nstr, "refused", NULL);
+}
+
 struct proto_msg *
 ops_dispatch(struct client *c, const struct proto_msg *req)
 {
@@ -481,6 +667,14 @@ ops_dispatch(struct client *c, const struct proto_msg *req)
 	int st;
 
 	memset(&t, 0, sizeof(t));
+	if (users_rate_take(c->uid, c->srv->cfg->requests_per_minute) < 0) {
+		g_snprintf(err, sizeof(err), _("too many requests: the limit is "
+		    "%d a minute; wait a moment"),
+		    c->srv->cfg->requests_per_minute);
+		log_audit(c->uid, c->user, cmd, req->str + 1,
+		    req->nstr ? req->nstr - 1 : 0, "denied", err);
+		return reply(ST_FAILED, err);
+	}
 	if (req->nstr == 0 || (st = cmd_parse(req->nstr, req->str, &call, err,
 	    sizeof(err))) != ST_OK) {
 		if (req->nstr == 0)

@@ -8,6 +8,8 @@ struct client;
 
 /* Handles one request and returns the response (never NULL). */
 struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req);
+/* Records a refusal the shell made on its own (PROTO_NOTE). */
+void ops_note(struct client *c, const struct proto_msg *note);
 void ops_shutdown(void);
 
 #endif

@@ -114,6 +114,11 @@ policy_check(const struct client *c, const struct cmd_call *call,
 		    "request"), d->name);
 		return ST_USAGE;
 	}
+	if ((d->flags & CMD_ADMIN) && !c->admin) {
+		*msg = g_strdup_printf(_("permission denied: %s is for admins "
+		    "only"), d->name);
+		return ST_FAILED;
+	}
 	for (i = 0; i < CMD_MAX_OPTS && d->opts[i].name != NULL; i++) {
 		if (call->opt[i] != NULL && (d->opts[i].flags & OPT_ADMIN) &&
 		    !c->admin) {

@@ -22,9 +22,11 @@
 #include "i18n.h"
 #include "log.h"
 #include "ops.h"
+#include "pamacct.h"
 #include "policy.h"
 #include "proto.h"
 #include "server.h"
+#include "users.h"
 
 /* A client that has started a message must finish it this quickly. */
 #define MSG_TIMEOUT_SEC 10
@@ -81,6 +83,11 @@ serve(struct client *c)
 				    "timed out inside a message" : why);
 			break;
 		}
+		if (req->type == PROTO_NOTE) {
+			ops_note(c, req);
+			proto_msg_free(req);
+			continue;
+		}
 		if (req->type != PROTO_REQUEST) {
 			log_msg(LOG_WARNING, "uid %lu (%s): unexpected message "
 			    "type; disconnecting", (unsigned long)c->uid,
@@ -98,14 +105,44 @@ serve(struct client *c)
 	}
 }
 
+/* Admission: the user's session bound, then the PAM account and session
+ * stacks.  Each decision is audited; a refusal is the hello's message. */
+static struct pamacct *
+admit(struct client *c)
+{
+	const struct config *cfg = c->srv->cfg;
+	struct pamacct *pam;
+	char *msg = NULL;
+
+	if (users_session_begin(c->uid, cfg->sessions_per_user) < 0) {
+		msg = g_strdup_printf(_("too many sessions: you have %d open "
+		    "already; close one first"), cfg->sessions_per_user);
+	} else if ((pam = pamacct_open(cfg->pam_service, c->user,
+	    &msg)) == NULL) {
+		users_session_end(c->uid);
+	} else {
+		log_audit(c->uid, c->user, "(connect)", NULL, 0, "ok", NULL);
+		return pam;
+	}
+	log_audit(c->uid, c->user, "(connect)", NULL, 0, "denied", msg);
+	send_hello(c, ST_FAILED, msg);
+	g_free(msg);
+	return NULL;
+}
+
 static void *
 client_main(void *arg)
 {
 	struct client *c = arg;
+	struct pamacct *pam;
 	uint64_t one = 1;
 
-	if (send_hello(c, ST_OK, NULL) == 0)
-		serve(c);
+	if ((pam = admit(c)) != NULL) {
+		if (send_hello(c, ST_OK, NULL) == 0)
+			serve(c);
+		pamacct_close(pam);
+		users_session_end(c->uid);
+	}
 	log_msg(LOG_INFO, "uid %lu (%s) disconnected", (unsigned long)c->uid,
 	    c->user);
 	g_mutex_lock(&c->srv->lock);

@@ -18,6 +18,10 @@
 /* How long to wait for a broker that is (re)starting. */
 #define CONNECT_WAIT_MS 5000
 #define CONNECT_STEP_MS 100
+/* A refused word is recorded only up to this length. */
+#define NOTE_WORD_MAX 256
+
+static bool session_alive(const struct session *s);
 
 void
 session_init(struct session *s, const char *socket_path)
@@ -90,8 +94,8 @@ hello(struct session *s, char **err)
 	return 0;
 }
 
-int
-session_open(struct session *s, char **err)
+static int
+session_connect(struct session *s, int wait_ms, char **err)
 {
 	struct timespec step = { 0, CONNECT_STEP_MS * 1000000L };
 	int waited = 0;
@@ -103,7 +107,7 @@ session_open(struct session *s, char **err)
 		if (s->fd >= 0)
 			break;
 		if ((errno != ECONNREFUSED && errno != ENOENT) ||
-		    waited >= CONNECT_WAIT_MS) {
+		    waited >= wait_ms) {
 			*err = g_strdup_printf(_("cannot reach the VM service "
 			    "at %s: %s; try again in a minute, or tell the "
 			    "admin"), s->socket_path, g_strerror(errno));
@@ -117,6 +121,36 @@ session_open(struct session *s, char **err)
 		return -1;
 	}
 	return 0;
+}
+
+int
+session_open(struct session *s, char **err)
+{
+	return session_connect(s, CONNECT_WAIT_MS, err);
+}
+
+void
+session_note(struct session *s, const char *reason, char **words, int n)
+{
+	struct proto_msg *m;
+	char *err = NULL;
+	int i;
+
+	if (!session_alive(s) && session_connect(s, 0, &err) < 0) {
+		g_free(err);
+		return;		/* best effort: the user was told already */
+	}
+	m = proto_msg_new(PROTO_NOTE, 0, 1);
+	proto_msg_add(m, reason);
+	for (i = 0; i < n && i < PROTO_MAX_REQ_STRINGS - 1; i++) {
+		char *w = g_strndup(words[i], NOTE_WORD_MAX);
+
+		proto_msg_add(m, w);
+		g_free(w);
+	}
+	if (proto_send(s->fd, m) < 0)
+		session_close(s);
+	proto_msg_free(m);
 }
 
 /* Between requests the broker never writes, so a readable socket means it

@@ -22,6 +22,10 @@ int session_open(struct session *s, char **err);
  * broker cannot be reached or the connection broke mid-request. */
 int session_request(struct session *s, char **argv, int argc,
     struct proto_msg **resp, char **err);
+/* Tells the broker, for its audit log, that the shell refused something
+ * (reason, then the words).  Best effort, never waits, never reports. */
+void session_note(struct session *s, const char *reason, char **words,
+    int n);
 void session_close(struct session *s);
 
 #endif

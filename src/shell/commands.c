@@ -76,15 +76,25 @@ shell_help(FILE *out, const char *cmd)
 }
 
 /* Column keys from the broker are stable identifiers; titles are ours. */
+static const struct {
+	const char *key, *title;
+} columns[] = {
+	{ "name", N_("Name") }, { "state", N_("State") },
+	{ "owner", N_("Owner") }, { "resource", N_("Resource") },
+	{ "used", N_("Used") }, { "limit", N_("Limit") },
+	{ "user", N_("User") }, { "vms", N_("VMs") },
+	{ "running", N_("Running") }, { "vcpus", N_("vCPUs") },
+	{ "memory", N_("Memory") }, { "disk", N_("Disk") },
+};
+
 static const char *
 column_title(const char *key)
 {
-	if (strcmp(key, "name") == 0)
-		return _("Name");
-	if (strcmp(key, "state") == 0)
-		return _("State");
-	if (strcmp(key, "owner") == 0)
-		return _("Owner");
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(columns); i++)
+		if (strcmp(columns[i].key, key) == 0)
+			return _(columns[i].title);
 	return key;
 }
 
@@ -117,7 +127,7 @@ print_table(const struct proto_msg *m)
 		}
 		putchar('\n');
 	}
-	if (nrows <= 1 && ncols > 1)
+	if (nrows <= 1 && strcmp(m->str[ncols - 1], "state") == 0)
 		printf("%s\n", _("(no VMs; create one with 'define NAME')"));
 	g_strfreev(cells);
 	g_free(width);
@@ -159,6 +169,7 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 		return ST_OK;
 	if ((st = cmd_parse(argc, argv, &call, err, sizeof(err))) != ST_OK) {
 		shell_error("%s", err);
+		session_note(&sh->sess, err, argv, argc);
 		return st;
 	}
 	switch (call.def->id) {
@@ -191,7 +202,14 @@ shell_run_line(struct shell *sh, const char *line)
 	int argc, st;
 
 	if (tokenize(line, &argv, &argc, &why) < 0) {
+		char *copy = g_strdup(line), *len = g_strdup_printf(
+		    "(%zu bytes)", strlen(line));
+		char *words[] = { len, copy };
+
 		shell_error("%s", _(why));
+		session_note(&sh->sess, why, words, 2);
+		g_free(copy);
+		g_free(len);
 		return ST_USAGE;
 	}
 	st = shell_run_words(sh, argc, argv);

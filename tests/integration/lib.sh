@@ -90,18 +90,42 @@ CONF
 	chmod 644 "$CONF"
 }
 
+# The broker's PAM stack: pam_wrapper points libpam at $TMP/pam, so tests
+# never touch /etc/pam.d.  The default stack allows everyone; a test writes
+# its own with pam_stack before start_vmd.
+PAM_WRAPPER_LIB=$(ls /usr/lib/*/libpam_wrapper.so /usr/lib/libpam_wrapper.so 2>/dev/null | head -n 1)
+PAM_MODDIR=$(dirname "$(ls /lib/*/security/pam_permit.so /usr/lib/*/security/pam_permit.so 2>/dev/null | head -n 1)")
+mkdir -p "$TMP/pam"
+pam_stack() {
+	printf '%s\n' "$@" > "$TMP/pam/ie-vshell"
+}
+pam_stack "account required $PAM_MODDIR/pam_permit.so" \
+    "session required $PAM_MODDIR/pam_permit.so"
+VMD_ENV=()
+if [ -n "$PAM_WRAPPER_LIB" ]; then
+	# The sanitizer runtime must otherwise come first in the list of
+	# libraries; deep binding breaks sanitizers and valgrind.
+	VMD_ENV=(LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1
+	    PAM_WRAPPER_SERVICE_DIR="$TMP/pam" PAM_WRAPPER_DISABLE_DEEPBIND=1
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+fi
+# The same settings as a file, for scripts that restart the broker.
+for v in "${VMD_ENV[@]}"; do printf 'export %q\n' "$v"; done > "$TMP/vmd-env.sh"
+
 # start_vmd: start the broker in the foreground mode, logging to $TMP/vmd.log,
 # and wait for its socket.
 start_vmd() {
 	[ -f "$CONF" ] || write_config
+	# A simple command, not a function, so that $! is the broker itself.
 	case "${VMD_WRAPPER:-}" in
 	valgrind_vmd)
-		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-		    --error-exitcode=99 --log-file="$TMP/valgrind.%p" \
+		env "${VMD_ENV[@]}" valgrind -q --leak-check=full \
+		    --errors-for-leak-kinds=definite --error-exitcode=99 \
+		    --log-file="$TMP/valgrind.%p" \
 		    "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
 		;;
 	*)
-		"$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		env "${VMD_ENV[@]}" "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
 		;;
 	esac
 	VMD_PID=$!

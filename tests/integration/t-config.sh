@@ -25,8 +25,24 @@ sed -i 's|^pool_dir = .*|pool_dir = relative/pool|' "$CONF"
 vmd_fails "relative path" "key 'pool_dir' in \[storage\]: must be an absolute path"
 
 write_config
-printf '[quota]\nvms = 3\n' >> "$CONF"
-vmd_fails "unknown group" "unknown group \[quota\]"
+printf '[frobnicate]\nvms = 3\n' >> "$CONF"
+vmd_fails "unknown group" "unknown group \[frobnicate\]"
+
+write_config
+printf '[quotas]\nvms = 3\n' >> "$CONF"
+vmd_fails "misspelt quota group" "bad quota group \[quotas\]"
+
+write_config
+printf '[quota.user:]\nvms = 3\n' >> "$CONF"
+vmd_fails "quota rule without a name" "bad quota group"
+
+write_config
+printf '[quota]\nvms = -1\n' >> "$CONF"
+vmd_fails "negative quota" "key 'vms' in \[quota\]: must be a number"
+
+write_config
+printf '[quota.group:class]\ncpus = 3\n' >> "$CONF"
+vmd_fails "unknown quota key" "unknown key 'cpus' in \[quota.group:class\]"
 
 write_config
 printf 'this is not ini\n' >> "$CONF"

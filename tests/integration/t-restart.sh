@@ -8,6 +8,7 @@
 start_vmd || exit 1
 cat > "$TMP/restart" <<RS
 kill \$(cat "$TMP/vmd.pid") && while kill -0 \$(cat "$TMP/vmd.pid") 2>/dev/null; do sleep 0.05; done
+. "$TMP/vmd-env.sh"
 "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
 echo \$! > "$TMP/vmd.pid"
 RS

@@ -192,6 +192,8 @@ test_flags(void)
 		{ "start", CMD_START, CMD_MUTATES | CMD_VMARG },
 		{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG },
 		{ "dumpxml", CMD_DUMPXML, CMD_VMARG },
+		{ "quota", CMD_QUOTA, 0 },
+		{ "users", CMD_USERS, CMD_ADMIN },
 	};
 	const struct cmd_def *d;
 	size_t i;

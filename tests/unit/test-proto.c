@@ -351,7 +351,7 @@ test_decode_version(void)
 static void
 test_decode_type(void)
 {
-	static const uint8_t bad[] = { 0, PROTO_HELLO + 1, 0x7f, 0xff };
+	static const uint8_t bad[] = { 0, PROTO_NOTE + 1, 0x7f, 0xff };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -554,7 +554,7 @@ plausible(GRand *r, uint8_t *body, size_t len)
 	uint32_t nstr = 0, n;
 
 	body[0] = PROTO_VERSION;
-	body[1] = g_rand_int_range(r, PROTO_REQUEST, PROTO_HELLO + 1);
+	body[1] = g_rand_int_range(r, PROTO_REQUEST, PROTO_NOTE + 1);
 	body[2] = g_rand_int_range(r, ST_OK, ST_USAGE + 1);
 	body[3] = body[6] = body[7] = 0;
 	for (i = HDR; i + 4 <= len; i += 4 + n) {

@@ -1,0 +1,104 @@
+/* The PAM account and session stacks, run for each client connection.
+ * Nothing is asked of the user (no password): the conversation only
+ * collects what modules say, to pass it on with a refusal. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+#include <security/pam_appl.h>
+
+#include "i18n.h"
+#include "log.h"
+#include "pamacct.h"
+
+struct pamacct {
+	pam_handle_t *pamh;
+	GString *said;		/* what modules told the user */
+};
+
+/* Modules are not all thread safe (pam_time, pam_listfile read files
+ * with static state): one PAM transaction step at a time. */
+static GMutex pam_serial;
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pamacct *p = data;
+	int i;
+
+	*resp = NULL;
+	for (i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			if (msg[i]->msg == NULL || p->said->len > 512)
+				break;
+			g_string_append_printf(p->said, "%s%s",
+			    p->said->len ? "; " : "", msg[i]->msg);
+			break;
+		default:
+			/* A module that wants input has no place here. */
+			return PAM_CONV_ERR;
+		}
+	}
+	return PAM_SUCCESS;
+}
+
+void
+pamacct_close(struct pamacct *p)
+{
+	if (p == NULL)
+		return;
+	if (p->pamh != NULL) {
+		g_mutex_lock(&pam_serial);
+		pam_close_session(p->pamh, PAM_SILENT);
+		pam_end(p->pamh, PAM_SUCCESS);
+		g_mutex_unlock(&pam_serial);
+	}
+	g_string_free(p->said, TRUE);
+	g_free(p);
+}
+
+struct pamacct *
+pamacct_open(const char *service, const char *user, char **msg)
+{
+	struct pamacct *p = g_new0(struct pamacct, 1);
+	struct pam_conv pc = { conv, p };
+	const char *step = "start";
+	int r;
+
+	*msg = NULL;
+	p->said = g_string_new(NULL);
+	g_mutex_lock(&pam_serial);
+	r = pam_start(service, user, &pc, &p->pamh);
+	if (r == PAM_SUCCESS) {
+		step = "account";
+		pam_set_item(p->pamh, PAM_RUSER, user);
+		pam_set_item(p->pamh, PAM_TTY, "ie-vshell");
+		r = pam_acct_mgmt(p->pamh, 0);
+	}
+	if (r == PAM_SUCCESS) {
+		step = "session";
+		r = pam_open_session(p->pamh, 0);
+	}
+	if (r != PAM_SUCCESS) {
+		const char *why = p->pamh ? pam_strerror(p->pamh, r) :
+		    "cannot start PAM";
+
+		*msg = g_strdup_printf(_("access to the VM service denied: %s; "
+		    "ask the admin if you should have it"),
+		    p->said->len ? p->said->str : why);
+		log_msg(LOG_NOTICE, "pam %s for %s failed: %s", step, user,
+		    why);
+		if (p->pamh != NULL)
+			pam_end(p->pamh, r);
+		p->pamh = NULL;
+		g_mutex_unlock(&pam_serial);
+		pamacct_close(p);
+		return NULL;
+	}
+	g_mutex_unlock(&pam_serial);
+	return p;
+}

@@ -1,0 +1,28 @@
+/* Quotas: which limits apply to a user, and whether a change fits. */
+#ifndef IEVS_QUOTA_H
+#define IEVS_QUOTA_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+
+struct usage {
+	long long v[Q__COUNT];	/* disk in bytes; the rest as configured */
+};
+
+/* The user's limits: [quota.user:NAME] over [quota.group:NAME] (the most
+ * generous of the user's groups) over [quota], resource by resource. */
+void quota_for(const struct config *cfg, const char *user, gid_t gid,
+    struct quota *q);
+/* Would adding add[] to u exceed q?  Returns NULL if it fits, or the
+ * message for the user (caller frees). */
+char *quota_exceeded(const struct quota *q, const struct usage *u,
+    const struct usage *add, const char *hint);
+/* "2 of 8", "1.5 of 100 GiB", "3 of unlimited", and its two halves
+ * ("1.5", "100 GiB"). */
+char *quota_format(enum quota_res r, long long used, long long limit);
+char *quota_used_str(enum quota_res r, long long used);
+char *quota_limit_str(enum quota_res r, long long limit);
+const char *quota_label(enum quota_res r);
+
+#endif

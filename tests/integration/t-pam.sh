@@ -1,0 +1,60 @@
+#!/bin/bash
+# Who may use the VM service: the real PAM library runs the policies of the
+# shipped pam.d/ie-vshell examples (group, time window, deny list) through
+# pam_wrapper; refusals are one clear line, a non-zero exit, and an audit
+# entry.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+[ -n "$PAM_WRAPPER_LIB" ] || skip "pam_wrapper is not installed (Debian: libpam-wrapper)"
+make_group ievs-t-class || exit 1
+make_user ievpam-ok ievs-t-class || exit 1
+make_user ievpam-out || exit 1
+make_user ievpam-deny ievs-t-class || exit 1
+make_user ievpam-late ievs-t-class || exit 1
+
+# The stack: the shipped file's examples, uncommented and pointed at this
+# test's group and files, with the modules by absolute path.
+echo ievpam-deny > "$TMP/deny"
+echo "ie-vshell;*;ievpam-late;!Al0000-2400" > "$TMP/time.conf"
+sed -n 's/^#\(account \+\)/\1/p; s/^\(session .*\)/\1/p' \
+    "$top_srcdir/pam.d/ie-vshell" |
+	sed -e "s|ie-vshell-students|ievs-t-class|g" \
+	    -e "s|/etc/ie-vshell/time.conf|$TMP/time.conf|" \
+	    -e "s|/etc/ie-vshell/deny|$TMP/deny|" \
+	    -e "s|\\(pam_[a-z_]*\\.so\\)|$PAM_MODDIR/\\1|" \
+	    -e "/pam_access/d" > "$TMP/pam/ie-vshell"
+sed 's/^/# stack: /' "$TMP/pam/ie-vshell"
+check "the stack has the group, time and deny-list rules" \
+    [ "$(grep -cE 'pam_(succeed_if|time|listfile)' "$TMP/pam/ie-vshell")" -eq 3 ]
+start_vmd || exit 1
+
+vsh -u ievpam-ok -c 'define web'
+check "a class member in the window may use it" rc_is 0
+
+denied() {
+	user=$1 what=$2
+	vsh -u "$user" -c 'list'
+	check "$what: refused (status 1)" rc_is 1
+	check "$what: one line" err_one_line
+	check "$what: says access is denied" err_has "access to the VM service denied"
+	check "$what: nothing on stdout" [ ! -s "$OUT" ]
+	check "$what: audited" grep -q "audit: uid=$(id -u "$user") user=$user cmd=(connect) args=\[\] result=denied" "$TMP/vmd.log"
+	check "$what: nothing run" sh -c "! grep -q 'user=$user cmd=list' '$TMP/vmd.log'"
+}
+denied ievpam-out "a user outside the group"
+check "with the module's own words" err_has "not in this term's class"
+denied ievpam-late "a user outside the time window"
+denied ievpam-deny "a user on the deny list"
+
+# An interactive login is refused the same way: one line, exit non-zero.
+setpriv --reuid=ievpam-out --regid="$(id -g ievpam-out)" --init-groups -- \
+    "$SH" -f "$CONF" </dev/null >"$OUT" 2>"$ERR"
+RC=$?
+check "line-mode session of a refused user exits non-zero" [ "$RC" -ne 0 ]
+check "after one line" err_one_line
+
+vsh -u ievpam-ok -c 'list'
+check "the allowed user is still served" out_has "^web "
+check "the allowed connection is audited" grep -q "user=ievpam-ok cmd=(connect) args=\[\] result=ok" "$TMP/vmd.log"
+done_testing
