@@ -46,7 +46,10 @@ sanitize_new(const char *s, bool keep_newlines, size_t max)
 			continue;
 		}
 		next = g_utf8_next_char(p);
-		if ((u >= 0x80 && u <= 0x9f) || is_bidi_control(u))
+		/* Format characters (zero-width, bidi, ...) are invisible
+		 * and could disguise a name. */
+		if ((u >= 0x80 && u <= 0x9f) || is_bidi_control(u) ||
+		    g_unichar_type(u) == G_UNICODE_FORMAT)
 			g_string_append_printf(out, "\\u{%04x}", u);
 		else
 			g_string_append_len(out, p, next - p);

@@ -194,6 +194,17 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 	return st;
 }
 
+void
+shell_refuse(struct shell *sh, const char *why, const char *line)
+{
+	char *len = g_strdup_printf("(%zu bytes)", line ? strlen(line) : 0);
+	char *words[] = { len, (char *)line };
+
+	shell_error("%s", _(why));
+	session_note(&sh->sess, why, words, line ? 2 : 1);
+	g_free(len);
+}
+
 int
 shell_run_line(struct shell *sh, const char *line)
 {
@@ -202,14 +213,7 @@ shell_run_line(struct shell *sh, const char *line)
 	int argc, st;
 
 	if (tokenize(line, &argv, &argc, &why) < 0) {
-		char *copy = g_strdup(line), *len = g_strdup_printf(
-		    "(%zu bytes)", strlen(line));
-		char *words[] = { len, copy };
-
-		shell_error("%s", _(why));
-		session_note(&sh->sess, why, words, 2);
-		g_free(copy);
-		g_free(len);
+		shell_refuse(sh, why, line);
 		return ST_USAGE;
 	}
 	st = shell_run_words(sh, argc, argv);

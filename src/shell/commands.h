@@ -20,6 +20,9 @@ int shell_run_words(struct shell *sh, int argc, char **argv);
 /* The user's VM names for completion (NULL-terminated, g_strfreev). */
 char **shell_vm_names(struct shell *sh);
 void shell_help(FILE *out, const char *cmd);
+/* Reports input the shell refuses (why is untranslated) and notes it in
+ * the broker's audit log; line may be NULL. */
+void shell_refuse(struct shell *sh, const char *why, const char *line);
 void shell_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

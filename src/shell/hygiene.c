@@ -1,4 +1,264 @@
-/* Start-up hygiene of the shell. */
+/* Start-up hygiene of the shell.  Descriptors, environment and signal
+ * dispositions come from sshd, PAM and the student: none is trusted. */
 #include "config.h"
 
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "hygiene.h"
+
+#define TERM_MAX	64
+#define LOCALE_PART_MAX	16
+#define SAFE_PATH	"/usr/bin:/bin"
+#define DEFAULT_LANG	"C.UTF-8"
+
+/* The only variables taken from the caller, and only when valid. */
+static const char *const locale_vars[] = {
+	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"
+};
+#define NLOCALE_VARS (sizeof(locale_vars) / sizeof(locale_vars[0]))
+
+/* fds 0-2 must be open, or a later open() would take their place and the
+ * broker's socket could receive what was meant for stdout. */
+static void
+sanitize_stdfds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* sshd and PAM modules have leaked descriptors into login shells before;
+ * none of them is ours to use or to hand on. */
+static void
+close_from(int lowfd)
+{
+	struct dirent *de;
+	long fd, max;
+	DIR *d;
+	char *end;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	/* Kernels before 5.9. */
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			fd = strtol(de->d_name, &end, 10);
+			if (end != de->d_name && *end == '\0' &&
+			    fd >= lowfd && fd != dirfd(d))
+				close((int)fd);
+		}
+		closedir(d);
+		return;
+	}
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0)
+		max = 1024;
+	for (fd = lowfd; fd < max; fd++)
+		close((int)fd);
+}
+
+/* Nothing in the shell is written to resist its caller, so it must not be
+ * installed setuid, setgid or with file capabilities (AT_SECURE). */
+static bool
+privileged(void)
+{
+	return getuid() != geteuid() || getgid() != getegid() ||
+	    getauxval(AT_SECURE) != 0;
+}
+
+static bool
+is_alpha(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool
+is_upper(int c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool
+is_lower(int c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool
+is_alnum(int c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+static bool
+is_term_char(int c)
+{
+	return is_alnum(c) || c == '.' || c == '+' || c == '_' || c == '-';
+}
+
+static bool
+is_codeset_char(int c)
+{
+	return is_alnum(c) || c == '-';
+}
+
+/* Length of the run of class characters at s if it is min to max long,
+ * else -1.  ASCII classes by hand: no locale is set yet, and none must
+ * change what is accepted. */
+static int
+span(const char *s, bool (*in)(int), int min, int max)
+{
+	int n = 0;
+
+	while (n <= max && s[n] != '\0' && in((unsigned char)s[n]))
+		n++;
+	return n >= min && n <= max ? n : -1;
+}
+
+/* ^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$: no '/', so never a path to a
+ * terminfo file, and nothing that could be an escape sequence. */
+bool
+term_valid(const char *term)
+{
+	int n;
+
+	if (!is_alnum((unsigned char)term[0]))
+		return false;
+	n = span(term + 1, is_term_char, 0, TERM_MAX - 1);
+	return n >= 0 && term[1 + n] == '\0';
+}
+
+/* "C", "POSIX", "C.<codeset>", or
+ * ^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]{1,16})?(@[a-z]{1,16})?$.
+ * glibc takes a name with '/' as a path, so anything looser would let the
+ * caller choose which files setlocale() and gettext read. */
+bool
+locale_valid(const char *name)
+{
+	const char *s = name;
+	int n;
+
+	if (strcmp(s, "C") == 0 || strcmp(s, "POSIX") == 0)
+		return true;
+	if (s[0] == 'C' && s[1] == '.')
+		s++;
+	else {
+		if ((n = span(s, is_alpha, 2, 3)) < 0)
+			return false;
+		s += n;
+		if (*s == '_') {
+			if ((n = span(s + 1, is_upper, 2, 2)) < 0)
+				return false;
+			s += 1 + n;
+		}
+	}
+	if (*s == '.') {
+		if ((n = span(s + 1, is_codeset_char, 1, LOCALE_PART_MAX)) < 0)
+			return false;
+		s += 1 + n;
+	}
+	if (*s == '@') {
+		if ((n = span(s + 1, is_lower, 1, LOCALE_PART_MAX)) < 0)
+			return false;
+		s += 1 + n;
+	}
+	return *s == '\0';
+}
+
+static int
+env_set(const char *name, const char *value)
+{
+	return value == NULL ? 0 : setenv(name, value, 1);
+}
+
+/* A new environment, as doas builds one for its command.  By now the
+ * dynamic loader has already honoured LD_PRELOAD and LD_LIBRARY_PATH: that
+ * is harmless, since the shell runs as the student with nothing to gain
+ * (and refuses to run otherwise).  What matters is that nothing the student
+ * set reaches setlocale(), gettext, libedit, NSS, the broker or a child. */
+static int
+env_rebuild(void)
+{
+	char *term, *keep[NLOCALE_VARS];
+	struct passwd *pw;
+	const char *v;
+	size_t i;
+	int r = 0;
+
+	v = getenv("TERM");
+	term = strdup(v != NULL && term_valid(v) ? v : "dumb");
+	for (i = 0; i < NLOCALE_VARS; i++) {
+		v = getenv(locale_vars[i]);
+		keep[i] = v != NULL && locale_valid(v) ? strdup(v) : NULL;
+	}
+	if (clearenv() != 0 || term == NULL)
+		r = -1;
+	r |= env_set("PATH", SAFE_PATH);
+	r |= env_set("TERM", term);
+	for (i = 0; i < NLOCALE_VARS; i++)
+		r |= env_set(locale_vars[i], keep[i]);
+	if (keep[0] == NULL)
+		r |= env_set("LANG", DEFAULT_LANG);
+	/* Only after clearenv(): an NSS module (libldap) may read LDAPRC,
+	 * LDAPCONF or HOME.  Without an entry, the variables stay unset;
+	 * the broker knows the user from SO_PEERCRED anyway. */
+	if ((pw = getpwuid(getuid())) != NULL) {
+		r |= env_set("HOME", pw->pw_dir);
+		r |= env_set("USER", pw->pw_name);
+		r |= env_set("LOGNAME", pw->pw_name);
+		r |= env_set("SHELL", pw->pw_shell);
+	}
+	free(term);
+	for (i = 0; i < NLOCALE_VARS; i++)
+		free(keep[i]);
+	return r == 0 ? 0 : -1;
+}
+
+/* SIGQUIT (Ctrl-\) would dump core, SIGTSTP (Ctrl-Z) would stop a login
+ * shell that nothing resumes.  The broker's socket is written with
+ * MSG_NOSIGNAL, but stdout may be a pipe whose reader has gone: an error
+ * on write is better than a silent death.  A blocked mask inherited from
+ * the caller would hold back SIGWINCH, SIGHUP and SIGTERM. */
+static void
+signals_reset(void)
+{
+	sigset_t none;
+
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int
+hygiene_init(void)
+{
+	sanitize_stdfds();
+	close_from(STDERR_FILENO + 1);
+	if (privileged()) {
+		fprintf(stderr, "ie-vshell: refusing to run setuid or "
+		    "setgid\n");
+		return -1;
+	}
+	signals_reset();
+	if (env_rebuild() < 0) {
+		fprintf(stderr, "ie-vshell: cannot set up the environment\n");
+		return -1;
+	}
+	return 0;
+}

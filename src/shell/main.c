@@ -2,7 +2,6 @@
  * can do goes through the broker, ie-vmd. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,21 +12,10 @@
 
 #include "commands.h"
 #include "conf.h"
+#include "hygiene.h"
 #include "i18n.h"
 #include "repl.h"
 #include "tokenize.h"
-
-/* fds 0-2 must be open, or a later open() would take their place. */
-static void
-sanitize_stdfds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
 
 static void
 usage(void)
@@ -45,11 +33,9 @@ main(int argc, char **argv)
 	char *err = NULL;
 	int i, st;
 
-	sanitize_stdfds();
-	if (getuid() != geteuid() || getgid() != getegid()) {
-		fprintf(stderr, "ie-vshell: refusing to run setuid or setgid\n");
+	/* First: setlocale() below reads the environment. */
+	if (hygiene_init() < 0)
 		return 1;
-	}
 	umask(077);
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
@@ -82,19 +68,17 @@ main(int argc, char **argv)
 	session_init(&sh.sess, cfg->socket_path);
 	config_free(cfg);
 	if (command != NULL) {
-		if (strlen(command) > LINE_MAX_LEN) {
-			shell_error("%s", _("command too long"));
-			st = 2;
-		} else
-			st = shell_run_line(&sh, command);
+		/* Overlong input is refused (and audited) by the tokenizer. */
+		st = shell_run_line(&sh, command);
+	} else if (session_open(&sh.sess, &err) < 0) {
+		/* A login session, at a terminal or not: the broker's account
+		 * check and session limit apply now, not at the first line. */
+		shell_error("%s", err);
+		g_free(err);
+		st = 1;
 	} else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		sh.interactive = true;
-		if (session_open(&sh.sess, &err) < 0) {
-			shell_error("%s", err);
-			g_free(err);
-			st = 1;
-		} else
-			st = repl_interactive(&sh);
+		st = repl_interactive(&sh);
 	} else
 		st = repl_lines(&sh, stdin);
 	session_close(&sh.sess);

@@ -301,25 +301,55 @@ repl_interactive(struct shell *sh)
 	return 0;
 }
 
+/* Reads one line of at most LINE_MAX_LEN bytes into buf (LINE_MAX_LEN + 1
+ * bytes).  A longer line is consumed to its end but not kept, so memory
+ * stays bounded whatever arrives on stdin.  Returns the length, or -1 at
+ * the end of input, -2 for a line too long, -3 for a NUL inside. */
+static ssize_t
+read_line(FILE *in, char *buf)
+{
+	size_t n = 0;
+	bool any = false, over = false;
+	int c;
+
+	while ((c = getc(in)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (n < LINE_MAX_LEN)
+			buf[n++] = c;
+		else
+			over = true;
+	}
+	buf[n] = '\0';
+	if (!any)
+		return -1;
+	if (over)
+		return -2;
+	return memchr(buf, '\0', n) != NULL ? -3 : (ssize_t)n;
+}
+
 int
 repl_lines(struct shell *sh, FILE *in)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = g_malloc(LINE_MAX_LEN + 1);
 	ssize_t n;
 	int st = 0;
 
-	while (!sh->quit && (n = getline(&line, &cap, in)) >= 0) {
+	while (!sh->quit && (n = read_line(in, line)) != -1) {
 		int r;
 
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (blank(line))
+		if (n == -2 || n == -3) {
+			shell_refuse(sh, n == -2 ? N_("line too long") :
+			    N_("control character in input"), NULL);
+			r = ST_USAGE;
+		} else if (blank(line))
 			continue;
-		r = shell_run_line(sh, line);
+		else
+			r = shell_run_line(sh, line);
 		if (r != 0)
 			st = r;
 	}
-	free(line);
+	g_free(line);
 	return st;
 }
