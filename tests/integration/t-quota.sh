@@ -13,6 +13,7 @@ make_user ievq-a || exit 1
 make_user ievq-b || exit 1
 make_user ievq-rich ievs-t-rich || exit 1
 make_user ievq-solo || exit 1
+make_user ievq-two || exit 1
 make_user ievq-adm "$ADMIN_GROUP" || exit 1
 mkdir -p "$TMP/tpl"
 cp "$top_srcdir/templates/default.xml" "$TMP/tpl/"
@@ -90,6 +91,21 @@ vsh -u ievq-a -c list
 check "ievq-a has exactly 2 running" [ "$(grep -c ' running$' "$OUT")" -eq 2 ]
 check "the other user was never refused meanwhile" [ "$b_failed" -eq 0 ]
 check "the other user's VM runs" sh -c "grep -q 'result=ok' '$TMP/vmd.log'"
+
+# The same race from two long sessions of one user, 120 requests each:
+# define and start interleaved, on the same names.
+for i in $(seq 60); do echo "define t$i"; echo "start t$(( (i + 1) / 2 ))"; done > "$TMP/two"
+for s in 1 2; do
+	setpriv --reuid=ievq-two --regid="$(id -g ievq-two)" --init-groups -- \
+	    "$SH" -f "$CONF" < "$TMP/two" >"$TMP/two.$s.out" 2>"$TMP/two.$s.err" &
+	eval "two$s=\$!"
+done
+wait "$two1" "$two2"
+check "two sessions: 240 requests made" [ "$(cat "$TMP"/two.?.out "$TMP"/two.?.err | grep -c .)" -eq 240 ]
+check "two sessions: exactly 5 defines succeed" [ "$(cat "$TMP"/two.?.out | grep -c '^defined ')" -eq 5 ]
+check "two sessions: exactly 2 starts succeed" [ "$(cat "$TMP"/two.?.out | grep -c '^started ')" -eq 2 ]
+vsh -u ievq-two -c list
+check "two sessions: 5 VMs, 2 running" [ "$(grep -c ' running$' "$OUT")" -eq 2 ] && [ "$(grep -c '^t' "$OUT")" -eq 5 ]
 
 vsh -u ievq-a -c quota
 check "quota works" rc_is 0
