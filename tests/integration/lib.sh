@@ -104,9 +104,11 @@ pam_stack "account required $PAM_MODDIR/pam_permit.so" \
 VMD_ENV=()
 if [ -n "$PAM_WRAPPER_LIB" ]; then
 	# The sanitizer runtime must otherwise come first in the list of
-	# libraries; deep binding breaks sanitizers and valgrind.
+	# libraries; deep binding breaks sanitizers and valgrind (pam_wrapper
+	# 1.1.4 reads the variable under uid_wrapper's name).
 	VMD_ENV=(LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1
 	    PAM_WRAPPER_SERVICE_DIR="$TMP/pam" PAM_WRAPPER_DISABLE_DEEPBIND=1
+	    UID_WRAPPER_DISABLE_DEEPBIND=1
 	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
 fi
 # The same settings as a file, for scripts that restart the broker.
