@@ -31,6 +31,7 @@ struct ctx {
 	struct target *t;
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
+	int denied;		/* refused by policy (a quota), not failed */
 };
 
 typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
@@ -347,6 +348,7 @@ quota_check(struct ctx *x, virConnectPtr conn, const struct usage *add,
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
 		return 0;
 	fail(x, "%s", msg);
+	x->denied = 1;
 	g_free(msg);
 	return -1;
 }
@@ -460,8 +462,10 @@ do_define(struct ctx *x, virConnectPtr conn)
 		return fail(x, _("a VM named %s already exists; choose another "
 		    "name or undefine it first"), x->t->vm);
 	}
-	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1 },
-	    _("undefine a VM first")) < 0)
+	/* A new VM's disk is not there yet: a define is refused once the
+	 * disk quota is used up (one byte more would exceed it). */
+	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = 1 }, _("undefine a VM first")) < 0)
 		return -1;
 	disk = disk_path_new(x);
 	a = (struct render_args){ x->t->domain, x->t->vm, x->t->uid,
@@ -622,7 +626,7 @@ run_handler(struct ctx *x)
 
 		proto_msg_free(x->resp);
 		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		x->retry = 0;
+		x->retry = x->denied = 0;
 		if (conn == NULL) {
 			log_msg(LOG_ERR, "%s", err);
 			fail(x, _("the VM service cannot reach libvirt; try "
@@ -651,7 +655,11 @@ reply(int status, const char *msg)
 void
 ops_note(struct client *c, const struct proto_msg *note)
 {
-	/* The shell refused this itself; the broker only records it. */
+	/* The shell refused this itself; the broker only records it, as
+	 * long as the client keeps within its rate (a modified client must
+	 * not flood the log). */
+	if (users_rate_take(c->uid, c->srv->cfg->requests_per_minute) < 0)
+		return;
 	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
 	    note->nstr, "refused", NULL);
 }
@@ -661,7 +669,7 @@ ops_dispatch(struct client *c, const struct proto_msg *req)
 {
 	struct cmd_call call;
 	struct target t;
-	struct ctx x = { c, &call, &t, NULL, 0 };
+	struct ctx x = { .c = c, .call = &call, .t = &t };
 	const char *cmd = req->nstr ? req->str[0] : "";
 	char err[512], *msg = NULL;
 	int st;
@@ -697,7 +705,7 @@ ops_dispatch(struct client *c, const struct proto_msg *req)
 	}
 	run_handler(&x);
 	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-	    x.resp->status == ST_OK ? "ok" : "failed",
+	    x.resp->status == ST_OK ? "ok" : x.denied ? "denied" : "failed",
 	    x.resp->status == ST_OK ? NULL : x.resp->str[0]);
 	target_clear(&t);
 	return x.resp;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -280,18 +281,24 @@ prepare_dir(const char *path)
 	return r;
 }
 
-/* A stale socket file is replaced; a live one belongs to a running broker. */
-static bool
-socket_in_use(const struct sockaddr_un *sa)
+/* One broker per socket: a lock on "SOCKET.lock", held for the broker's
+ * life, so that a second one neither steals the socket nor has to connect
+ * to the first to find out. */
+static int
+lock_socket(const char *path)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool used;
+	char *lock = g_strconcat(path, ".lock", NULL);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
-		return false;
-	used = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
-	close(fd);
-	return used;
+		log_msg(LOG_ERR, "cannot open %s: %s", lock, g_strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_msg(LOG_ERR, "another ie-vmd is listening on %s", path);
+		close(fd);
+		fd = -1;
+	}
+	g_free(lock);
+	return fd;
 }
 
 int
@@ -304,22 +311,17 @@ server_listen(struct server *srv)
 
 	srv->clients = g_ptr_array_new();
 	g_mutex_init(&srv->lock);
-	srv->listen_fd = srv->wake_fd = -1;
+	srv->listen_fd = srv->wake_fd = srv->lock_fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_msg(LOG_ERR, "socket path too long: %s", path);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	if (prepare_dir(path) < 0)
+	if (prepare_dir(path) < 0 || (srv->lock_fd = lock_socket(path)) < 0)
 		return -1;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_msg(LOG_ERR, "%s exists and is not a socket", path);
-			return -1;
-		}
-		if (socket_in_use(&sa)) {
-			log_msg(LOG_ERR, "another ie-vmd is listening on %s",
-			    path);
 			return -1;
 		}
 		unlink(path);
@@ -413,5 +415,7 @@ server_close(struct server *srv)
 	}
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);
+	if (srv->lock_fd >= 0)
+		close(srv->lock_fd);
 	g_mutex_clear(&srv->lock);
 }

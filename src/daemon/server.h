@@ -27,6 +27,7 @@ struct server {
 	GHashTable *templates;	/* name -> struct template */
 	int listen_fd;
 	int wake_fd;		/* eventfd: a client thread finished */
+	int lock_fd;		/* flock on SOCKET.lock: one broker per socket */
 	GMutex lock;
 	GPtrArray *clients;
 };

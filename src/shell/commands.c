@@ -195,14 +195,15 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 }
 
 void
-shell_refuse(struct shell *sh, const char *why, const char *line)
+shell_refuse(struct shell *sh, const char *why, const char *line,
+    size_t len)
 {
-	char *len = g_strdup_printf("(%zu bytes)", line ? strlen(line) : 0);
-	char *words[] = { len, (char *)line };
+	char *size = g_strdup_printf("(%zu bytes)", len);
+	char *words[] = { size, (char *)line };
 
 	shell_error("%s", _(why));
-	session_note(&sh->sess, why, words, line ? 2 : 1);
-	g_free(len);
+	session_note(&sh->sess, why, words, 2);
+	g_free(size);
 }
 
 int
@@ -213,7 +214,7 @@ shell_run_line(struct shell *sh, const char *line)
 	int argc, st;
 
 	if (tokenize(line, &argv, &argc, &why) < 0) {
-		shell_refuse(sh, why, line);
+		shell_refuse(sh, why, line, strlen(line));
 		return ST_USAGE;
 	}
 	st = shell_run_words(sh, argc, argv);

@@ -21,8 +21,9 @@ int shell_run_words(struct shell *sh, int argc, char **argv);
 char **shell_vm_names(struct shell *sh);
 void shell_help(FILE *out, const char *cmd);
 /* Reports input the shell refuses (why is untranslated) and notes it in
- * the broker's audit log; line may be NULL. */
-void shell_refuse(struct shell *sh, const char *why, const char *line);
+ * the broker's audit log: the line (or its start) and its full length. */
+void shell_refuse(struct shell *sh, const char *why, const char *line,
+    size_t len);
 void shell_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -251,9 +251,10 @@ hygiene_init(void)
 	sanitize_stdfds();
 	close_from(STDERR_FILENO + 1);
 	if (privileged()) {
+		/* _exit: with privilege, not even exit handlers run. */
 		fprintf(stderr, "ie-vshell: refusing to run setuid or "
 		    "setgid\n");
-		return -1;
+		_exit(1);
 	}
 	signals_reset();
 	if (env_rebuild() < 0) {

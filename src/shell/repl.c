@@ -301,47 +301,46 @@ repl_interactive(struct shell *sh)
 	return 0;
 }
 
-/* Reads one line of at most LINE_MAX_LEN bytes into buf (LINE_MAX_LEN + 1
- * bytes).  A longer line is consumed to its end but not kept, so memory
- * stays bounded whatever arrives on stdin.  Returns the length, or -1 at
- * the end of input, -2 for a line too long, -3 for a NUL inside. */
-static ssize_t
-read_line(FILE *in, char *buf)
+/* Reads one line, keeping at most LINE_MAX_LEN bytes of it in buf
+ * (LINE_MAX_LEN + 1 bytes): a longer line is consumed to its end but not
+ * kept, so memory stays bounded whatever arrives on stdin.  *len is the
+ * line's full length.  Returns 0, -1 at the end of input, -2 for a line
+ * too long, -3 for a NUL inside. */
+static int
+read_line(FILE *in, char *buf, size_t *len)
 {
 	size_t n = 0;
-	bool any = false, over = false;
+	bool any = false;
 	int c;
 
+	*len = 0;
 	while ((c = getc(in)) != EOF) {
 		any = true;
 		if (c == '\n')
 			break;
 		if (n < LINE_MAX_LEN)
 			buf[n++] = c;
-		else
-			over = true;
+		(*len)++;
 	}
 	buf[n] = '\0';
 	if (!any)
 		return -1;
-	if (over)
+	if (*len > n)
 		return -2;
-	return memchr(buf, '\0', n) != NULL ? -3 : (ssize_t)n;
+	return memchr(buf, '\0', n) != NULL ? -3 : 0;
 }
 
 int
 repl_lines(struct shell *sh, FILE *in)
 {
 	char *line = g_malloc(LINE_MAX_LEN + 1);
-	ssize_t n;
-	int st = 0;
+	size_t len;
+	int st = 0, r;
 
-	while (!sh->quit && (n = read_line(in, line)) != -1) {
-		int r;
-
-		if (n == -2 || n == -3) {
-			shell_refuse(sh, n == -2 ? N_("line too long") :
-			    N_("control character in input"), NULL);
+	while (!sh->quit && (r = read_line(in, line, &len)) != -1) {
+		if (r == -2 || r == -3) {
+			shell_refuse(sh, r == -2 ? N_("line too long") :
+			    N_("control character in input"), line, len);
 			r = ST_USAGE;
 		} else if (blank(line))
 			continue;

@@ -12,14 +12,14 @@ cmds=$(sed -n 's/^  \([a-z]\+\).*/\1/p' "$OUT")
 check "help lists commands" [ -n "$cmds" ]
 for c in $cmds; do
 	check "$c is in ie-vshell.1" grep -q "^\.B $c\$" "$MAN"
-	"$SH" -f /dev/null -c "help $c" >"$OUT" 2>"$ERR"
+	"$SH" -f /dev/null -c "help $c" >"$OUT" 2>"$ERR"; RC=$?
 	check "help $c works" rc_is 0
 done
 # The COMMANDS section documents nothing the shell does not have.
 documented=$(sed -n '/^\.SH COMMANDS/,/^\.SH /s/^\.B \([a-z]\+\)$/\1/p' "$MAN")
 check "the COMMANDS section is found" [ -n "$documented" ]
 for c in $documented; do
-	"$SH" -f /dev/null -c "help $c" >"$OUT" 2>"$ERR"
+	"$SH" -f /dev/null -c "help $c" >"$OUT" 2>"$ERR"; RC=$?
 	check "documented $c is a real command" rc_is 0
 done
 if command -v groff >/dev/null 2>&1; then

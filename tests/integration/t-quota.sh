@@ -14,6 +14,7 @@ make_user ievq-b || exit 1
 make_user ievq-rich ievs-t-rich || exit 1
 make_user ievq-solo || exit 1
 make_user ievq-two || exit 1
+make_user ievq-full || exit 1
 make_user ievq-adm "$ADMIN_GROUP" || exit 1
 mkdir -p "$TMP/tpl"
 cp "$top_srcdir/templates/default.xml" "$TMP/tpl/"
@@ -36,6 +37,9 @@ disk = 10
 
 [quota.group:ievs-t-rich]
 vms = 12
+
+[quota.user:ievq-full]
+disk = 0
 
 [quota.user:ievq-solo]
 running = unlimited
@@ -129,6 +133,12 @@ check "a small VM starts" rc_is 0
 vsh -u ievq-a -c "start huge"
 check "memory over the limit is refused" rc_is 1
 check "naming memory, usage, limit and need" err_has "quota exceeded: running memory 1024 of 3000 MiB used, 2048 MiB more needed; stop a VM first"
+
+check "quota refusals are audited as denied" grep -q 'user=ievq-a cmd=start args=\["huge"\] result=denied reason="quota exceeded: running memory' "$TMP/vmd.log"
+
+# Disk: a user whose disk quota is used up cannot define more.
+vsh -u ievq-full -c "define d1"
+check "define with the disk quota used up is refused" err_has "quota exceeded: disk 0.0 of 0 GiB used; ask the admin"
 
 # Group and user rules.
 for i in $(seq 7); do vsh -u ievq-rich -c "define r$i"; done
