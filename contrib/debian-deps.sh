@@ -5,7 +5,8 @@ set -e
 pkgs="autoconf automake autopoint gettext pkg-config make gcc
 libglib2.0-dev libvirt-dev libxml2-dev libedit-dev uuid-dev libpam0g-dev
 libvirt-clients python3 python3-pexpect strace valgrind groff-base
-util-linux passwd libvirt-daemon"
+util-linux passwd libvirt-daemon libpam-wrapper openssh-server
+openssh-client clang libclang-rt-14-dev"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
 	awk '$1 == "ii" { print $2 }' | sort | comm -13 - <(printf '%s\n' $pkgs | sort))
 [ -z "$missing" ] && exit 0
@@ -14,5 +15,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Installing daemons (sshd, libvirtd) must not start them: the tests start
+# their own, on their own sockets and ports.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends $missing

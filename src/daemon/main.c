@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <libxml/parser.h>
 
+#include "check.h"
 #include "conf.h"
 #include "i18n.h"
 #include "log.h"
@@ -79,8 +80,10 @@ load_templates(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	gboolean foreground = FALSE, version = FALSE;
+	gboolean foreground = FALSE, version = FALSE, check = FALSE;
 	char *config_path = NULL, *err = NULL;
+	struct check_opts co = { NULL, BINDIR "/ie-vshell", "/usr/sbin/sshd",
+	    "/etc/ssh/sshd_config", "/etc/pam.d", "/etc/shells" };
 	GOptionEntry entries[] = {
 		{ "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
 		    "read PATH instead of " CONFIG_PATH, "PATH" },
@@ -88,6 +91,21 @@ main(int argc, char **argv)
 		    "stay in the foreground and log to stderr", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version,
 		    "print the version and exit", NULL },
+		{ "check", 0, 0, G_OPTION_ARG_NONE, &check,
+		    "check the deployment and exit (run as root)", NULL },
+		{ "student", 0, 0, G_OPTION_ARG_STRING, &co.student,
+		    "with --check: a student whose sshd settings to check",
+		    "USER" },
+		{ "shell", 0, 0, G_OPTION_ARG_FILENAME, &co.shell,
+		    "with --check: the login shell's path", "PATH" },
+		{ "sshd", 0, 0, G_OPTION_ARG_FILENAME, &co.sshd,
+		    "with --check: the sshd binary", "PATH" },
+		{ "sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &co.sshd_config,
+		    "with --check: sshd's configuration", "PATH" },
+		{ "pam-dir", 0, 0, G_OPTION_ARG_FILENAME, &co.pam_dir,
+		    "with --check: the PAM configuration directory", "DIR" },
+		{ "shells", 0, 0, G_OPTION_ARG_FILENAME, &co.shells,
+		    "with --check: the list of login shells", "PATH" },
 		{ NULL }
 	};
 	GOptionContext *ctx;
@@ -102,7 +120,8 @@ main(int argc, char **argv)
 	ctx = g_option_context_new("- VM broker for ie-vshell");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
-		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG] [-V]\n");
+		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG] [-V] | "
+		    "ie-vmd --check [--student USER] [-f CONFIG]\n");
 		g_option_context_free(ctx);
 		return 2;
 	}
@@ -113,13 +132,23 @@ main(int argc, char **argv)
 	}
 	cfg = config_load(config_path ? config_path : CONFIG_PATH,
 	    config_path == NULL, &err);
+	g_free(config_path);
 	if (cfg == NULL) {
-		fprintf(stderr, "ie-vmd: %s\n", err);
+		if (check)
+			printf("FAIL  config: %s; fix: correct it\n", err);
+		else
+			fprintf(stderr, "ie-vmd: %s\n", err);
 		g_free(err);
-		g_free(config_path);
 		return 1;
 	}
-	g_free(config_path);
+	if (check) {
+		xmlInitParser();
+		log_init(true);
+		ret = check_run(cfg, &co) ? 1 : 0;
+		config_free(cfg);
+		xmlCleanupParser();
+		return ret;
+	}
 	/* Signals are taken by the main loop's signalfd; no thread gets them
 	 * asynchronously.  Set before libvirt starts any thread. */
 	sigemptyset(&set);

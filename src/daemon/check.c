@@ -1,0 +1,280 @@
+/* Deployment checks.  Each reports pass or fail with a one-line fix; none
+ * changes anything.  sshd is asked for its effective settings (sshd -T)
+ * rather than its files parsed here: only sshd knows what it will do. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "check.h"
+#include "conf.h"
+#include "names.h"
+#include "template.h"
+#include "virt.h"
+
+static int failures;
+
+static void
+report(bool ok, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+report(bool ok, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+	char *what;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (ok)
+		printf("ok    %s\n", what);
+	else {
+		printf("FAIL  %s; fix: %s\n", what, fix);
+		failures++;
+	}
+	g_free(what);
+}
+
+/* Root-owned and not writable by group or others: what the broker trusts
+ * must not be changeable by anyone else. */
+static void
+check_owned(const char *label, const char *path, bool dir)
+{
+	struct stat st;
+	char *fix;
+
+	if (lstat(path, &st) < 0) {
+		fix = dir ? g_strdup_printf("mkdir -p %s && chmod 755 %s",
+		    path, path) : g_strdup_printf("create %s", path);
+		report(false, fix, "%s %s: %s", label, path, g_strerror(errno));
+		g_free(fix);
+		return;
+	}
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		report(false, "replace it with a plain file or directory",
+		    "%s %s: not a %s", label, path, dir ? "directory" : "file");
+		return;
+	}
+	fix = g_strdup_printf("chown root:root %s && chmod go-w %s", path,
+	    path);
+	report(st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0, fix,
+	    "%s %s: owned by root, not writable by group or others", label,
+	    path);
+	g_free(fix);
+}
+
+static void
+check_templates(const struct config *cfg)
+{
+	GDir *d = g_dir_open(cfg->template_dir, 0, NULL);
+	const char *f;
+	bool have_default = false;
+
+	check_owned("template directory", cfg->template_dir, true);
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
+		char *path, *name, *err = NULL;
+		struct template *t;
+
+		if (!g_str_has_suffix(f, ".xml"))
+			continue;
+		path = g_build_filename(cfg->template_dir, f, NULL);
+		name = g_strndup(f, strlen(f) - 4);
+		have_default |= strcmp(name, cfg->default_template) == 0;
+		check_owned("template", path, false);
+		t = template_load(path, name, &err);
+		report(t != NULL, "correct the template; see ie-vmd(8)",
+		    "template %s is valid%s%s", path, err ? ": " : "",
+		    err ? err : "");
+		template_free(t);
+		g_free(err);
+		g_free(name);
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	report(have_default, "add it, or set [templates] default",
+	    "default template %s.xml present", cfg->default_template);
+}
+
+static void
+check_shells(const struct check_opts *o)
+{
+	char *text = NULL, **lines;
+	bool found = false;
+	char *fix;
+	int i;
+
+	if (g_file_get_contents(o->shells, &text, NULL, NULL)) {
+		lines = g_strsplit(text, "\n", -1);
+		for (i = 0; lines[i] != NULL; i++)
+			found |= strcmp(g_strstrip(lines[i]), o->shell) == 0;
+		g_strfreev(lines);
+		g_free(text);
+	}
+	fix = g_strdup_printf("echo %s >> %s", o->shell, o->shells);
+	report(found, fix, "%s is listed in %s", o->shell, o->shells);
+	g_free(fix);
+}
+
+/* Effective setting -> the value that closes a bypass. */
+static const struct {
+	const char *key, *want, *what;
+	bool forwarding;	/* also closed by DisableForwarding yes */
+} sshd_wants[] = {
+	{ "allowtcpforwarding", "no", "TCP forwarding", true },
+	{ "allowstreamlocalforwarding", "no", "Unix socket forwarding", true },
+	{ "allowagentforwarding", "no", "agent forwarding", true },
+	{ "x11forwarding", "no", "X11 forwarding", true },
+	{ "permittunnel", "no", "tunnels", false },
+	{ "permituserrc", "no", "~/.ssh/rc", false },
+	{ "permituserenvironment", "no", "user environment", false },
+};
+
+static const char *
+sshd_value(char **lines, const char *key)
+{
+	size_t n = strlen(key);
+	int i;
+
+	for (i = 0; lines[i] != NULL; i++)
+		if (strncmp(lines[i], key, n) == 0 && lines[i][n] == ' ')
+			return lines[i] + n + 1;
+	return NULL;
+}
+
+/* AcceptEnv may pass only what the shell validates anyway. */
+static bool
+acceptenv_ok(char **lines)
+{
+	int i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		const char *v;
+
+		if (!g_str_has_prefix(lines[i], "acceptenv "))
+			continue;
+		v = lines[i] + strlen("acceptenv ");
+		if (strcmp(v, "LANG") != 0 && strcmp(v, "LC_*") != 0 &&
+		    !(g_str_has_prefix(v, "LC_") && strchr(v, '*') == NULL))
+			return false;
+	}
+	return true;
+}
+
+static void
+check_sshd(const struct check_opts *o)
+{
+	char *spec, *out = NULL, *err = NULL, **lines;
+	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/bin", "LC_ALL=C", NULL };
+	GError *gerr = NULL;
+	int status = -1;
+	bool disabled;
+	size_t i;
+
+	if (o->student == NULL) {
+		report(false, "run ie-vmd --check --student USER with a "
+		    "student's user name", "sshd settings for students");
+		return;
+	}
+	spec = g_strdup_printf("user=%s,host=blade.invalid,addr=192.0.2.1",
+	    o->student);
+	{
+		char *argv[] = { (char *)o->sshd, "-T", "-f",
+		    (char *)o->sshd_config, "-C", spec, NULL };
+
+		if (!g_spawn_sync("/", argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+		    &out, &err, &status, &gerr) ||
+		    !g_spawn_check_wait_status(status, NULL)) {
+			report(false, "make sshd -T work (host keys, "
+			    "/run/sshd), then run the check again",
+			    "%s -T for %s: %s", o->sshd, o->student,
+			    gerr ? gerr->message :
+			    (err && *err ? g_strchomp(err) : "failed"));
+			g_clear_error(&gerr);
+			g_free(out);
+			g_free(err);
+			g_free(spec);
+			return;
+		}
+	}
+	lines = g_strsplit(out, "\n", -1);
+	/* sshd -T shows the allow* settings as written even where
+	 * DisableForwarding overrides them. */
+	disabled = g_strcmp0(sshd_value(lines, "disableforwarding"), "yes") == 0;
+	for (i = 0; i < G_N_ELEMENTS(sshd_wants); i++) {
+		const char *v = sshd_value(lines, sshd_wants[i].key);
+
+		if (sshd_wants[i].forwarding && disabled)
+			v = "no (DisableForwarding yes)";
+		char *fix = g_strdup_printf("set %s %s for students (see "
+		    "contrib/sshd_config.d/ie-vshell.conf)", sshd_wants[i].key,
+		    sshd_wants[i].want);
+
+		report(v != NULL && strncmp(v, sshd_wants[i].want,
+		    strlen(sshd_wants[i].want)) == 0 &&
+		    (v[strlen(sshd_wants[i].want)] == '\0' ||
+		    v[strlen(sshd_wants[i].want)] == ' '), fix,
+		    "sshd for %s: %s off (%s %s)", o->student,
+		    sshd_wants[i].what, sshd_wants[i].key, v ? v : "unset");
+		g_free(fix);
+	}
+	report(acceptenv_ok(lines), "accept no more than AcceptEnv LANG LC_*",
+	    "sshd for %s: AcceptEnv passes only LANG and LC_*", o->student);
+	g_strfreev(lines);
+	g_free(out);
+	g_free(err);
+	g_free(spec);
+}
+
+static void
+check_libvirt(const struct config *cfg)
+{
+	char *err = NULL;
+	virConnectPtr c;
+	unsigned long v = 0;
+
+	if (virt_init(cfg->uri) < 0 || (c = virt_get(&err)) == NULL) {
+		report(false, "start libvirtd, or correct [libvirt] uri",
+		    "libvirt reachable at %s: %s", cfg->uri,
+		    err ? err : "cannot initialise libvirt");
+		g_free(err);
+		return;
+	}
+	report(virConnectGetLibVersion(c, &v) == 0, "check libvirtd's logs",
+	    "libvirt reachable at %s", cfg->uri);
+	virConnectClose(c);
+	virt_shutdown();
+}
+
+int
+check_run(const struct config *cfg, const struct check_opts *o)
+{
+	char *pam;
+
+	failures = 0;
+	if (cfg->path != NULL)
+		check_owned("config", cfg->path, false);
+	else
+		report(false, "write " CONFIG_PATH, "config file present");
+	check_templates(cfg);
+	check_owned("pool directory", cfg->pool_dir, true);
+	check_shells(o);
+	check_sshd(o);
+	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
+	check_owned("PAM service", pam, false);
+	g_free(pam);
+	check_libvirt(cfg);
+	if (failures)
+		printf("ie-vmd --check: %d problem%s\n", failures,
+		    failures == 1 ? "" : "s");
+	else
+		printf("ie-vmd --check: all checks passed\n");
+	return failures;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# ie-vmd --check on a deployment built here (root-owned config and
+# templates, pool, /etc/shells entry, sshd with the shipped snippet, PAM
+# file, libvirt): it passes, and fails naming the problem when one thing at
+# a time is broken.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] || skip "sshd is not installed (Debian: openssh-server)"
+command -v ssh-keygen >/dev/null || skip "ssh-keygen is not installed"
+make_group ievs-t-students || exit 1
+make_user ievchk ievs-t-students || exit 1
+make_user ievchk-other || exit 1
+
+D="$TMP/deploy"
+mkdir -p "$D/templates" "$D/pool" "$D/pam.d" "$D/ssh/sshd_config.d"
+cp "$top_srcdir/templates/default.xml" "$D/templates/"
+cp "$top_srcdir/pam.d/ie-vshell" "$D/pam.d/"
+echo "$SH" > "$D/shells"
+cat > "$D/ie-vshell.conf" <<C
+[daemon]
+socket = $SOCK
+[libvirt]
+uri = test:///default
+[storage]
+pool_dir = $D/pool
+[templates]
+dir = $D/templates
+C
+ssh-keygen -q -t ed25519 -N '' -f "$D/ssh/host_key"
+sed 's/ie-vshell-students/ievs-t-students/' \
+    "$top_srcdir/contrib/sshd_config.d/ie-vshell.conf" \
+    > "$D/ssh/sshd_config.d/ie-vshell.conf"
+cat > "$D/ssh/sshd_config" <<S
+Include $D/ssh/sshd_config.d/*.conf
+HostKey $D/ssh/host_key
+PermitUserEnvironment no
+AcceptEnv LANG LC_*
+S
+chown -R root:root "$D"
+chmod -R go-w "$D"
+mkdir -p /run/sshd	# sshd -T wants its privilege separation directory
+
+run_check() {
+	"$VMD_BIN" --check -f "$D/ie-vshell.conf" --student "${STUDENT:-ievchk}" \
+	    --shell "$SH" --sshd "$SSHD" --sshd-config "$D/ssh/sshd_config" \
+	    --pam-dir "$D/pam.d" --shells "$D/shells" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+
+run_check
+check "the deployment passes" rc_is 0
+check "and says so" out_has "all checks passed"
+check "no line fails" out_lacks "^FAIL"
+check "sshd's forwarding was checked" out_has "^ok .*TCP forwarding off"
+check "~/.ssh/rc was checked" out_has "^ok .*~/.ssh/rc off"
+check "libvirt was checked" out_has "^ok .*libvirt reachable"
+check "the template was validated" out_has "^ok .*default.xml is valid"
+
+# breaks DESCRIPTION PATTERN: the check fails, naming the problem, and
+# prints a fix on that line.
+breaks() {
+	run_check
+	check "$1: --check fails" rc_is 1
+	check "$1: names the problem" out_has "^FAIL  $2"
+	check "$1: with a fix" out_has "^FAIL  $2.*; fix: "
+	check "$1: one problem only" out_has "1 problem$"
+}
+
+chmod o+w "$D/templates/default.xml"
+breaks "world-writable template" "template $D/templates/default.xml: owned by root, not writable"
+chmod o-w "$D/templates/default.xml"
+
+chmod g+w "$D/ie-vshell.conf"
+breaks "group-writable config" "config $D/ie-vshell.conf"
+chmod g-w "$D/ie-vshell.conf"
+
+sed -i '/DisableForwarding\|AllowTcpForwarding/d' "$D/ssh/sshd_config.d/ie-vshell.conf"
+breaks "TCP forwarding left on" "sshd for ievchk: TCP forwarding off (allowtcpforwarding yes)"
+sed 's/ie-vshell-students/ievs-t-students/' \
+    "$top_srcdir/contrib/sshd_config.d/ie-vshell.conf" \
+    > "$D/ssh/sshd_config.d/ie-vshell.conf"
+
+sed -i 's/PermitUserRC no/PermitUserRC yes/' "$D/ssh/sshd_config.d/ie-vshell.conf"
+breaks "~/.ssh/rc allowed" "sshd for ievchk: ~/.ssh/rc off"
+sed -i 's/PermitUserRC yes/PermitUserRC no/' "$D/ssh/sshd_config.d/ie-vshell.conf"
+
+sed -i 's/^AcceptEnv .*/AcceptEnv LANG LC_* LD_PRELOAD/' "$D/ssh/sshd_config"
+breaks "AcceptEnv too wide" "sshd for ievchk: AcceptEnv passes only LANG"
+sed -i 's/^AcceptEnv .*/AcceptEnv LANG LC_*/' "$D/ssh/sshd_config"
+
+: > "$D/shells"
+breaks "shell missing from /etc/shells" "$SH is listed in $D/shells"
+echo "$SH" > "$D/shells"
+
+mv "$D/pam.d/ie-vshell" "$TMP/pam-saved"
+breaks "PAM service file missing" "PAM service $D/pam.d/ie-vshell"
+mv "$TMP/pam-saved" "$D/pam.d/ie-vshell"
+
+echo '<domain>' > "$D/templates/broken.xml"
+run_check
+check "a broken template fails the check" rc_is 1
+check "naming the template" out_has "^FAIL  template $D/templates/broken.xml is valid: "
+rm "$D/templates/broken.xml"
+
+# A user outside the students' group is not covered by the snippet.
+STUDENT=ievchk-other run_check
+check "a user outside the group: forwarding is open" out_has "^FAIL  sshd for ievchk-other: TCP forwarding off"
+
+sed -i 's|test:///default|qemu+unix:///system?socket=/nonexistent/sock|' "$D/ie-vshell.conf"
+breaks "libvirt unreachable" "libvirt reachable at"
+sed -i 's|qemu+unix:///system?socket=/nonexistent/sock|test:///default|' "$D/ie-vshell.conf"
+
+run_check
+check "all mended: passes again" rc_is 0
+"$VMD_BIN" --check -f "$D/ie-vshell.conf" --shell "$SH" --sshd-config \
+    "$D/ssh/sshd_config" --pam-dir "$D/pam.d" --shells "$D/shells" >"$OUT" 2>&1
+check "without --student: says how to give one" out_has "^FAIL  sshd settings for students; fix: run ie-vmd --check --student USER"
+done_testing
