@@ -40,14 +40,23 @@ template_free(struct template *t)
 	g_free(t);
 }
 
+/* libvirt reads only elements in no namespace: so does the broker, or a
+ * decoy such as <x:source> would be filled in while libvirt used the
+ * template's own <source>. */
+static bool
+is_elem(xmlNodePtr n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns == NULL &&
+	    xmlStrcmp(n->name, BAD_CAST name) == 0;
+}
+
 static xmlNodePtr
 child(xmlNodePtr parent, const char *name)
 {
 	xmlNodePtr n;
 
 	for (n = parent ? parent->children : NULL; n != NULL; n = n->next)
-		if (n->type == XML_ELEMENT_NODE &&
-		    xmlStrcmp(n->name, BAD_CAST name) == 0)
+		if (is_elem(n, name))
 			return n;
 	return NULL;
 }
@@ -59,8 +68,7 @@ count_children(xmlNodePtr parent, const char *name)
 	int count = 0;
 
 	for (n = parent->children; n != NULL; n = n->next)
-		count += n->type == XML_ELEMENT_NODE &&
-		    xmlStrcmp(n->name, BAD_CAST name) == 0;
+		count += is_elem(n, name);
 	return count;
 }
 
@@ -81,8 +89,7 @@ vm_disk(xmlNodePtr devices, const char **why)
 	xmlNodePtr n, found = NULL;
 
 	for (n = devices ? devices->children : NULL; n != NULL; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE ||
-		    xmlStrcmp(n->name, BAD_CAST "disk") != 0)
+		if (!is_elem(n, "disk"))
 			continue;
 		if (!attr_is(n, "device", "disk")) {
 			*why = "only disks with device='disk' are supported";
@@ -104,6 +111,13 @@ vm_disk(xmlNodePtr devices, const char **why)
 			*why = "the disk must not have a <backingStore>";
 			return NULL;
 		}
+		if (count_children(n, "source") > 1 ||
+		    count_children(n, "driver") > 1 ||
+		    count_children(n, "target") > 1) {
+			*why = "the disk has a repeated <source>, <driver> or "
+			    "<target>";
+			return NULL;
+		}
 		found = n;
 	}
 	if (found == NULL)
@@ -118,7 +132,11 @@ check(xmlDocPtr doc)
 	const char *why = NULL;
 	xmlNodePtr devices;
 
-	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "domain") != 0)
+	/* Entities would be expanded differently in the copy that is
+	 * rendered (and could name files): templates have no DTD. */
+	if (doc->intSubset != NULL || doc->extSubset != NULL)
+		return "a <!DOCTYPE> is not allowed in a template";
+	if (root == NULL || !is_elem(root, "domain"))
 		return "the root element is not <domain>";
 	/* libvirt reads devices from every <devices>, but the checks below
 	 * and the rendering see only the first: allow exactly one, and one
@@ -324,6 +342,8 @@ owner_parse(const char *xml, uid_t *uid)
 	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_OPTS);
 	if (doc == NULL)
 		return -1;
+	if (doc->intSubset != NULL || doc->extSubset != NULL)
+		goto out;
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || xmlStrcmp(root->name, BAD_CAST "owner") != 0)
 		goto out;

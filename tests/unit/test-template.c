@@ -587,6 +587,52 @@ test_broken_backing_store(void)
  * which takes them from every <devices> element, not only the first: a
  * second one must not smuggle past the checks what the first may not
  * hold. */
+/* Found by fuzzing: an entity in the disk's type passed the check, and the
+ * rendered copy lost it (NULL dereference).  Templates have no DTD. */
+static void
+test_broken_doctype(void)
+{
+	static const char *const bad[] = {
+		"<!DOCTYPE domain [<!ENTITY f 'file'>]><domain type='kvm'>"
+		    "<memory unit='MiB'>512</memory><devices><disk type='&f;' "
+		    "device='disk'><target dev='vda' bus='virtio'/></disk>"
+		    "</devices></domain>",
+		"<!DOCTYPE domain SYSTEM 'x.dtd'>" HEAD "<devices>" DISK
+		    "</devices>" TAIL,
+		HEAD "<devices><disk type='file' device='disk'><source "
+		    "file='a'/><source file='b'/><target dev='vda'/></disk>"
+		    "</devices>" TAIL,
+	};
+	char *err;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		err = NULL;
+		g_assert_null(load_str(bad[i], &err));
+		g_assert_nonnull(err);
+		g_free(err);
+	}
+}
+
+/* Found by fuzzing: elements in another namespace are not libvirt's, so
+ * they must neither be filled in nor hide the real <source>/<driver>. */
+static void
+test_render_namespaced_decoys(void)
+{
+	struct template *t = load_ok("<domain type='kvm'><memory unit='MiB'>"
+	    "512</memory><devices><disk type='file' device='disk'><x:driver "
+	    "xmlns:x='urn:x'/><x:source xmlns:x='urn:x'/><source "
+	    "file='/etc/shadow'/><driver name='qemu' type='raw'/><target "
+	    "dev='vda' bus='virtio'/></disk></devices></domain>");
+	xmlDocPtr doc = render_doc(t, &alice_web);
+
+	assert_xstr(doc, "/domain/devices/disk/source/@file",
+	    alice_web.disk_path);
+	assert_xstr(doc, "/domain/devices/disk/driver/@type", "qcow2");
+	xmlFreeDoc(doc);
+	template_free(t);
+}
+
 static void
 test_broken_second_devices(void)
 {
@@ -674,6 +720,9 @@ main(int argc, char **argv)
 	g_test_add_func("/template/broken/too-large", test_broken_too_large);
 	g_test_add_func("/template/broken/second-devices",
 	    test_broken_second_devices);
+	g_test_add_func("/template/broken/doctype", test_broken_doctype);
+	g_test_add_func("/template/render/namespaced-decoys",
+	    test_render_namespaced_decoys);
 	r = g_test_run();
 	xmlCleanupParser();
 	return r;
