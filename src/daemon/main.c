@@ -77,13 +77,41 @@ load_templates(const struct config *cfg)
 	return h;
 }
 
+static int
+run_check(const struct config *cfg, struct check_opts *co)
+{
+	struct check_opts o = {
+		co->student,
+		co->shell ? co->shell : BINDIR "/ie-vshell",
+		co->sshd ? co->sshd : "/usr/sbin/sshd",
+		co->sshd_config ? co->sshd_config : "/etc/ssh/sshd_config",
+		co->pam_dir ? co->pam_dir : "/etc/pam.d",
+		co->shells ? co->shells : "/etc/shells",
+	};
+	int ret;
+
+	xmlInitParser();
+	log_init(true);
+	ret = check_run(cfg, &o) ? 1 : 0;
+	fflush(stdout);
+	xmlCleanupParser();
+	g_free((char *)co->student);
+	g_free((char *)co->shell);
+	g_free((char *)co->sshd);
+	g_free((char *)co->sshd_config);
+	g_free((char *)co->pam_dir);
+	g_free((char *)co->shells);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
 	gboolean foreground = FALSE, version = FALSE, check = FALSE;
 	char *config_path = NULL, *err = NULL;
-	struct check_opts co = { NULL, BINDIR "/ie-vshell", "/usr/sbin/sshd",
-	    "/etc/ssh/sshd_config", "/etc/pam.d", "/etc/shells" };
+	/* GOption allocates what it is given: these are freed at the end,
+	 * the defaults filled in after parsing. */
+	struct check_opts co = { NULL };
 	GOptionEntry entries[] = {
 		{ "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
 		    "read PATH instead of " CONFIG_PATH, "PATH" },
@@ -142,11 +170,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		xmlInitParser();
-		log_init(true);
-		ret = check_run(cfg, &co) ? 1 : 0;
+		ret = run_check(cfg, &co);
 		config_free(cfg);
-		xmlCleanupParser();
 		return ret;
 	}
 	/* Signals are taken by the main loop's signalfd; no thread gets them
