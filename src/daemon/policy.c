@@ -23,15 +23,34 @@ target_clear(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The group's gid.  A class group lists hundreds of members: the buffer
+ * grows until the entry fits. */
+static int
+group_gid(const char *group, gid_t *gid)
+{
+	struct group gr, *grp = NULL;
+	size_t len = 16384;
+	char *buf = NULL;
+	int r;
+
+	do {
+		buf = g_realloc(buf, len);
+		r = getgrnam_r(group, &gr, buf, len, &grp);
+		len *= 2;
+	} while (r == ERANGE && len <= 16 * 1024 * 1024);
+	if (r == 0 && grp != NULL)
+		*gid = grp->gr_gid;
+	g_free(buf);
+	return r == 0 && grp != NULL ? 0 : -1;
+}
+
 int
 policy_in_group(const char *user, gid_t gid, const char *group)
 {
-	struct group gr, *grp = NULL;
-	char buf[16384];
-	gid_t *groups;
+	gid_t *groups, want;
 	int n = 64, i, found = 0;
 
-	if (getgrnam_r(group, &gr, buf, sizeof(buf), &grp) != 0 || !grp)
+	if (group_gid(group, &want) < 0)
 		return 0;
 	groups = g_new(gid_t, n);
 	if (getgrouplist(user, gid, groups, &n) < 0) {
@@ -40,7 +59,7 @@ policy_in_group(const char *user, gid_t gid, const char *group)
 			n = 0;
 	}
 	for (i = 0; i < n; i++)
-		found |= groups[i] == grp->gr_gid;
+		found |= groups[i] == want;
 	g_free(groups);
 	return found;
 }
