@@ -47,7 +47,7 @@ group_gid(const char *group, gid_t *gid)
 int
 policy_in_group(const char *user, gid_t gid, const char *group)
 {
-	gid_t *groups, want;
+	gid_t *groups, want = 0;
 	int n = 64, i, found = 0;
 
 	if (group_gid(group, &want) < 0)
