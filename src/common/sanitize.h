@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 /* Returns a new string in which C0 controls (except '\n' and '\t' when
- * keep_newlines), DEL, C1 controls, Unicode bidi overrides and invalid
- * UTF-8 are written as \xNN or \u{NNNN}.  max (0: unlimited) caps the
+ * keep_newlines), DEL, C1 controls, invisible format characters (bidi
+ * overrides, zero-width spaces, ...) and invalid UTF-8 are written as
+ * \xNN or \u{NNNN}.  max (0: unlimited) caps the
  * output length; a capped string ends in "...". */
 char *sanitize_new(const char *s, bool keep_newlines, size_t max);
 

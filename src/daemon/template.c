@@ -130,7 +130,7 @@ check(xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	const char *why = NULL;
-	xmlNodePtr devices;
+	xmlNodePtr devices, n;
 
 	/* Entities would be expanded differently in the copy that is
 	 * rendered (and could name files): templates have no DTD. */
@@ -159,6 +159,12 @@ check(xmlDocPtr doc)
 	if (child(devices, "hostdev") || child(devices, "filesystem") ||
 	    child(devices, "smartcard") || child(devices, "redirdev"))
 		return "host devices and shared filesystems are not allowed";
+	/* Hypervisor extensions such as <qemu:commandline> pass anything to
+	 * QEMU, around every check here. */
+	for (n = root->children; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && n->ns != NULL)
+			return "elements in a namespace (such as "
+			    "<qemu:commandline>) are not allowed";
 	return NULL;
 }
 
@@ -278,18 +284,22 @@ set_owner(xmlNodePtr root, const struct render_args *a)
 	xmlSetProp(owner, BAD_CAST "vm", BAD_CAST a->vm_name);
 }
 
-static void
+static int
 set_disk(xmlNodePtr root, const struct render_args *a)
 {
 	const char *why = NULL;
 	xmlNodePtr disk = vm_disk(child(root, "devices"), &why);
 	xmlNodePtr src, drv;
 
+	/* check() found it in the original; the copy must have it too. */
+	if (disk == NULL)
+		return -1;
 	drv = ensure_child(disk, "driver", disk->children);
 	xmlSetProp(drv, BAD_CAST "name", BAD_CAST "qemu");
 	xmlSetProp(drv, BAD_CAST "type", BAD_CAST a->disk_format);
 	src = ensure_child(disk, "source", NULL);
 	xmlSetProp(src, BAD_CAST "file", BAD_CAST a->disk_path);
+	return 0;
 }
 
 char *
@@ -315,7 +325,11 @@ template_render(const struct template *t, const struct render_args *a,
 	set_text_child(root, "name", a->domain_name, root->children);
 	set_text_child(root, "uuid", uuid, child(root, "name")->next);
 	set_owner(root, a);
-	set_disk(root, a);
+	if (set_disk(root, a) < 0) {
+		xmlFreeDoc(doc);
+		*err = g_strdup("the template's disk is gone in its copy");
+		return NULL;
+	}
 	xmlDocDumpFormatMemory(doc, &out, &len, 1);
 	xmlFreeDoc(doc);
 	if (out == NULL) {

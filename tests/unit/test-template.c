@@ -602,6 +602,10 @@ test_broken_doctype(void)
 		HEAD "<devices><disk type='file' device='disk'><source "
 		    "file='a'/><source file='b'/><target dev='vda'/></disk>"
 		    "</devices>" TAIL,
+		"<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/"
+		    "domain/qemu/1.0'><memory>1</memory><devices>" DISK
+		    "</devices><qemu:commandline><qemu:arg value='-drive'/>"
+		    "</qemu:commandline></domain>",
 	};
 	char *err;
 	size_t i;
