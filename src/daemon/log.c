@@ -80,7 +80,12 @@ log_audit(unsigned long uid, const char *user, const char *cmd, char **args,
 		g_free(f);
 	}
 	if (line->len > AUDIT_LINE_MAX) {
-		g_string_truncate(line, AUDIT_LINE_MAX);
+		const char *end;
+
+		/* Cut at a character boundary: half a character could leave
+		 * a raw C1 byte behind. */
+		g_utf8_validate(line->str, AUDIT_LINE_MAX, &end);
+		g_string_truncate(line, end - line->str);
 		g_string_append(line, "...");
 	}
 	if (to_stderr)

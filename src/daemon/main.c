@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "fds.h"
 #include "i18n.h"
 #include "log.h"
 #include "names.h"
@@ -142,6 +143,10 @@ main(int argc, char **argv)
 	sigset_t set;
 	int ret = 1;
 
+	/* Before anything opens a file: the lock on the socket must not land
+	 * on fd 0, which daemon() replaces. */
+	fds_sanitize_std();
+	fds_close_from(STDERR_FILENO + 1);
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);

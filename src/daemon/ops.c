@@ -32,6 +32,7 @@ struct ctx {
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
+	int mutated;		/* a changing libvirt call was made */
 };
 
 typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
@@ -90,15 +91,26 @@ state_name(int state)
 	}
 }
 
+enum { OWNER_NONE = -1, OWNER_ERROR = -2 };
+
 static int
 domain_owner(virDomainPtr dom, uid_t *uid)
 {
 	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
 	    OWNER_NS_URI, 0);
-	int r = owner_parse(md, uid);
+	int r;
 
+	/* No record (or a domain gone meanwhile) means not ours; any other
+	 * error is libvirt's, and must not pass for "not owned". */
+	if (md == NULL) {
+		int code = virGetLastErrorCode();
+
+		return code == VIR_ERR_NO_DOMAIN_METADATA ||
+		    code == VIR_ERR_NO_DOMAIN ? OWNER_NONE : OWNER_ERROR;
+	}
+	r = owner_parse(md, uid);
 	free(md);
-	return r;
+	return r < 0 ? OWNER_NONE : 0;
 }
 
 /* Looks up the target and checks the ownership record.  A domain that
@@ -109,6 +121,7 @@ lookup_owned(struct ctx *x, virConnectPtr conn)
 {
 	virDomainPtr dom = virDomainLookupByName(conn, x->t->domain);
 	uid_t owner;
+	int r;
 
 	if (dom == NULL) {
 		virErrorPtr e = virGetLastError();
@@ -119,7 +132,12 @@ lookup_owned(struct ctx *x, virConnectPtr conn)
 			fail_virt(x, conn, _("cannot look up the VM"));
 		return NULL;
 	}
-	if (domain_owner(dom, &owner) < 0 || owner != x->t->uid) {
+	if ((r = domain_owner(dom, &owner)) == OWNER_ERROR) {
+		fail_virt(x, conn, _("cannot read the VM's owner"));
+		virDomainFree(dom);
+		return NULL;
+	}
+	if (r < 0 || owner != x->t->uid) {
 		virDomainFree(dom);
 		fail(x, _("no such VM: %s"), x->t->vm);
 		return NULL;
@@ -283,7 +301,7 @@ usage_scan(struct ctx *x, virConnectPtr conn, uid_t only)
 	GHashTable *h = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 	    NULL, g_free);
 	virDomainPtr *doms = NULL;
-	int n, i;
+	int n, i, o = 0;
 
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
 		fail_virt(x, conn, _("cannot list VMs"));
@@ -296,9 +314,12 @@ usage_scan(struct ctx *x, virConnectPtr conn, uid_t only)
 		uid_t uid, owner;
 		struct usage *u;
 
-		if (domain_name_parse(virDomainGetName(doms[i]), &uid, vm) < 0 ||
+		/* A usage that missed a VM through an error would let a
+		 * quota be exceeded: errors fail the scan. */
+		if (o == OWNER_ERROR ||
+		    domain_name_parse(virDomainGetName(doms[i]), &uid, vm) < 0 ||
 		    (only != (uid_t)-1 && uid != only) ||
-		    domain_owner(doms[i], &owner) < 0 || owner != uid)
+		    (o = domain_owner(doms[i], &owner)) < 0 || owner != uid)
 			goto next;
 		u = usage_slot(h, uid);
 		u->v[Q_VMS]++;
@@ -312,6 +333,11 @@ next:
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	if (o == OWNER_ERROR) {
+		fail_virt(x, conn, _("cannot read the VMs' owners"));
+		g_hash_table_destroy(h);
+		return NULL;
+	}
 	if (only != (uid_t)-1)
 		usage_slot(h, only);
 	return h;
@@ -478,6 +504,7 @@ do_define(struct ctx *x, virConnectPtr conn)
 		g_free(err);
 		return -1;
 	}
+	x->mutated = 1;
 	dom = virDomainDefineXML(conn, xml);
 	g_free(xml);
 	if (dom == NULL)
@@ -512,6 +539,7 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 	}
 	/* Drivers differ in the flags they know (the test driver has no
 	 * NVRAM): fall back to fewer. */
+	x->mutated = 1;
 	r = virDomainUndefineFlags(dom, flags);
 	if (r < 0 && unsupported_flags())
 		r = virDomainUndefineFlags(dom, flags &
@@ -552,7 +580,7 @@ do_start(struct ctx *x, virConnectPtr conn)
 		fail(x, _("%s is already running"), x->t->vm);
 	else if (start_quota(x, conn, dom) < 0)
 		;	/* reported */
-	else if (virDomainCreate(dom) < 0)
+	else if ((x->mutated = 1) && virDomainCreate(dom) < 0)
 		fail_virt(x, conn, _("cannot start the VM"));
 	else
 		r = ok(x, _("started %s"), x->t->vm);
@@ -570,7 +598,7 @@ do_destroy(struct ctx *x, virConnectPtr conn)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
 		fail(x, _("%s is not running"), x->t->vm);
-	else if (virDomainDestroy(dom) < 0)
+	else if ((x->mutated = 1) && virDomainDestroy(dom) < 0)
 		fail_virt(x, conn, _("cannot destroy the VM"));
 	else
 		r = ok(x, _("destroyed %s"), x->t->vm);
@@ -634,10 +662,19 @@ run_handler(struct ctx *x)
 			g_free(err);
 			break;
 		}
+		x->mutated = 0;
 		fn(x, conn);
 		virConnectClose(conn);
 		if (!x->retry)
 			break;
+		if (x->mutated) {
+			/* It may have taken effect before the answer was lost:
+			 * trying again would report a misleading failure. */
+			fail(x, _("libvirt restarted during '%s %s'; run 'list' "
+			    "to see whether it took effect"),
+			    x->call->def->name, x->t->vm);
+			break;
+		}
 	}
 	if (m != NULL)
 		g_mutex_unlock(m);
@@ -658,7 +695,8 @@ ops_note(struct client *c, const struct proto_msg *note)
 	/* The shell refused this itself; the broker only records it, as
 	 * long as the client keeps within its rate (a modified client must
 	 * not flood the log). */
-	if (users_rate_take(c->uid, c->srv->cfg->requests_per_minute) < 0)
+	if (users_rate_take(c->uid, c->srv->cfg->requests_per_minute) !=
+	    RATE_OK)
 		return;
 	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
 	    note->nstr, "refused", NULL);
@@ -675,12 +713,16 @@ ops_dispatch(struct client *c, const struct proto_msg *req)
 	int st;
 
 	memset(&t, 0, sizeof(t));
-	if (users_rate_take(c->uid, c->srv->cfg->requests_per_minute) < 0) {
+	if ((st = users_rate_take(c->uid,
+	    c->srv->cfg->requests_per_minute)) != RATE_OK) {
 		g_snprintf(err, sizeof(err), _("too many requests: the limit is "
 		    "%d a minute; wait a moment"),
 		    c->srv->cfg->requests_per_minute);
-		log_audit(c->uid, c->user, cmd, req->str + 1,
-		    req->nstr ? req->nstr - 1 : 0, "denied", err);
+		if (st == RATE_REFUSED)
+			log_audit(c->uid, c->user, cmd, req->str + 1,
+			    req->nstr ? req->nstr - 1 : 0, "denied",
+			    "too many requests (further refusals in this run "
+			    "are not logged)");
 		return reply(ST_FAILED, err);
 	}
 	if (req->nstr == 0 || (st = cmd_parse(req->nstr, req->str, &call, err,

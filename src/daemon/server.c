@@ -106,6 +106,26 @@ serve(struct client *c)
 	}
 }
 
+static int
+identify(struct client *c)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[16384];
+
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
+		log_msg(LOG_WARNING, "uid %lu has no passwd entry; refused",
+		    (unsigned long)c->uid);
+		return -1;
+	}
+	c->gid = pwp->pw_gid;
+	c->user = g_strdup(pwp->pw_name);
+	c->admin = policy_in_group(c->user, c->gid, c->srv->cfg->admin_group);
+	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
+	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
+	    (long)c->pid);
+	return 0;
+}
+
 /* Admission: the user's session bound, then the PAM account and session
  * stacks.  Each decision is audited; a refusal is the hello's message. */
 static struct pamacct *
@@ -114,8 +134,20 @@ admit(struct client *c)
 	const struct config *cfg = c->srv->cfg;
 	struct pamacct *pam;
 	char *msg = NULL;
+	int rate;
 
-	if (users_session_begin(c->uid, cfg->sessions_per_user) < 0) {
+	/* A connection costs a request: a connect loop neither floods the
+	 * log nor keeps PAM busy for everyone else. */
+	if ((rate = users_rate_take(c->uid, cfg->requests_per_minute)) !=
+	    RATE_OK) {
+		msg = g_strdup_printf(_("too many requests: the limit is %d a "
+		    "minute; wait a moment"), cfg->requests_per_minute);
+		if (rate == RATE_REFUSED_AGAIN) {
+			send_hello(c, ST_FAILED, msg);
+			g_free(msg);
+			return NULL;
+		}
+	} else if (users_session_begin(c->uid, cfg->sessions_per_user) < 0) {
 		msg = g_strdup_printf(_("too many sessions: you have %d open "
 		    "already; close one first"), cfg->sessions_per_user);
 	} else if ((pam = pamacct_open(cfg->pam_service, c->user,
@@ -138,14 +170,14 @@ client_main(void *arg)
 	struct pamacct *pam;
 	uint64_t one = 1;
 
-	if ((pam = admit(c)) != NULL) {
+	if (identify(c) == 0 && (pam = admit(c)) != NULL) {
 		if (send_hello(c, ST_OK, NULL) == 0)
 			serve(c);
 		pamacct_close(pam);
 		users_session_end(c->uid);
 	}
 	log_msg(LOG_INFO, "uid %lu (%s) disconnected", (unsigned long)c->uid,
-	    c->user);
+	    c->user ? c->user : "?");
 	g_mutex_lock(&c->srv->lock);
 	c->finished = true;
 	g_mutex_unlock(&c->srv->lock);
@@ -155,24 +187,19 @@ client_main(void *arg)
 	return NULL;
 }
 
-/* Identity is what the kernel says about the peer, and nothing else. */
+/* Identity is what the kernel says about the peer, and nothing else.
+ * Only that is read on the accepting thread; name lookups (LDAP, slow)
+ * happen on the client's own thread, see identify(). */
 static struct client *
 client_new(struct server *srv, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct passwd pw, *pwp = NULL;
 	struct timeval tv = { MSG_TIMEOUT_SEC, 0 };
-	char buf[16384];
 	struct client *c;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_msg(LOG_ERR, "SO_PEERCRED: %s", g_strerror(errno));
-		return NULL;
-	}
-	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
-		log_msg(LOG_WARNING, "uid %lu has no passwd entry; refused",
-		    (unsigned long)cred.uid);
 		return NULL;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -180,13 +207,11 @@ client_new(struct server *srv, int fd)
 	c = g_new0(struct client, 1);
 	c->fd = fd;
 	c->uid = cred.uid;
-	c->gid = pwp->pw_gid;
 	c->pid = cred.pid;
-	c->user = g_strdup(pwp->pw_name);
-	c->admin = policy_in_group(c->user, c->gid, srv->cfg->admin_group);
 	c->srv = srv;
 	return c;
 }
+
 
 static void
 refuse_busy(struct server *srv, int fd)
@@ -231,9 +256,6 @@ accept_one(struct server *srv)
 		close(fd);
 		return;
 	}
-	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
-	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
-	    (long)c->pid);
 	g_mutex_lock(&srv->lock);
 	if (pthread_create(&c->thread, NULL, client_main, c) != 0) {
 		g_mutex_unlock(&srv->lock);
@@ -349,7 +371,7 @@ int
 server_run(struct server *srv)
 {
 	sigset_t set;
-	int sfd;
+	int sfd, ret = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -371,6 +393,7 @@ server_run(struct server *srv)
 			if (errno == EINTR)
 				continue;
 			log_msg(LOG_ERR, "poll: %s", g_strerror(errno));
+			ret = -1;
 			break;
 		}
 		if (p[2].revents) {
@@ -390,7 +413,7 @@ server_run(struct server *srv)
 			accept_one(srv);
 	}
 	close(sfd);
-	return 0;
+	return ret;
 }
 
 void

@@ -299,6 +299,9 @@ set_disk(xmlNodePtr root, const struct render_args *a)
 	xmlSetProp(drv, BAD_CAST "type", BAD_CAST a->disk_format);
 	src = ensure_child(disk, "source", NULL);
 	xmlSetProp(src, BAD_CAST "file", BAD_CAST a->disk_path);
+	/* An empty <backingStore/> tells libvirt the image stands alone: a
+	 * backing file named inside a student's qcow2 is never opened. */
+	ensure_child(disk, "backingStore", NULL);
 	return 0;
 }
 

@@ -2,6 +2,8 @@
  * user who ever connected. */
 #include "config.h"
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 #include "users.h"
@@ -10,6 +12,7 @@ struct user {
 	GMutex lock;		/* held across check + mutation */
 	int sessions;		/* under table_lock */
 	double tokens;		/* under table_lock */
+	bool refusing;		/* under table_lock: in a run of refusals */
 	gint64 refilled;	/* monotonic µs of the last refill */
 };
 
@@ -82,7 +85,7 @@ users_rate_take(uid_t uid, int per_minute)
 {
 	gint64 now = g_get_monotonic_time();
 	struct user *u;
-	int r = -1;
+	int r;
 
 	g_mutex_lock(&table_lock);
 	u = lookup(uid);
@@ -96,7 +99,11 @@ users_rate_take(uid_t uid, int per_minute)
 	u->refilled = now;
 	if (u->tokens >= 1) {
 		u->tokens -= 1;
-		r = 0;
+		u->refusing = false;
+		r = RATE_OK;
+	} else {
+		r = u->refusing ? RATE_REFUSED_AGAIN : RATE_REFUSED;
+		u->refusing = true;
 	}
 	g_mutex_unlock(&table_lock);
 	return r;

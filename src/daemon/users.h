@@ -13,8 +13,11 @@ GMutex *users_lock(uid_t uid);
 /* Counts a new session; -1 (and nothing counted) if max are open. */
 int users_session_begin(uid_t uid, int max);
 void users_session_end(uid_t uid);
-/* Takes one request from the user's bucket of per_minute requests (it
- * refills continuously); -1 if empty. */
+/* Takes one request (or connection) from the user's bucket of per_minute
+ * (it refills continuously).  Returns RATE_OK, RATE_REFUSED for the first
+ * refusal of a run, RATE_REFUSED_AGAIN for the rest of it: only the first
+ * is worth an audit line, or a loop could flood the log. */
+enum { RATE_OK, RATE_REFUSED, RATE_REFUSED_AGAIN };
 int users_rate_take(uid_t uid, int per_minute);
 void users_shutdown(void);
 

@@ -142,7 +142,7 @@ print_response(const struct proto_msg *m)
 		shell_error("%s", m->nstr ? m->str[0] : _("command failed"));
 		return;
 	}
-	if (m->ncols > 1 && m->nstr % m->ncols == 0) {
+	if (m->ncols > 1 && m->nstr >= m->ncols && m->nstr % m->ncols == 0) {
 		print_table(m);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "hygiene.h"
 
 #define TERM_MAX	64
@@ -26,50 +27,6 @@ static const char *const locale_vars[] = {
 	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"
 };
 #define NLOCALE_VARS (sizeof(locale_vars) / sizeof(locale_vars[0]))
-
-/* fds 0-2 must be open, or a later open() would take their place and the
- * broker's socket could receive what was meant for stdout. */
-static void
-sanitize_stdfds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
-/* sshd and PAM modules have leaked descriptors into login shells before;
- * none of them is ours to use or to hand on. */
-static void
-close_from(int lowfd)
-{
-	struct dirent *de;
-	long fd, max;
-	DIR *d;
-	char *end;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lowfd, ~0U, 0) == 0)
-		return;
-#endif
-	/* Kernels before 5.9. */
-	if ((d = opendir("/proc/self/fd")) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			fd = strtol(de->d_name, &end, 10);
-			if (end != de->d_name && *end == '\0' &&
-			    fd >= lowfd && fd != dirfd(d))
-				close((int)fd);
-		}
-		closedir(d);
-		return;
-	}
-	if ((max = sysconf(_SC_OPEN_MAX)) < 0)
-		max = 1024;
-	for (fd = lowfd; fd < max; fd++)
-		close((int)fd);
-}
 
 /* Nothing in the shell is written to resist its caller, so it must not be
  * installed setuid, setgid or with file capabilities (AT_SECURE). */
@@ -248,8 +205,8 @@ signals_reset(void)
 int
 hygiene_init(void)
 {
-	sanitize_stdfds();
-	close_from(STDERR_FILENO + 1);
+	fds_sanitize_std();
+	fds_close_from(STDERR_FILENO + 1);
 	if (privileged()) {
 		/* _exit: with privilege, not even exit handlers run. */
 		fprintf(stderr, "ie-vshell: refusing to run setuid or "
