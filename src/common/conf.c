@@ -334,9 +334,14 @@ config_load(const char *path, int missing_ok, char **err)
 		if (!g_key_file_has_key(kf, keys[i].group, keys[i].key, NULL))
 			continue;
 		if ((why = set_value(c, &keys[i], kf)) != NULL) {
-			*err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s",
+			char *range = keys[i].kind == K_INT ?
+			    g_strdup_printf("; use a number from %d to %d",
+			    keys[i].min, keys[i].max) : g_strdup("");
+
+			*err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s%s",
 			    path, key_line(text, keys[i].group, keys[i].key),
-			    keys[i].key, keys[i].group, why);
+			    keys[i].key, keys[i].group, why, range);
+			g_free(range);
 			goto fail;
 		}
 	}

@@ -86,6 +86,9 @@ check_templates(const struct config *cfg)
 			continue;
 		path = g_build_filename(cfg->template_dir, f, NULL);
 		name = g_strndup(f, strlen(f) - 4);
+		report(user_name_valid(name), "rename it: letters, digits, '-', "
+		    "'_' or '.', ending in .xml", "template %s has a usable "
+		    "name", path);
 		have_default |= strcmp(name, cfg->default_template) == 0;
 		check_owned("template", path, false);
 		t = template_load(path, name, &err);

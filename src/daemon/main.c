@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <locale.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,24 @@
 #include "template.h"
 #include "virt.h"
 
+/* What the broker trusts must be changeable by root alone (or by the user
+ * it runs as, for development): doas's rule for its config.  A missing
+ * file is reported where it is read. */
+static int
+trusted(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	fprintf(stderr, "ie-vmd: %s %s: writable by someone other than root; "
+	    "run chown root %s && chmod go-w %s\n", what, path, path, path);
+	return -1;
+}
+
 /* Loads every *.xml in the template directory; any broken one stops the
  * broker, naming the file and the reason. */
 static GHashTable *
@@ -33,9 +52,14 @@ load_templates(const struct config *cfg)
 	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    (GDestroyNotify)template_free);
 	GError *gerr = NULL;
-	GDir *d = g_dir_open(cfg->template_dir, 0, &gerr);
+	GDir *d;
 	const char *f;
 
+	if (trusted("template directory", cfg->template_dir) < 0) {
+		g_hash_table_destroy(h);
+		return NULL;
+	}
+	d = g_dir_open(cfg->template_dir, 0, &gerr);
 	if (d == NULL) {
 		fprintf(stderr, "ie-vmd: template directory %s: %s\n",
 		    cfg->template_dir, gerr->message);
@@ -55,6 +79,8 @@ load_templates(const struct config *cfg)
 			err = g_strdup_printf("template %s: the file name must "
 			    "be letters, digits, '-', '_' or '.' and end in "
 			    ".xml", path);
+		else if (trusted("template", path) < 0)
+			err = g_strdup_printf("template %s: not trusted", path);
 		else
 			t = template_load(path, name, &err);
 		g_free(path);
@@ -187,6 +213,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (cfg->path != NULL && trusted("config", cfg->path) < 0)
+		goto out;
 	xmlInitParser();
 	srv.cfg = cfg;
 	if ((srv.templates = load_templates(cfg)) == NULL)

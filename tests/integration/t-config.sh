@@ -53,6 +53,12 @@ RC=$?
 check "a missing -f file is an error" [ "$RC" -ne 0 ]
 check "naming the file" err_has "nonexistent.conf"
 
+# Files the broker trusts must be writable by root alone.
+write_config
+chmod g+w "$CONF"
+vmd_fails "group-writable config" "config $CONF: writable by someone other than root"
+chmod 644 "$CONF"
+
 # Templates.
 mkdir -p "$TMP/tpl"
 TEMPLATE_DIR="$TMP/tpl"
@@ -68,6 +74,9 @@ sed 's|<devices>|<devices><hostdev mode="subsystem" type="pci"/>|' \
     "$top_srcdir/templates/default.xml" > "$TMP/tpl/broken.xml"
 vmd_fails "template with a host device" "host devices"
 rm "$TMP/tpl/broken.xml"
+chmod o+w "$TMP/tpl/default.xml"
+vmd_fails "world-writable template" "template $TMP/tpl/default.xml: writable by someone other than root"
+chmod 644 "$TMP/tpl/default.xml"
 
 # A second template can be chosen; the default is used otherwise.
 sed 's|<vcpu>1</vcpu>|<vcpu>2</vcpu>|' "$top_srcdir/templates/default.xml" > "$TMP/tpl/big.xml"
