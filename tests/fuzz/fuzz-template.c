@@ -100,7 +100,13 @@ check_disks(xmlXPathContextPtr ctx, xmlNodePtr root)
 		    args.disk_path));
 		CHECK(xpath_is(ctx, d, "string(./driver[1]/@type)",
 		    args.disk_format));
-		CHECK(xpath_is(ctx, d, "string(count(./backingStore))", "0"));
+		/* Exactly one backingStore, and empty: the image stands
+		 * alone, whatever its header names. */
+		CHECK(xpath_is(ctx, d, "string(count(./backingStore))", "1"));
+		CHECK(xpath_is(ctx, d, "string(count(./backingStore/@*))",
+		    "0"));
+		CHECK(xpath_is(ctx, d, "string(count(./backingStore/node()))",
+		    "0"));
 	}
 	xmlXPathFreeObject(o);
 }

@@ -275,6 +275,11 @@ test_render_disk(void)
 	assert_xstr(doc, "/domain/devices/disk/source/@file",
 	    alice_web.disk_path);
 	assert_xstr(doc, "/domain/devices/disk/driver/@type", "qcow2");
+	/* An empty <backingStore/>: libvirt never opens a backing file the
+	 * image's header might name. */
+	assert_xstr(doc, "count(/domain/devices/disk/backingStore)", "1");
+	assert_xstr(doc, "count(/domain/devices/disk/backingStore/node())",
+	    "0");
 	xmlFreeDoc(doc);
 	template_free(t);
 }
