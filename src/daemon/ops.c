@@ -196,66 +196,116 @@ owner_label(uid_t uid, char *buf, size_t len)
 		g_snprintf(buf, len, "%lu", (unsigned long)uid);
 }
 
+/* Calls fn for each domain owned by `only` (every owner if (uid_t)-1) and,
+ * with others, for every other domain too (owned 0, vm its raw name).
+ * The name prefix is only a cheap filter; the metadata says who owns a
+ * domain.  A libvirt error fails the scan: a quota must never read it as
+ * "not owned". */
+typedef void (*domain_fn)(virDomainPtr dom, bool owned, uid_t uid,
+    const char *vm, void *data);
+
+static int
+scan_domains(struct ctx *x, virConnectPtr conn, uid_t only, bool others,
+    domain_fn fn, void *data)
+{
+	virDomainPtr *doms = NULL;
+	int n, i, o = 0;
+
+	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
+		return fail_virt(x, conn, _("cannot list VMs"));
+	for (i = 0; i < n; i++) {
+		const char *dname = virDomainGetName(doms[i]);
+		char vm[VM_NAME_MAX + 1];
+		uid_t uid, owner;
+		bool mine;
+
+		if (o != OWNER_ERROR) {
+			mine = domain_name_parse(dname, &uid, vm) == 0 &&
+			    (only == (uid_t)-1 || uid == only) &&
+			    (o = domain_owner(doms[i], &owner)) == 0 &&
+			    owner == uid;
+			if (mine || (others && o != OWNER_ERROR))
+				fn(doms[i], mine, uid, mine ? vm : dname,
+				    data);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (o == OWNER_ERROR)
+		return fail_virt(x, conn, _("cannot read the VMs' owners"));
+	return 0;
+}
+
+struct list_scan {
+	GArray *rows;
+	GHashTable *labels;	/* uid -> user name: one lookup per owner */
+};
+
+static void
+list_row(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
+    void *data)
+{
+	struct list_scan *ls = data;
+	struct row r = { 0 };
+	int st = VIR_DOMAIN_NOSTATE;
+	char *label;
+
+	virDomainGetState(dom, &st, NULL, 0);
+	r.state = state_name(st);
+	r.name = g_strdup(vm);
+	if (!owned)
+		r.owner = g_strdup("-");
+	else if ((label = g_hash_table_lookup(ls->labels,
+	    GUINT_TO_POINTER(uid))) != NULL)
+		r.owner = g_strdup(label);
+	else {
+		char buf[256];
+
+		owner_label(uid, buf, sizeof(buf));
+		r.owner = g_strdup(buf);
+		g_hash_table_insert(ls->labels, GUINT_TO_POINTER(uid),
+		    g_strdup(buf));
+	}
+	g_array_append_val(ls->rows, r);
+}
+
 static int
 do_list(struct ctx *x, virConnectPtr conn)
 {
 	bool all = cmd_opt_set(x->call, "--all");
-	virDomainPtr *doms = NULL;
-	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
-	int n, i;
+	struct list_scan ls = {
+		g_array_new(FALSE, TRUE, sizeof(struct row)),
+		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+		    g_free),
+	};
+	guint i;
+	int r;
 
-	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
-		g_array_free(rows, TRUE);
-		return fail_virt(x, conn, _("cannot list VMs"));
-	}
-	for (i = 0; i < n; i++) {
-		const char *dname = virDomainGetName(doms[i]);
-		char vm[VM_NAME_MAX + 1], label[256];
-		struct row r = { 0 };
-		uid_t uid, owner;
-		int st = VIR_DOMAIN_NOSTATE;
-		bool owned;
-
-		/* The name prefix is only a cheap filter; the metadata says
-		 * who owns the domain. */
-		owned = domain_name_parse(dname, &uid, vm) == 0 &&
-		    (all || uid == x->c->uid) &&
-		    domain_owner(doms[i], &owner) == 0 && owner == uid;
-		if (!owned && !all)
-			goto next;
-		virDomainGetState(doms[i], &st, NULL, 0);
-		r.state = state_name(st);
-		if (owned) {
-			owner_label(uid, label, sizeof(label));
-			r.owner = g_strdup(label);
-			r.name = g_strdup(vm);
-		} else {
-			r.owner = g_strdup("-");
-			r.name = g_strdup(dname);
-		}
-		g_array_append_val(rows, r);
-next:
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-	g_array_sort(rows, row_cmp);
-	x->resp->ncols = all ? 3 : 2;
-	if (all)
+	r = scan_domains(x, conn, all ? (uid_t)-1 : x->c->uid, all, list_row,
+	    &ls);
+	g_array_sort(ls.rows, row_cmp);
+	if (r == 0 && all)
 		proto_msg_add(x->resp, "owner");
-	proto_msg_add(x->resp, "name");
-	proto_msg_add(x->resp, "state");
-	for (i = 0; i < (int)rows->len; i++) {
-		struct row *r = &g_array_index(rows, struct row, i);
+	if (r == 0) {
+		x->resp->ncols = all ? 3 : 2;
+		proto_msg_add(x->resp, "name");
+		proto_msg_add(x->resp, "state");
+	}
+	for (i = 0; i < ls.rows->len && r == 0; i++) {
+		struct row *row = &g_array_index(ls.rows, struct row, i);
 
 		if (all)
-			proto_msg_add(x->resp, r->owner);
-		proto_msg_add(x->resp, r->name);
-		proto_msg_add(x->resp, r->state);
-		g_free(r->owner);
-		g_free(r->name);
+			proto_msg_add(x->resp, row->owner);
+		proto_msg_add(x->resp, row->name);
+		proto_msg_add(x->resp, row->state);
 	}
-	g_array_free(rows, TRUE);
-	return 0;
+	for (i = 0; i < ls.rows->len; i++) {
+		g_free(g_array_index(ls.rows, struct row, i).owner);
+		g_free(g_array_index(ls.rows, struct row, i).name);
+	}
+	g_array_free(ls.rows, TRUE);
+	g_hash_table_destroy(ls.labels);
+	return r;
 }
 
 /* Bytes allocated by the files in the user's pool directory. */
@@ -293,48 +343,29 @@ usage_slot(GHashTable *h, uid_t uid)
 	return u;
 }
 
-/* What each owner uses (only `only`'s, unless it is (uid_t)-1): one pass
- * over the domains, ownership as everywhere from the metadata. */
+static void
+usage_add(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
+    void *data)
+{
+	struct usage *u = usage_slot(data, uid);
+	virDomainInfo info;
+
+	u->v[Q_VMS]++;
+	if (virDomainIsActive(dom) == 1 && virDomainGetInfo(dom, &info) == 0) {
+		u->v[Q_RUNNING]++;
+		u->v[Q_VCPUS] += info.nrVirtCpu;
+		u->v[Q_MEMORY] += info.maxMem / 1024;
+	}
+}
+
+/* What each owner uses (only `only`'s, unless it is (uid_t)-1). */
 static GHashTable *
 usage_scan(struct ctx *x, virConnectPtr conn, uid_t only)
 {
 	GHashTable *h = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 	    NULL, g_free);
-	virDomainPtr *doms = NULL;
-	int n, i, o = 0;
 
-	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
-		fail_virt(x, conn, _("cannot list VMs"));
-		g_hash_table_destroy(h);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		char vm[VM_NAME_MAX + 1];
-		virDomainInfo info;
-		uid_t uid, owner;
-		struct usage *u;
-
-		/* A usage that missed a VM through an error would let a
-		 * quota be exceeded: errors fail the scan. */
-		if (o == OWNER_ERROR ||
-		    domain_name_parse(virDomainGetName(doms[i]), &uid, vm) < 0 ||
-		    (only != (uid_t)-1 && uid != only) ||
-		    (o = domain_owner(doms[i], &owner)) < 0 || owner != uid)
-			goto next;
-		u = usage_slot(h, uid);
-		u->v[Q_VMS]++;
-		if (virDomainIsActive(doms[i]) == 1 &&
-		    virDomainGetInfo(doms[i], &info) == 0) {
-			u->v[Q_RUNNING]++;
-			u->v[Q_VCPUS] += info.nrVirtCpu;
-			u->v[Q_MEMORY] += info.maxMem / 1024;
-		}
-next:
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-	if (o == OWNER_ERROR) {
-		fail_virt(x, conn, _("cannot read the VMs' owners"));
+	if (scan_domains(x, conn, only, false, usage_add, h) < 0) {
 		g_hash_table_destroy(h);
 		return NULL;
 	}
