@@ -15,6 +15,7 @@
 #include "check.h"
 #include "conf.h"
 #include "names.h"
+#include "sanitize.h"
 #include "template.h"
 #include "virt.h"
 
@@ -28,11 +29,14 @@ static void
 report(bool ok, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
-	char *what;
+	char *what, *raw;
 
 	va_start(ap, fmt);
-	what = g_strdup_vprintf(fmt, ap);
+	raw = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	/* File names, libxml2's and sshd's words: escaped for the terminal. */
+	what = sanitize_new(raw, false, 2048);
+	g_free(raw);
 	if (ok)
 		printf("ok    %s\n", what);
 	else {

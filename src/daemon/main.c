@@ -21,10 +21,21 @@
 #include "i18n.h"
 #include "log.h"
 #include "names.h"
+#include "sanitize.h"
 #include "ops.h"
 #include "server.h"
 #include "template.h"
 #include "virt.h"
+
+/* Errors quote file names and libxml2's words: escaped for the terminal. */
+static void
+fprint_clean(const char *msg)
+{
+	char *clean = sanitize_new(msg, false, 2048);
+
+	fprintf(stderr, "ie-vmd: %s\n", clean);
+	g_free(clean);
+}
 
 /* What the broker trusts must be changeable by root alone (or by the user
  * it runs as, for development): doas's rule for its config.  A missing
@@ -85,7 +96,7 @@ load_templates(const struct config *cfg)
 			t = template_load(path, name, &err);
 		g_free(path);
 		if (err != NULL) {
-			fprintf(stderr, "ie-vmd: %s\n", err);
+			fprint_clean(err);
 			g_free(err);
 			g_free(name);
 			g_dir_close(d);
@@ -193,10 +204,13 @@ main(int argc, char **argv)
 	    config_path == NULL, &err);
 	g_free(config_path);
 	if (cfg == NULL) {
-		if (check)
-			printf("FAIL  config: %s; fix: correct it\n", err);
-		else
-			fprintf(stderr, "ie-vmd: %s\n", err);
+		if (check) {
+			char *clean = sanitize_new(err, false, 2048);
+
+			printf("FAIL  config: %s; fix: correct it\n", clean);
+			g_free(clean);
+		} else
+			fprint_clean(err);
 		g_free(err);
 		return 1;
 	}
