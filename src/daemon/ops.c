@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,13 +186,13 @@ row_cmp(const void *a, const void *b)
 static void
 owner_label(uid_t uid, char *buf, size_t len)
 {
-	struct passwd pw, *pwp = NULL;
-	char tmp[4096];
+	char *name = NULL;
 
-	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &pwp) == 0 && pwp)
-		g_strlcpy(buf, pwp->pw_name, len);
+	if (policy_user_by_uid(uid, &name, NULL) == 0)
+		g_strlcpy(buf, name, len);
 	else
 		g_snprintf(buf, len, "%lu", (unsigned long)uid);
+	g_free(name);
 }
 
 /* Calls fn for each domain owned by `only` (every owner if (uid_t)-1) and,

@@ -64,16 +64,45 @@ policy_in_group(const char *user, gid_t gid, const char *group)
 	return found;
 }
 
+/* One passwd lookup, by name or (name NULL) by uid, with the buffer grown
+ * until the entry fits: every broker thread looks users up this way. */
+static int
+pw_lookup(const char *name, uid_t uid, uid_t *uid_out, char **name_out,
+    gid_t *gid_out)
+{
+	struct passwd pw, *pwp = NULL;
+	size_t len = 4096;
+	char *buf = NULL;
+	int r;
+
+	do {
+		buf = g_realloc(buf, len);
+		r = name ? getpwnam_r(name, &pw, buf, len, &pwp) :
+		    getpwuid_r(uid, &pw, buf, len, &pwp);
+		len *= 2;
+	} while (r == ERANGE && len <= 1024 * 1024);
+	if (r == 0 && pwp != NULL) {
+		if (uid_out != NULL)
+			*uid_out = pwp->pw_uid;
+		if (name_out != NULL)
+			*name_out = g_strdup(pwp->pw_name);
+		if (gid_out != NULL)
+			*gid_out = pwp->pw_gid;
+	}
+	g_free(buf);
+	return r == 0 && pwp != NULL ? 0 : -1;
+}
+
+int
+policy_user_by_uid(uid_t uid, char **name, gid_t *gid)
+{
+	return pw_lookup(NULL, uid, NULL, name, gid);
+}
+
 static int
 lookup_user(const char *name, uid_t *uid)
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[16384];
-
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
-		return -1;
-	*uid = pwp->pw_uid;
-	return 0;
+	return pw_lookup(name, 0, uid, NULL, NULL);
 }
 
 static int

@@ -23,6 +23,8 @@ struct target {
 int policy_check(const struct client *c, const struct cmd_call *call,
     struct target *t, char **msg);
 void target_clear(struct target *t);
+/* The user name (caller frees) and primary group of uid; -1 if none. */
+int policy_user_by_uid(uid_t uid, char **name, gid_t *gid);
 /* Is the client a member of group (by name)? */
 int policy_in_group(const char *user, gid_t gid, const char *group);
 

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,16 +108,11 @@ serve(struct client *c)
 static int
 identify(struct client *c)
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[16384];
-
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
+	if (policy_user_by_uid(c->uid, &c->user, &c->gid) < 0) {
 		log_msg(LOG_WARNING, "uid %lu has no passwd entry; refused",
 		    (unsigned long)c->uid);
 		return -1;
 	}
-	c->gid = pwp->pw_gid;
-	c->user = g_strdup(pwp->pw_name);
 	c->admin = policy_in_group(c->user, c->gid, c->srv->cfg->admin_group);
 	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
 	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
