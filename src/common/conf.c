@@ -12,7 +12,7 @@
 
 #include "names.h"
 
-enum kind { K_PATH, K_STRING, K_INT, K_NAME };
+enum kind { K_PATH, K_PATTERN, K_STRING, K_INT, K_NAME };
 
 struct key {
 	const char *group, *key;
@@ -44,6 +44,14 @@ static const struct key keys[] = {
 	    1000000 },
 	{ "libvirt", "uri", K_STRING, OFF(uri), 0, 0 },
 	{ "storage", "pool_dir", K_PATH, OFF(pool_dir), 0, 0 },
+	{ "storage", "qemu_img", K_PATH, OFF(qemu_img), 0, 0 },
+	{ "storage", "max_image_size", K_INT, OFF(max_image_size), 1,
+	    1048576 },
+	{ "storage", "import_timeout", K_INT, OFF(import_timeout), 10,
+	    86400 },
+	{ "upload", "dir", K_PATTERN, OFF(upload_dir), 0, 0 },
+	{ "upload", "sftp_server", K_PATH, OFF(sftp_server), 0, 0 },
+	{ "upload", "scp", K_PATH, OFF(scp), 0, 0 },
 	{ "templates", "dir", K_PATH, OFF(template_dir), 0, 0 },
 	{ "templates", "default", K_NAME, OFF(default_template), 0, 0 },
 };
@@ -62,6 +70,12 @@ config_defaults(void)
 	c->quota = quota_default;
 	c->uri = g_strdup("qemu:///system");
 	c->pool_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/pool");
+	c->qemu_img = g_strdup("/usr/bin/qemu-img");
+	c->max_image_size = 64;
+	c->import_timeout = 3600;
+	c->upload_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/upload/%u");
+	c->sftp_server = g_strdup("/usr/lib/openssh/sftp-server");
+	c->scp = g_strdup("/usr/bin/scp");
 	c->template_dir = g_strdup(SYSCONFDIR "/ie-vshell/templates");
 	c->default_template = g_strdup("default");
 	return c;
@@ -81,6 +95,10 @@ config_free(struct config *c)
 	g_free(c->rules);
 	g_free(c->uri);
 	g_free(c->pool_dir);
+	g_free(c->qemu_img);
+	g_free(c->upload_dir);
+	g_free(c->sftp_server);
+	g_free(c->scp);
 	g_free(c->template_dir);
 	g_free(c->default_template);
 	g_free(c);
@@ -118,6 +136,30 @@ key_line(const char *text, const char *group, const char *key)
 }
 
 static bool
+path_ok(const char *v)
+{
+	return v[0] == '/' && strstr(v, "/../") == NULL &&
+	    !g_str_has_suffix(v, "/..");
+}
+
+/* The area is the last component, so that its parent (root's) is what
+ * keeps a student from replacing it. */
+static bool
+pattern_ok(const char *v)
+{
+	return path_ok(v) && g_str_has_suffix(v, "/%u") &&
+	    strchr(v, '%') == v + strlen(v) - 2 && strlen(v) > 3;
+}
+
+char *
+config_upload_area_new(const struct config *cfg, const char *user)
+{
+	size_t n = strlen(cfg->upload_dir) - 2;
+
+	return g_strdup_printf("%.*s%s", (int)n, cfg->upload_dir, user);
+}
+
+static bool
 name_ok(const char *s)
 {
 	return user_name_valid(s);
@@ -136,9 +178,13 @@ set_value(struct config *c, const struct key *k, GKeyFile *kf)
 		return "cannot be read as a string";
 	switch (k->kind) {
 	case K_PATH:
-		if (v[0] != '/' || strstr(v, "/../") || g_str_has_suffix(v,
-		    "/.."))
+		if (!path_ok(v))
 			why = "must be an absolute path without '..'";
+		break;
+	case K_PATTERN:
+		if (!pattern_ok(v))
+			why = "must be an absolute path without '..' whose "
+			    "last component is %u (the user name)";
 		break;
 	case K_STRING:
 		if (v[0] == '\0')

@@ -37,6 +37,12 @@ struct config {
 	char *pam_service;
 	char *uri;
 	char *pool_dir;
+	char *qemu_img;
+	int max_image_size;		/* GiB of virtual size */
+	int import_timeout;		/* seconds */
+	char *upload_dir;		/* pattern with %u: the user name */
+	char *sftp_server;
+	char *scp;
 	char *template_dir;
 	char *default_template;
 	int sessions_per_user;
@@ -54,5 +60,9 @@ extern const char *const quota_keys[Q__COUNT];
  * line and key in *err (caller frees). */
 struct config *config_load(const char *path, int missing_ok, char **err);
 void config_free(struct config *cfg);
+
+/* The user's upload area: upload_dir with %u replaced by user (a name
+ * user_name_valid() accepts).  Caller frees. */
+char *config_upload_area_new(const struct config *cfg, const char *user);
 
 #endif
