@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "server.h"
+#include "storage.h"
 #include "users.h"
 
 /* A client that has started a message must finish it this quickly. */
@@ -149,6 +150,14 @@ admit(struct client *c)
 		users_session_end(c->uid);
 	} else {
 		log_audit(c->uid, c->user, "(connect)", NULL, 0, "ok", NULL);
+		/* First use makes the upload area; sftp needs it before
+		 * any command.  A failure is the admin's to fix, and costs
+		 * the student only the uploads. */
+		if (storage_area_ensure(cfg, c->uid, c->gid, c->user,
+		    &msg) < 0) {
+			log_msg(LOG_ERR, "upload area of %s: %s", c->user, msg);
+			g_free(msg);
+		}
 		return pam;
 	}
 	log_audit(c->uid, c->user, "(connect)", NULL, 0, "denied", msg);

@@ -84,6 +84,9 @@ uri = ${URI:-test:///default}
 [storage]
 pool_dir = $TMP/pool
 
+[upload]
+dir = $TMP/upload/%u
+
 [templates]
 dir = ${TEMPLATE_DIR:-$top_srcdir/templates}
 CONF

@@ -14,7 +14,7 @@ vmd_fails() {
 
 write_config
 printf '\n[daemon]\nmax_clientz = 3\n' >> "$CONF"
-vmd_fails "unknown key" "ie-vshell.conf:16: unknown key 'max_clientz' in \[daemon\]"
+vmd_fails "unknown key" "ie-vshell.conf:$(grep -n max_clientz "$CONF" | cut -d: -f1): unknown key 'max_clientz' in \[daemon\]"
 
 write_config
 sed -i 's/^max_clients = .*/max_clients = lots/' "$CONF"

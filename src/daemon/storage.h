@@ -1,0 +1,16 @@
+/* The broker's files: each user's upload area and disk directory in the
+ * pool, and the staging directory where imports are made. */
+#ifndef IEVS_STORAGE_H
+#define IEVS_STORAGE_H
+
+#include <sys/types.h>
+
+struct config;
+
+/* Makes the user's upload area if it is missing: root-owned parents
+ * (0755), the area owned by the user (0700).  An existing area must be a
+ * directory of the user's.  Returns -1 with a reason in *err. */
+int storage_area_ensure(const struct config *cfg, uid_t uid, gid_t gid,
+    const char *user, char **err);
+
+#endif
