@@ -17,6 +17,7 @@ enum cmd_id {
 	CMD_DUMPXML,
 	CMD_QUOTA,
 	CMD_USERS,
+	CMD_IMAGES,
 	CMD__COUNT
 };
 
@@ -26,6 +27,9 @@ enum cmd_id {
 #define CMD_VMARG	0x04	/* first argument is a VM (NAME or USER/NAME) */
 #define CMD_HIDDEN_ALIAS 0x08	/* alias: not listed separately in help */
 #define CMD_ADMIN	0x10	/* only for members of the admin group */
+#define CMD_UPLOADARG	0x20	/* second argument, if given, names a file in
+				 * the upload area: the shell opens it as the
+				 * user and passes the descriptor */
 
 #define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
 #define OPT_ADMIN	0x02	/* only for members of the admin group */

@@ -138,7 +138,7 @@ proto_decode(const uint8_t *p, size_t len, uint32_t max_nstr, size_t max_str,
 	if (p[0] != PROTO_VERSION)
 		return NULL;
 	*why = "bad message type";
-	if (p[1] < PROTO_REQUEST || p[1] > PROTO_NOTE)
+	if (p[1] < PROTO_REQUEST || p[1] > PROTO_PROGRESS)
 		return NULL;
 	*why = "bad header";
 	if (p[2] > ST_USAGE || p[3] != 0 || p[6] != 0 || p[7] != 0)
@@ -184,6 +184,37 @@ fail:
 int
 proto_send(int fd, const struct proto_msg *m)
 {
+	return proto_send_fd(fd, m, -1);
+}
+
+/* The descriptor rides on the first byte of the frame. */
+static ssize_t
+send_first(int fd, const uint8_t *buf, size_t len, int passfd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (passfd < 0)
+		return send(fd, buf, len, MSG_NOSIGNAL);
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+int
+proto_send_fd(int fd, const struct proto_msg *m, int passfd)
+{
 	uint8_t *buf;
 	size_t len, off = 0;
 
@@ -192,7 +223,8 @@ proto_send(int fd, const struct proto_msg *m)
 		return -1;
 	}
 	while (off < len) {
-		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		ssize_t n = off == 0 ? send_first(fd, buf, len, passfd) :
+		    send(fd, buf + off, len - off, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -203,6 +235,66 @@ proto_send(int fd, const struct proto_msg *m)
 		off += n;
 	}
 	g_free(buf);
+	return 0;
+}
+
+/* Reads the length word and whatever descriptors came with it.  More than
+ * one, or a truncated control message, is a protocol error. */
+static int
+read_head(int fd, uint8_t *hdr, int *passfd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	size_t off = 0;
+
+	*passfd = -1;
+	while (off < 4) {
+		struct iovec iov = { hdr + off, 4 - off };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		struct cmsghdr *c;
+		ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		    c = CMSG_NXTHDR(&msg, c)) {
+			int k, nfd;
+
+			if (c->cmsg_level != SOL_SOCKET ||
+			    c->cmsg_type != SCM_RIGHTS)
+				continue;
+			nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < nfd; k++) {
+				int got;
+
+				memcpy(&got, CMSG_DATA(c) + k * sizeof(int),
+				    sizeof(int));
+				if (*passfd < 0)
+					*passfd = got;
+				else {
+					close(got);
+					msg.msg_flags |= MSG_CTRUNC;
+				}
+			}
+		}
+		if (msg.msg_flags & MSG_CTRUNC) {
+			if (*passfd >= 0)
+				close(*passfd);
+			*passfd = -1;
+			errno = EPROTO;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		off += n;
+	}
 	return 0;
 }
 
@@ -231,32 +323,65 @@ int
 proto_recv(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
     struct proto_msg **out, const char **why)
 {
+	int passfd, r;
+
+	r = proto_recv_fd(fd, max_frame, max_nstr, max_str, out, why,
+	    &passfd);
+	if (passfd >= 0) {
+		close(passfd);
+		if (r == 0) {
+			proto_msg_free(*out);
+			*out = NULL;
+			*why = "unexpected file descriptor";
+			errno = EPROTO;
+			return -1;
+		}
+	}
+	return r;
+}
+
+int
+proto_recv_fd(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
+    struct proto_msg **out, const char **why, int *passfd)
+{
 	uint8_t hdr[4], *body;
 	uint32_t len;
 
 	*out = NULL;
 	*why = "connection closed";
-	if (read_full(fd, hdr, 4) < 0)
+	if (read_head(fd, hdr, passfd) < 0) {
+		if (errno == EPROTO)
+			*why = "more than one file descriptor";
 		return -1;
+	}
 	len = get32(hdr);
 	if (max_frame == 0 || max_frame > PROTO_MAX_FRAME)
 		max_frame = PROTO_MAX_FRAME;
 	if (len > max_frame) {
 		*why = "message too large";
 		errno = EMSGSIZE;
-		return -1;
+		goto fail;
 	}
 	body = g_malloc(len ? len : 1);
 	if (read_full(fd, body, len) < 0) {
 		*why = "connection closed inside a message";
 		g_free(body);
-		return -1;
+		goto fail;
 	}
 	*out = proto_decode(body, len, max_nstr, max_str, why);
 	g_free(body);
 	if (*out == NULL) {
 		errno = EPROTO;
-		return -1;
+		goto fail;
 	}
 	return 0;
+fail:
+	if (*passfd >= 0) {
+		int e = errno;
+
+		close(*passfd);
+		errno = e;
+	}
+	*passfd = -1;
+	return -1;
 }

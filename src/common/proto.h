@@ -20,6 +20,7 @@ enum proto_type {
 	PROTO_RESPONSE = 2,
 	PROTO_HELLO = 3,
 	PROTO_NOTE = 4,		/* shell -> broker: a refusal to audit; no reply */
+	PROTO_PROGRESS = 5,	/* broker -> shell during a long request */
 };
 
 /* Response status; also the shell's exit status for the command. */
@@ -55,5 +56,11 @@ struct proto_msg *proto_decode(const uint8_t *body, size_t len,
 int proto_send(int fd, const struct proto_msg *m);
 int proto_recv(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
     struct proto_msg **out, const char **why);
+/* The same, with a file descriptor passed alongside (SCM_RIGHTS): sent if
+ * passfd >= 0; received into *passfd (-1 if none came; close-on-exec).
+ * proto_recv() closes any descriptor a peer sends unasked. */
+int proto_send_fd(int fd, const struct proto_msg *m, int passfd);
+int proto_recv_fd(int fd, size_t max_frame, uint32_t max_nstr,
+    size_t max_str, struct proto_msg **out, const char **why, int *passfd);
 
 #endif

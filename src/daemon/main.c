@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "fds.h"
 #include "i18n.h"
+#include "import.h"
 #include "log.h"
 #include "names.h"
 #include "sanitize.h"
@@ -180,6 +181,9 @@ main(int argc, char **argv)
 	sigset_t set;
 	int ret = 1;
 
+	/* Internal: the box unpacker started by import.c, on fds 3 and 4. */
+	if (argc == 3 && strcmp(argv[1], "--unbox") == 0)
+		return unbox_main(g_ascii_strtoll(argv[2], NULL, 10));
 	/* Before anything opens a file: the lock on the socket must not land
 	 * on fd 0, which daemon() replaces. */
 	fds_sanitize_std();
@@ -233,6 +237,11 @@ main(int argc, char **argv)
 	srv.cfg = cfg;
 	if ((srv.templates = load_templates(cfg)) == NULL)
 		goto out;
+	if (import_init(cfg, &err) < 0) {
+		fprint_clean(err);
+		g_free(err);
+		goto out;
+	}
 	/* Listen before detaching, so that whoever started us sees the
 	 * failure; connect to libvirt after, as its threads do not survive
 	 * a fork. */

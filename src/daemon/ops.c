@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 
 #include "conf.h"
 #include "i18n.h"
+#include "import.h"
 #include "log.h"
 #include "ops.h"
 #include "policy.h"
@@ -28,6 +32,9 @@ struct ctx {
 	struct client *c;
 	const struct cmd_call *call;
 	struct target *t;
+	int upload_fd;		/* define NAME IMAGE: the upload, else -1 */
+	char *staged;		/* the imported disk, not yet in place */
+	int64_t staged_size;	/* its virtual size */
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
@@ -307,25 +314,23 @@ do_list(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
-/* Bytes allocated by the files in the user's pool directory. */
+/* The disks in the user's pool directory: each charged its virtual size
+ * (what it may grow to), or what it allocates if that is more. */
 static long long
 disk_bytes(const struct config *cfg, uid_t uid)
 {
 	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir, (unsigned long)uid);
 	GDir *d = g_dir_open(dir, 0, NULL);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	const char *f;
 	long long sum = 0;
 
-	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
-		char *path = g_build_filename(dir, f, NULL);
-		struct stat st;
-
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-			sum += (long long)st.st_blocks * 512;
-		g_free(path);
-	}
+	while (d != NULL && dfd >= 0 && (f = g_dir_read_name(d)) != NULL)
+		sum += import_disk_charge(dfd, f);
 	if (d != NULL)
 		g_dir_close(d);
+	if (dfd >= 0)
+		close(dfd);
 	g_free(dir);
 	return sum;
 }
@@ -503,32 +508,58 @@ find_template(struct ctx *x)
 	return NULL;
 }
 
+/* The user's directory in the pool: root's, searchable so that QEMU can
+ * reach the disks libvirt hands it. */
 static int
-do_define(struct ctx *x, virConnectPtr conn)
+pool_user_dir(struct ctx *x)
 {
-	const struct template *tp;
-	struct render_args a;
-	virDomainPtr dom;
-	char *xml, *err = NULL, *disk;
+	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
+	    (unsigned long)x->t->uid);
+	struct stat st;
+	int r = 0;
 
-	if ((tp = find_template(x)) == NULL)
-		return -1;
-	if ((dom = virDomainLookupByName(conn, x->t->domain)) != NULL) {
-		virDomainFree(dom);
-		return fail(x, _("a VM named %s already exists; choose another "
-		    "name or undefine it first"), x->t->vm);
+	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) || lstat(dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		log_msg(LOG_ERR, "pool directory %s: %s", dir,
+		    g_strerror(errno));
+		r = fail(x, _("the VM service cannot store disks; tell the "
+		    "admin"));
 	}
-	/* A new VM's disk is not there yet: a define is refused once the
-	 * disk quota is used up (one byte more would exceed it). */
-	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1,
-	    .v[Q_DISK] = 1 }, _("undefine a VM first")) < 0)
+	g_free(dir);
+	return r;
+}
+
+/* Moves the staged import to the VM's disk path; never over a file. */
+static int
+place_disk(struct ctx *x, const char *disk)
+{
+	if (pool_user_dir(x) < 0)
 		return -1;
-	disk = disk_path_new(x);
-	a = (struct render_args){ x->t->domain, x->t->vm, x->t->uid,
+	if (renameat2(AT_FDCWD, x->staged, AT_FDCWD, disk,
+	    RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			return fail(x, _("%s already has a disk; 'define %s' "
+			    "without an image uses it, 'undefine %s --disk' "
+			    "deletes it"), x->t->vm, x->t->vm, x->t->vm);
+		log_msg(LOG_ERR, "rename %s: %s", x->staged, g_strerror(errno));
+		return fail(x, _("cannot move the image into the pool: %s"),
+		    g_strerror(errno));
+	}
+	g_free(x->staged);
+	x->staged = NULL;
+	return 0;
+}
+
+static int
+define_xml(struct ctx *x, virConnectPtr conn, const struct template *tp,
+    const char *disk)
+{
+	struct render_args a = { x->t->domain, x->t->vm, x->t->uid,
 	    x->t->user, disk, "qcow2" };
-	xml = template_render(tp, &a, &err);
-	g_free(disk);
-	if (xml == NULL) {
+	virDomainPtr dom;
+	char *xml, *err = NULL;
+
+	if ((xml = template_render(tp, &a, &err)) == NULL) {
 		fail(x, _("cannot render template %s: %s"), template_name(tp),
 		    err);
 		g_free(err);
@@ -540,8 +571,45 @@ do_define(struct ctx *x, virConnectPtr conn)
 	if (dom == NULL)
 		return fail_virt(x, conn, _("cannot define the VM"));
 	virDomainFree(dom);
-	return ok(x, _("defined %s (template %s)"), x->t->vm,
-	    template_name(tp));
+	return 0;
+}
+
+static int
+do_define(struct ctx *x, virConnectPtr conn)
+{
+	const struct template *tp;
+	virDomainPtr dom;
+	char *disk;
+	int r = -1;
+
+	if ((tp = find_template(x)) == NULL)
+		return -1;
+	if ((dom = virDomainLookupByName(conn, x->t->domain)) != NULL) {
+		virDomainFree(dom);
+		return fail(x, _("a VM named %s already exists; choose another "
+		    "name or undefine it first"), x->t->vm);
+	}
+	/* Without an image the disk is not there yet: a define is refused
+	 * once the disk quota is used up (one byte more would exceed it). */
+	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = x->staged ? x->staged_size : 1 },
+	    x->staged ? _("undefine a VM with --disk first") :
+	    _("undefine a VM first")) < 0)
+		return -1;
+	disk = disk_path_new(x);
+	if (x->staged != NULL && place_disk(x, disk) < 0)
+		goto out;
+	if (define_xml(x, conn, tp, disk) < 0) {
+		/* No disk is left without the VM it was imported for. */
+		if (x->staged == NULL && x->upload_fd >= 0)
+			unlink(disk);
+		goto out;
+	}
+	r = ok(x, _("defined %s (template %s%s)"), x->t->vm,
+	    template_name(tp), x->upload_fd >= 0 ? _(", disk imported") : "");
+out:
+	g_free(disk);
+	return r;
 }
 
 static bool
@@ -582,6 +650,19 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 		return -1;
 	}
 	virDomainFree(dom);
+	if (cmd_opt_set(x->call, "--disk")) {
+		char *disk = disk_path_new(x);
+
+		if (unlink(disk) < 0 && errno != ENOENT) {
+			log_msg(LOG_ERR, "%s: %s", disk, g_strerror(errno));
+			fail(x, _("undefined %s, but cannot delete its disk: "
+			    "%s"), x->t->vm, g_strerror(errno));
+			g_free(disk);
+			return -1;
+		}
+		g_free(disk);
+		return ok(x, _("undefined %s and deleted its disk"), x->t->vm);
+	}
 	return ok(x, _("undefined %s"), x->t->vm);
 }
 
@@ -654,6 +735,56 @@ do_dumpxml(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+/* The user's disks in the pool, and whether a VM of theirs has each. */
+static int
+do_images(struct ctx *x, virConnectPtr conn)
+{
+	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
+	    (unsigned long)x->c->uid);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	const char *f;
+	guint i;
+
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL)
+		if (g_str_has_suffix(f, ".qcow2") && strlen(f) > 6)
+			g_ptr_array_add(names, g_strdup(f));
+	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	x->resp->ncols = 4;
+	proto_msg_add(x->resp, "disk");
+	proto_msg_add(x->resp, "allocated");
+	proto_msg_add(x->resp, "virtual");
+	proto_msg_add(x->resp, "vm");
+	for (i = 0; i < names->len && dfd >= 0; i++) {
+		char *file = g_ptr_array_index(names, i);
+		char *vm = g_strndup(file, strlen(file) - 6);
+		char *domain = domain_name_new(x->c->uid, vm);
+		virDomainPtr dom = virDomainLookupByName(conn, domain);
+		struct stat st;
+
+		if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			proto_msg_add(x->resp, vm);
+			proto_msg_addf(x->resp, "%.1f GiB", st.st_blocks * 512.0 /
+			    (1 << 30));
+			proto_msg_addf(x->resp, "%.1f GiB",
+			    import_disk_charge(dfd, file) / (double)(1 << 30));
+			proto_msg_add(x->resp, dom ? _("defined") : "-");
+		}
+		if (dom != NULL)
+			virDomainFree(dom);
+		g_free(domain);
+		g_free(vm);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	if (dfd >= 0)
+		close(dfd);
+	g_ptr_array_free(names, TRUE);
+	g_free(dir);
+	return 0;
+}
+
 static const handler_fn handlers[CMD__COUNT] = {
 	[CMD_LIST] = do_list,
 	[CMD_DEFINE] = do_define,
@@ -663,7 +794,63 @@ static const handler_fn handlers[CMD__COUNT] = {
 	[CMD_DUMPXML] = do_dumpxml,
 	[CMD_QUOTA] = do_quota,
 	[CMD_USERS] = do_users,
+	[CMD_IMAGES] = do_images,
 };
+
+/* Progress of an import, to the shell: at most a frame per percent. */
+struct progress_state {
+	struct ctx *x;
+	char what[16];
+	int last;
+};
+
+static void
+send_progress(void *arg, const char *what, int percent)
+{
+	struct progress_state *p = arg;
+	struct proto_msg *m;
+
+	if (percent == p->last && strcmp(what, p->what) == 0)
+		return;
+	p->last = percent;
+	g_strlcpy(p->what, what, sizeof(p->what));
+	m = proto_msg_new(PROTO_PROGRESS, 0, 1);
+	proto_msg_add(m, what);
+	proto_msg_addf(m, "%d", percent);
+	/* A lost shell is noticed by the import itself. */
+	(void)proto_send(p->x->c->fd, m);
+	proto_msg_free(m);
+}
+
+/* define NAME IMAGE, first half: the import, without the user's lock (it
+ * may take minutes).  What it checks first is checked again, locked, by
+ * do_define. */
+static int
+import_upload(struct ctx *x)
+{
+	struct progress_state ps = { x, "", -1 };
+	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
+	char *disk, *err = NULL;
+	struct stat st;
+	int r;
+
+	if (find_template(x) == NULL)
+		return -1;
+	disk = disk_path_new(x);
+	r = lstat(disk, &st);
+	g_free(disk);
+	if (r == 0)
+		return fail(x, _("%s already has a disk; 'define %s' without an "
+		    "image uses it, 'undefine %s --disk' deletes it"), x->t->vm,
+		    x->t->vm, x->t->vm);
+	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, &ctl,
+	    &x->staged, &x->staged_size, &err) < 0) {
+		fail(x, "%s: %s", x->call->pos[1], err);
+		g_free(err);
+		return -1;
+	}
+	return 0;
+}
 
 /* Runs the handler, once more on a fresh connection if libvirtd went away
  * (restarted) during the first try. */
@@ -674,6 +861,11 @@ run_handler(struct ctx *x)
 	GMutex *m = NULL;
 	int attempt;
 
+	if (x->upload_fd >= 0) {
+		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
+		if (import_upload(x) < 0)
+			return;
+	}
 	if (x->call->def->flags & CMD_MUTATES) {
 		m = users_lock(x->t->uid);
 		g_mutex_lock(m);
@@ -708,6 +900,11 @@ run_handler(struct ctx *x)
 	}
 	if (m != NULL)
 		g_mutex_unlock(m);
+	if (x->staged != NULL) {
+		unlink(x->staged);
+		g_free(x->staged);
+		x->staged = NULL;
+	}
 }
 
 static struct proto_msg *
@@ -732,12 +929,12 @@ ops_note(struct client *c, const struct proto_msg *note)
 	    note->nstr, "refused", NULL);
 }
 
-struct proto_msg *
-ops_dispatch(struct client *c, const struct proto_msg *req)
+static struct proto_msg *
+dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 {
 	struct cmd_call call;
 	struct target t;
-	struct ctx x = { .c = c, .call = &call, .t = &t };
+	struct ctx x = { .c = c, .call = &call, .t = &t, .upload_fd = -1 };
 	const char *cmd = req->nstr ? req->str[0] : "";
 	char err[512], *msg = NULL;
 	int st;
@@ -775,10 +972,33 @@ ops_dispatch(struct client *c, const struct proto_msg *req)
 		target_clear(&t);
 		return reply(ST_USAGE, _("command not handled by the broker"));
 	}
+	/* An upload comes as a descriptor the shell opened, and only with
+	 * a command that takes one. */
+	if ((upload_fd >= 0) != ((call.def->flags & CMD_UPLOADARG) &&
+	    call.npos >= 2)) {
+		g_strlcpy(err, upload_fd >= 0 ? _("a file came with a command "
+		    "that takes none") : _("the image must come as an open "
+		    "file from ie-vshell"), sizeof(err));
+		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
+		    "usage", err);
+		target_clear(&t);
+		return reply(ST_USAGE, err);
+	}
+	x.upload_fd = upload_fd;
 	run_handler(&x);
 	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
 	    x.resp->status == ST_OK ? "ok" : x.denied ? "denied" : "failed",
 	    x.resp->status == ST_OK ? NULL : x.resp->str[0]);
 	target_clear(&t);
 	return x.resp;
+}
+
+struct proto_msg *
+ops_dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
+{
+	struct proto_msg *resp = dispatch(c, req, upload_fd);
+
+	if (upload_fd >= 0)
+		close(upload_fd);
+	return resp;
 }

@@ -6,8 +6,10 @@
 
 struct client;
 
-/* Handles one request and returns the response (never NULL). */
-struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req);
+/* Handles one request and returns the response (never NULL).  upload_fd
+ * is a descriptor that came with it, or -1; it is closed. */
+struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req,
+    int upload_fd);
 /* Records a refusal the shell made on its own (PROTO_NOTE). */
 void ops_note(struct client *c, const struct proto_msg *note);
 void ops_shutdown(void);

@@ -67,6 +67,7 @@ serve(struct client *c)
 		struct pollfd p = { c->fd, POLLIN, 0 };
 		struct proto_msg *req = NULL, *resp;
 		const char *why;
+		int passfd;
 
 		/* Idle clients may wait as long as they like. */
 		if (poll(&p, 1, -1) < 0) {
@@ -74,15 +75,19 @@ serve(struct client *c)
 				continue;
 			break;
 		}
-		if (proto_recv(c->fd, PROTO_MAX_REQ_FRAME,
+		if (proto_recv_fd(c->fd, PROTO_MAX_REQ_FRAME,
 		    PROTO_MAX_REQ_STRINGS, PROTO_MAX_REQ_STRING, &req,
-		    &why) < 0) {
+		    &why, &passfd) < 0) {
 			if (errno != ECONNRESET)
 				log_msg(LOG_WARNING, "uid %lu (%s): %s; "
 				    "disconnecting", (unsigned long)c->uid,
 				    c->user, errno == EAGAIN ?
 				    "timed out inside a message" : why);
 			break;
+		}
+		if (req->type != PROTO_REQUEST && passfd >= 0) {
+			close(passfd);
+			passfd = -1;
 		}
 		if (req->type == PROTO_NOTE) {
 			ops_note(c, req);
@@ -96,7 +101,7 @@ serve(struct client *c)
 			proto_msg_free(req);
 			break;
 		}
-		resp = ops_dispatch(c, req);
+		resp = ops_dispatch(c, req, passfd);
 		proto_msg_free(req);
 		if (proto_send(c->fd, resp) < 0) {
 			proto_msg_free(resp);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,11 +167,96 @@ session_alive(const struct session *s)
 }
 
 int
+session_ensure(struct session *s, char **err)
+{
+	*err = NULL;
+	if (session_alive(s))
+		return 0;
+	return session_open(s, err);
+}
+
+int
 session_request(struct session *s, char **argv, int argc,
     struct proto_msg **resp, char **err)
 {
+	return session_request_fd(s, argv, argc, -1, NULL, resp, err);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Waits for the next frame; Ctrl-C (SIGINT, without SA_RESTART) ends the
+ * wait. */
+static int
+wait_frame(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	while (poll(&p, 1, -1) < 0) {
+		if (errno != EINTR)
+			return -1;
+		if (interrupted)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+receive(struct session *s, void (*progress)(const struct proto_msg *m),
+    struct proto_msg **resp, char **err)
+{
+	struct sigaction sa = { .sa_handler = on_sigint }, old;
+	const char *why = NULL;
+
+	interrupted = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		if (wait_frame(s->fd) < 0) {
+			why = interrupted ? "interrupted" : "poll failed";
+			break;
+		}
+		if (proto_recv(s->fd, 0, 0, 0, resp, &why) < 0)
+			break;
+		if ((*resp)->type == PROTO_RESPONSE) {
+			why = NULL;
+			break;
+		}
+		if ((*resp)->type != PROTO_PROGRESS) {
+			why = "unexpected message";
+			break;
+		}
+		if (progress != NULL)
+			progress(*resp);
+		proto_msg_free(*resp);
+		*resp = NULL;
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (why == NULL)
+		return 0;
+	proto_msg_free(*resp);
+	*resp = NULL;
+	if (interrupted)
+		*err = g_strdup(_("cancelled; run 'list' to see what happened"));
+	else
+		*err = g_strdup_printf(_("lost the VM service during the "
+		    "request (%s); run 'list' to see what happened"), why);
+	session_close(s);
+	return -1;
+}
+
+int
+session_request_fd(struct session *s, char **argv, int argc, int passfd,
+    void (*progress)(const struct proto_msg *m), struct proto_msg **resp,
+    char **err)
+{
 	struct proto_msg *req;
-	const char *why;
 	int i, r;
 
 	*resp = NULL;
@@ -180,7 +266,7 @@ session_request(struct session *s, char **argv, int argc,
 	req = proto_msg_new(PROTO_REQUEST, 0, 1);
 	for (i = 0; i < argc; i++)
 		proto_msg_add(req, argv[i]);
-	r = proto_send(s->fd, req);
+	r = proto_send_fd(s->fd, req, passfd);
 	proto_msg_free(req);
 	if (r < 0) {
 		*err = g_strdup_printf(_("cannot send the request: %s"),
@@ -188,16 +274,5 @@ session_request(struct session *s, char **argv, int argc,
 		session_close(s);
 		return -1;
 	}
-	if (proto_recv(s->fd, 0, 0, 0, resp, &why) == 0 &&
-	    (*resp)->type != PROTO_RESPONSE)
-		why = "unexpected message";
-	if (why != NULL) {
-		proto_msg_free(*resp);
-		*resp = NULL;
-		*err = g_strdup_printf(_("lost the VM service during the "
-		    "request (%s); run 'list' to see what happened"), why);
-		session_close(s);
-		return -1;
-	}
-	return 0;
+	return receive(s, progress, resp, err);
 }

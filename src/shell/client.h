@@ -22,6 +22,14 @@ int session_open(struct session *s, char **err);
  * broker cannot be reached or the connection broke mid-request. */
 int session_request(struct session *s, char **argv, int argc,
     struct proto_msg **resp, char **err);
+/* The same with a descriptor passed along (-1: none).  Progress frames go
+ * to progress (may be NULL).  Ctrl-C while waiting cancels the request:
+ * the connection is dropped, which the broker takes as a cancel. */
+int session_request_fd(struct session *s, char **argv, int argc,
+    int passfd, void (*progress)(const struct proto_msg *m),
+    struct proto_msg **resp, char **err);
+/* Connects unless connected. */
+int session_ensure(struct session *s, char **err);
 /* Tells the broker, for its audit log, that the shell refused something
  * (reason, then the words).  Best effort, never waits, never reports. */
 void session_note(struct session *s, const char *reason, char **words,

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "cmdtab.h"
 #include "commands.h"
 #include "i18n.h"
+#include "images.h"
 #include "proto.h"
 #include "sanitize.h"
 #include "tokenize.h"
@@ -85,6 +88,8 @@ static const struct {
 	{ "user", N_("User") }, { "vms", N_("VMs") },
 	{ "running", N_("Running") }, { "vcpus", N_("vCPUs") },
 	{ "memory", N_("Memory") }, { "disk", N_("Disk") },
+	{ "allocated", N_("On disk") }, { "virtual", N_("Virtual") },
+	{ "vm", N_("VM") },
 };
 
 static const char *
@@ -157,12 +162,62 @@ print_response(const struct proto_msg *m)
 	}
 }
 
+/* "converting  42%", rewritten in place on a terminal. */
+static void
+show_progress(const struct proto_msg *m)
+{
+	char *what;
+
+	if (m->nstr < 2 || !isatty(STDERR_FILENO))
+		return;
+	what = sanitize_new(m->str[0], false, 16);
+	fprintf(stderr, "\r%-12s %3d%%", what, atoi(m->str[1]));
+	fflush(stderr);
+	g_free(what);
+}
+
+static void
+end_progress(void)
+{
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+}
+
+/* Sends the request; an upload named in it goes along as a descriptor. */
+static int
+request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
+    struct proto_msg **resp)
+{
+	char *msg = NULL;
+	int fd = -1, r;
+
+	if ((call->def->flags & CMD_UPLOADARG) && call->npos >= 2 &&
+	    (fd = images_open_upload(sh, call->pos[1], &msg)) < 0) {
+		shell_error("%s", msg);
+		session_note(&sh->sess, msg, argv, argc);
+		g_free(msg);
+		return ST_FAILED;
+	}
+	r = session_request_fd(&sh->sess, argv, argc, fd,
+	    fd >= 0 ? show_progress : NULL, resp, &msg);
+	if (fd >= 0) {
+		close(fd);
+		end_progress();
+	}
+	if (r < 0) {
+		shell_error("%s", msg);
+		g_free(msg);
+		return ST_FAILED;
+	}
+	return ST_OK;
+}
+
 int
 shell_run_words(struct shell *sh, int argc, char **argv)
 {
 	struct proto_msg *resp = NULL;
 	struct cmd_call call;
-	char err[512], *msg = NULL;
+	char err[512];
 	int st;
 
 	if (argc == 0)
@@ -179,14 +234,15 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 	case CMD_EXIT:
 		sh->quit = true;
 		return ST_OK;
+	case CMD_IMAGES:
+		if (images_print_uploads(sh) < 0)
+			return ST_FAILED;
+		break;
 	default:
 		break;
 	}
-	if (session_request(&sh->sess, argv, argc, &resp, &msg) < 0) {
-		shell_error("%s", msg);
-		g_free(msg);
-		return ST_FAILED;
-	}
+	if ((st = request(sh, &call, argc, argv, &resp)) != ST_OK)
+		return st;
 	print_response(resp);
 	st = resp->status;
 	proto_msg_free(resp);

@@ -12,6 +12,7 @@ struct shell {
 	struct session sess;
 	bool quit;
 	bool interactive;
+	char *upload_dir;	/* the config's pattern of upload areas */
 };
 
 /* Returns the command's exit status (0 ok, 1 failed, 2 usage). */

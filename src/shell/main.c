@@ -66,6 +66,7 @@ main(int argc, char **argv)
 	}
 	memset(&sh, 0, sizeof(sh));
 	session_init(&sh.sess, cfg->socket_path);
+	sh.upload_dir = g_strdup(cfg->upload_dir);
 	config_free(cfg);
 	if (command != NULL) {
 		/* Overlong input is refused (and audited) by the tokenizer. */
@@ -83,5 +84,6 @@ main(int argc, char **argv)
 		st = repl_lines(&sh, stdin);
 	session_close(&sh.sess);
 	g_free(sh.sess.socket_path);
+	g_free(sh.upload_dir);
 	return st;
 }

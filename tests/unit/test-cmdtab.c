@@ -187,13 +187,14 @@ test_flags(void)
 		{ "quit", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS },
 		{ "logout", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS },
 		{ "list", CMD_LIST, 0 },
-		{ "define", CMD_DEFINE, CMD_MUTATES },
+		{ "define", CMD_DEFINE, CMD_MUTATES | CMD_UPLOADARG },
 		{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG },
 		{ "start", CMD_START, CMD_MUTATES | CMD_VMARG },
 		{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG },
 		{ "dumpxml", CMD_DUMPXML, CMD_VMARG },
 		{ "quota", CMD_QUOTA, 0 },
 		{ "users", CMD_USERS, CMD_ADMIN },
+		{ "images", CMD_IMAGES, 0 },
 	};
 	const struct cmd_def *d;
 	size_t i;
@@ -307,7 +308,8 @@ test_define(void)
 	    "'--template'");
 	expect_usage("define web --template a --template b",
 	    "option given twice '--template'");
-	expect_usage("define a b", "too many arguments");
+	expect_ok("define a b", "a", "b");
+	expect_usage("define a b c", "too many arguments");
 	expect_usage("define web --all", "unknown option '--all'");
 	expect_usage("define --template small", "missing argument");
 	expect_usage("define -web", "unknown option '-web'");

@@ -1,0 +1,701 @@
+/* Image import.  The upload is read only through the descriptor the shell
+ * passed.  qcow2 uploads are copied first (in-kernel, holes kept) and the
+ * copy is checked, so that nothing the student changes afterwards reaches
+ * the pool; other formats are converted by qemu-img straight from the
+ * descriptor into a fresh qcow2 file, which is then checked.  qemu-img runs
+ * with -f always (QEMU's prober never sees an upload), in an empty network
+ * namespace, under Landlock, with no capability but to read and write the
+ * two files it is given, and under time and memory limits. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <glib.h>
+
+#include "conf.h"
+#include "i18n.h"
+#include "imgformat.h"
+#include "imginfo.h"
+#include "import.h"
+#include "landlock.h"
+#include "log.h"
+
+#define STAGING ".staging"
+#define INFO_TIMEOUT 60		/* seconds for qemu-img info and check */
+#define QEMU_IMG_AS (4LL << 30)	/* address space of qemu-img */
+#define OUT_CAP (1 << 20)	/* bytes of qemu-img output kept */
+#define COPY_CHUNK (64 << 20)
+#define GiB (1LL << 30)
+#define FD_PATH "/proc/self/fd/3"
+
+static int self_exe = -1;	/* ie-vmd itself, for --unbox */
+static int cap_last = 40;
+
+int
+import_init(const struct config *cfg, char **err)
+{
+	char *dir = g_build_filename(cfg->pool_dir, STAGING, NULL), *s;
+	const char *f;
+	GDir *d;
+
+	*err = NULL;
+	self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (g_file_get_contents("/proc/sys/kernel/cap_last_cap", &s, NULL,
+	    NULL)) {
+		cap_last = atoi(s);
+		g_free(s);
+	}
+	/* Leftovers of a broker that was killed during an import. */
+	if ((d = g_dir_open(dir, 0, NULL)) != NULL) {
+		while ((f = g_dir_read_name(d)) != NULL) {
+			char *p = g_build_filename(dir, f, NULL);
+
+			if (unlink(p) == 0)
+				log_msg(LOG_INFO, "removed unfinished import %s",
+				    p);
+			g_free(p);
+		}
+		g_dir_close(d);
+	}
+	g_free(dir);
+	return 0;
+}
+
+static int
+staging_dir(const struct config *cfg, char **dir, char **err)
+{
+	struct stat st;
+
+	*dir = g_build_filename(cfg->pool_dir, STAGING, NULL);
+	if (g_mkdir_with_parents(*dir, 0700) < 0 || lstat(*dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		log_msg(LOG_ERR, "staging directory %s: not a private "
+		    "directory of the broker's (%s)", *dir, g_strerror(errno));
+		*err = g_strdup(_("the VM service cannot store images; tell "
+		    "the admin"));
+		g_free(*dir);
+		*dir = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A new empty file in the staging directory. */
+static int
+staging_file(const struct config *cfg, uid_t uid, char **path, char **err)
+{
+	char *dir;
+	int fd;
+
+	if (staging_dir(cfg, &dir, err) < 0)
+		return -1;
+	*path = g_strdup_printf("%s/u%lu-XXXXXX", dir, (unsigned long)uid);
+	g_free(dir);
+	if ((fd = g_mkstemp_full(*path, O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		log_msg(LOG_ERR, "%s: %s", *path, g_strerror(errno));
+		*err = g_strdup_printf(_("cannot make a file in the pool: %s"),
+		    g_strerror(errno));
+		g_free(*path);
+		*path = NULL;
+	}
+	return fd;
+}
+
+static bool
+cancelled(const struct import_ctl *ctl)
+{
+	struct pollfd p = { ctl->cancel_fd, POLLIN | POLLRDHUP, 0 };
+
+	return ctl->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+static void
+progress(const struct import_ctl *ctl, const char *what, int64_t done,
+    int64_t total)
+{
+	if (ctl->progress != NULL && total > 0)
+		ctl->progress(ctl->arg, what, (int)(done * 100 / total));
+}
+
+/* A child confined as described at the top; runs prog (or the broker's
+ * own binary when prog is NULL) with in_fd as fd 3 and out_fd as fd 4. */
+struct child {
+	const char *prog;
+	char **argv;
+	int in_fd, out_fd;
+	const char *rw_path;	/* the one file it may write, or NULL */
+	unsigned timeout;
+	const struct import_ctl *ctl;
+	const char *what;	/* progress label, for qemu-img -p */
+	GString *out, *err;
+};
+
+static void
+child_exec(const struct child *ch, const struct landlock *ll, int devnull,
+    int out_w, int err_w)
+{
+	static char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	struct rlimit as = { QEMU_IMG_AS, QEMU_IMG_AS };
+	struct rlimit cpu = { ch->timeout, ch->timeout };
+	struct rlimit core = { 0, 0 };
+	sigset_t none;
+	int c;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 ||
+	    (ch->in_fd >= 0 && dup2(ch->in_fd, 3) < 0) ||
+	    (ch->out_fd >= 0 && dup2(ch->out_fd, 4) < 0))
+		_exit(126);
+	if (ch->prog != NULL)
+		setrlimit(RLIMIT_AS, &as);	/* not for ie-vmd: see unbox.c */
+	setrlimit(RLIMIT_CPU, &cpu);
+	setrlimit(RLIMIT_CORE, &core);
+	/* No network at all: a reference to nbd: or http: goes nowhere. */
+	if (geteuid() == 0 && unshare(CLONE_NEWNET) < 0)
+		_exit(126);
+	/* Root keeps only the right to open the two files it is given. */
+	for (c = 0; geteuid() == 0 && c <= cap_last; c++)
+		if (c != 1 /* CAP_DAC_OVERRIDE */ &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			_exit(126);
+	if (ll != NULL && landlock_enforce(ll) < 0)
+		_exit(126);
+	syscall(SYS_close_range, ch->out_fd >= 0 ? 5 : 4, ~0U, 0);
+	if (ch->prog != NULL)
+		execve(ch->prog, ch->argv, env);
+	else
+		fexecve(self_exe, ch->argv, env);
+	_exit(127);
+}
+
+static struct landlock *
+child_ruleset(const struct child *ch)
+{
+	struct landlock *ll = landlock_new();
+	static bool told;
+
+	if (ll == NULL) {
+		if (!told)
+			log_msg(LOG_WARNING, "no Landlock in this kernel: "
+			    "qemu-img runs without its file-system sandbox");
+		told = true;
+		return NULL;
+	}
+	if ((ch->prog ? landlock_allow_runtime(ll, ch->prog) :
+	    landlock_allow_fd(ll, self_exe, LL_READ | LL_EXEC)) < 0 ||
+	    (ch->prog == NULL && landlock_allow_runtime(ll, "/proc/self/exe")
+	    < 0) ||
+	    (ch->in_fd >= 0 && landlock_allow_fd(ll, ch->in_fd, LL_READ) < 0) ||
+	    (ch->rw_path != NULL && landlock_allow(ll, ch->rw_path,
+	    LL_READ | LL_WRITE) < 0)) {
+		log_msg(LOG_ERR, "landlock rules: %s", g_strerror(errno));
+		landlock_free(ll);
+		return NULL;
+	}
+	return ll;
+}
+
+/* qemu-img -p writes "    (12.34/100%)\r". */
+static void
+child_progress(const struct child *ch, const char *buf, size_t n)
+{
+	const char *p = g_strrstr_len(buf, n, "(");
+
+	if (ch->what != NULL && p != NULL && g_ascii_isdigit(p[1]))
+		progress(ch->ctl, ch->what, atoi(p + 1), 100);
+}
+
+static bool
+child_read(const struct child *ch, int fd, GString *into)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n <= 0)
+		return false;
+	if (into == ch->out)
+		child_progress(ch, buf, n);
+	if (into != NULL && into->len < OUT_CAP)
+		g_string_append_len(into, buf, MIN((size_t)n,
+		    OUT_CAP - into->len));
+	return true;
+}
+
+/* Waits for the child, feeding its output, until it exits, the client
+ * goes away or time is up.  Returns its exit status, or -1 with *err. */
+static int
+child_wait(const struct child *ch, pid_t pid, int out_r, int err_r,
+    char **err)
+{
+	int64_t deadline = g_get_monotonic_time() + ch->timeout * G_USEC_PER_SEC;
+	bool out_open = true, err_open = true;
+	int status;
+
+	while (out_open || err_open) {
+		struct pollfd p[3] = {
+			{ out_open ? out_r : -1, POLLIN, 0 },
+			{ err_open ? err_r : -1, POLLIN, 0 },
+			{ ch->ctl->cancel_fd, POLLIN | POLLRDHUP, 0 },
+		};
+		int64_t left = deadline - g_get_monotonic_time();
+
+		if (left <= 0) {
+			*err = g_strdup_printf(_("qemu-img took more than %u s "
+			    "and was stopped"), ch->timeout);
+			break;
+		}
+		if (poll(p, 3, MIN(left / 1000 + 1, 1000)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (p[2].revents) {
+			*err = g_strdup(_("cancelled"));
+			break;
+		}
+		if (p[0].revents && !child_read(ch, out_r, ch->out))
+			out_open = false;
+		if (p[1].revents && !child_read(ch, err_r, ch->err))
+			err_open = false;
+	}
+	if (out_open || err_open)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (*err != NULL)
+		return -1;
+	if (WIFSIGNALED(status)) {
+		*err = g_strdup_printf(_("qemu-img was killed (signal %d)"),
+		    WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+static int
+child_run(struct child *ch, char **err)
+{
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, devnull, r = -1;
+	struct landlock *ll;
+	pid_t pid;
+
+	*err = NULL;
+	if (ch->out == NULL)
+		ch->out = g_string_new(NULL);
+	if (ch->err == NULL)
+		ch->err = g_string_new(NULL);
+	ll = child_ruleset(ch);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		*err = g_strdup_printf(_("cannot run qemu-img: %s"),
+		    g_strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(ch, ll, devnull, out[1], errp[1]);
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	r = child_wait(ch, pid, out[0], errp[0], err);
+out:
+	landlock_free(ll);
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	return r;
+}
+
+static void
+child_clear(struct child *ch)
+{
+	if (ch->out)
+		g_string_free(ch->out, TRUE);
+	if (ch->err)
+		g_string_free(ch->err, TRUE);
+	ch->out = ch->err = NULL;
+}
+
+/* qemu-img's own words on failure: its last line, without "qemu-img: ". */
+static char *
+qemu_img_words(const GString *s)
+{
+	char **lines = g_strsplit(s->str, "\n", -1), *w = NULL;
+	int i;
+
+	for (i = 0; lines[i] != NULL; i++)
+		if (lines[i][0] != '\0') {
+			g_free(w);
+			w = g_strdup(g_str_has_prefix(lines[i], "qemu-img: ") ?
+			    lines[i] + 10 : lines[i]);
+		}
+	g_strfreev(lines);
+	if (w != NULL && strlen(w) > 200)
+		w[200] = '\0';
+	return w ? w : g_strdup(_("no reason given"));
+}
+
+/* qemu-img info on the image open on fd, judged. */
+static int
+inspect(const struct config *cfg, const struct import_ctl *ctl, int fd,
+    const char *fmt, int64_t *vsize, char **err)
+{
+	char *argv[] = { "qemu-img", "info", "--output=json", "-f",
+	    (char *)fmt, FD_PATH, NULL };
+	struct child ch = { cfg->qemu_img, argv, fd, -1, NULL, INFO_TIMEOUT,
+	    ctl, NULL, NULL, NULL };
+	struct imginfo info = { 0 };
+	char *why = NULL;
+	int st, r = -1;
+
+	if ((st = child_run(&ch, err)) < 0)
+		goto out;
+	if (st != 0) {
+		why = qemu_img_words(ch.err);
+		*err = g_strdup_printf(_("not a valid %s image: %s"), fmt, why);
+		goto out;
+	}
+	if (imginfo_parse(ch.out->str, ch.out->len, fmt, FD_PATH,
+	    (int64_t)cfg->max_image_size * GiB, &info, &why) < 0) {
+		*err = g_strdup_printf(_("image refused: %s"), why);
+		goto out;
+	}
+	*vsize = info.virtual_size;
+	r = 0;
+out:
+	g_free(why);
+	imginfo_clear(&info);
+	child_clear(&ch);
+	return r;
+}
+
+/* qemu-img check: a qcow2 whose tables are corrupt is refused; leaked
+ * clusters (status 3) are harmless. */
+static int
+check_qcow2(const struct config *cfg, const struct import_ctl *ctl, int fd,
+    char **err)
+{
+	char *argv[] = { "qemu-img", "check", "-f", "qcow2", FD_PATH, NULL };
+	struct child ch = { cfg->qemu_img, argv, fd, -1, NULL, INFO_TIMEOUT,
+	    ctl, NULL, NULL, NULL };
+	char *why;
+	int st = child_run(&ch, err);
+
+	if (st == 0 || st == 3) {
+		child_clear(&ch);
+		return 0;
+	}
+	if (st > 0) {
+		why = qemu_img_words(st == 2 ? ch.out : ch.err);
+		*err = g_strdup_printf(_("the qcow2 image is corrupt: %s; "
+		    "repair it with 'qemu-img check -r all' and upload it "
+		    "again"), why);
+		g_free(why);
+	}
+	child_clear(&ch);
+	return -1;
+}
+
+/* Converts the image open on fd into a new qcow2 file at dst. */
+static int
+convert(const struct config *cfg, const struct import_ctl *ctl, int fd,
+    const char *fmt, const char *dst, char **err)
+{
+	char *argv[] = { "qemu-img", "convert", "-p", "-f", (char *)fmt,
+	    "-O", "qcow2", FD_PATH, (char *)dst, NULL };
+	struct child ch = { cfg->qemu_img, argv, fd, -1, dst,
+	    cfg->import_timeout, ctl, "converting", NULL, NULL };
+	char *why;
+	int st;
+
+	st = child_run(&ch, err);
+	if (st > 0) {
+		why = qemu_img_words(ch.err);
+		*err = g_strdup_printf(_("cannot convert the image: %s"), why);
+		g_free(why);
+	}
+	child_clear(&ch);
+	return st == 0 ? 0 : -1;
+}
+
+/* Copies in the kernel: a reflink where the file system shares blocks,
+ * else copy_file_range over the data extents only, so holes stay holes. */
+static int
+copy_sparse(int in, int out, off_t size, const struct import_ctl *ctl,
+    char **err)
+{
+	off_t off = 0, data, hole;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while (off < size) {
+		if ((data = lseek(in, off, SEEK_DATA)) < 0) {
+			if (errno == ENXIO)
+				break;	/* a hole to the end */
+			goto fail;
+		}
+		if ((hole = lseek(in, data, SEEK_HOLE)) < 0)
+			goto fail;
+		hole = MIN(hole, size);
+		while (data < hole) {
+			off_t o = data;
+			ssize_t n;
+
+			if (cancelled(ctl)) {
+				*err = g_strdup(_("cancelled"));
+				return -1;
+			}
+			n = copy_file_range(in, &data, out, &o,
+			    MIN(hole - data, COPY_CHUNK), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto fail;
+			progress(ctl, "copying", data, size);
+		}
+		off = hole;
+	}
+	if (ftruncate(out, size) < 0)
+		goto fail;
+	return 0;
+fail:
+	*err = g_strdup_printf(_("cannot copy the image: %s"),
+	    errno ? g_strerror(errno) : _("it changed while being copied"));
+	return -1;
+}
+
+/* Runs ie-vmd --unbox: the box on in_fd, its disk written to out_fd. */
+static int
+unbox(const struct config *cfg, const struct import_ctl *ctl, int in_fd,
+    int out_fd, char **err)
+{
+	char *max = g_strdup_printf("%lld", (long long)cfg->max_image_size *
+	    GiB * 2);
+	char *argv[] = { "ie-vmd", "--unbox", max, NULL };
+	struct child ch = { NULL, argv, in_fd, out_fd, NULL,
+	    cfg->import_timeout, ctl, NULL, NULL, NULL };
+	int st;
+
+	if (self_exe < 0) {
+		*err = g_strdup(_("cannot unpack boxes here; tell the admin"));
+		g_free(max);
+		return -1;
+	}
+	st = child_run(&ch, err);
+	if (st > 0) {
+		char *why = qemu_img_words(ch.err);
+
+		*err = g_strdup_printf(_("cannot unpack the box: %s"), why);
+		g_free(why);
+	}
+	g_free(max);
+	child_clear(&ch);
+	return st == 0 ? 0 : -1;
+}
+
+static enum img_format
+sniff_fd(int fd, off_t size, int64_t *vsize)
+{
+	uint8_t head[4096], tail[512];
+	ssize_t h, t = 0;
+
+	if ((h = pread(fd, head, sizeof(head), 0)) < 0)
+		h = 0;
+	if (size >= (off_t)sizeof(tail) && (t = pread(fd, tail, sizeof(tail),
+	    size - sizeof(tail))) < 0)
+		t = 0;
+	return img_sniff(head, h, t ? tail : NULL, t, size, vsize);
+}
+
+/* The upload must be the student's own regular file with one link (the
+ * shell checked this too, but the shell is the student's). */
+static int
+upload_ok(int fd, uid_t uid, struct stat *st, char **err)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fstat(fd, st) < 0 || fl < 0 || (fl & O_PATH) ||
+	    (fl & O_ACCMODE) == O_WRONLY) {
+		*err = g_strdup(_("the upload cannot be read"));
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode))
+		*err = g_strdup(_("the upload is not a regular file"));
+	else if (st->st_uid != uid)
+		*err = g_strdup(_("the upload is not your own file"));
+	else if (st->st_nlink != 1)
+		*err = g_strdup(_("the upload has more than one link (a hard "
+		    "link); upload a copy instead"));
+	return *err ? -1 : 0;
+}
+
+/* A format qemu-img may read, or why not. */
+static int
+format_ok(enum img_format f, char **err)
+{
+	switch (f) {
+	case IMG_UNKNOWN_RAW:
+	case IMG_QCOW2:
+	case IMG_VMDK:
+	case IMG_VDI:
+	case IMG_VHDX:
+	case IMG_VPC:
+		return 0;
+	case IMG_VMDK_DESCRIPTOR:
+		*err = g_strdup(_("a VMDK descriptor refers to other files; "
+		    "upload a single-file .vmdk (monolithicSparse or "
+		    "streamOptimized)"));
+		return -1;
+	default:
+		*err = g_strdup_printf(_("unsupported format (%s); use raw, "
+		    "qcow2, vmdk, vdi, vhdx, vpc or a Vagrant .box"),
+		    img_format_name(f));
+		return -1;
+	}
+}
+
+/* The image on src_fd into a staged qcow2 file.  *own is set when src_fd
+ * is a staged file already (a box's disk): a qcow2 one is then adopted. */
+static int
+import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
+    off_t size, const struct import_ctl *ctl, char **staged, int64_t *vsize,
+    char **err)
+{
+	enum img_format f = sniff_fd(src_fd, size, vsize);
+	const char *fmt = f == IMG_UNKNOWN_RAW ? "raw" : img_format_name(f);
+	char *path = NULL;
+	int out = -1, r = -1;
+
+	if (format_ok(f, err) < 0)
+		return -1;
+	if (f == IMG_QCOW2 && size > (off_t)cfg->max_image_size * GiB * 2) {
+		*err = g_strdup_printf(_("the file is larger than twice the "
+		    "limit of %d GiB"), cfg->max_image_size);
+		return -1;
+	}
+	if (f == IMG_QCOW2 && *own != NULL) {
+		if (inspect(cfg, ctl, src_fd, "qcow2", vsize, err) < 0 ||
+		    check_qcow2(cfg, ctl, src_fd, err) < 0)
+			return -1;
+		*staged = *own;
+		*own = NULL;
+		return 0;
+	}
+	if ((out = staging_file(cfg, uid, &path, err)) < 0)
+		return -1;
+	if (f == IMG_QCOW2) {
+		/* Checked after the copy: the copy is what will run. */
+		if (copy_sparse(src_fd, out, size, ctl, err) < 0 ||
+		    inspect(cfg, ctl, out, "qcow2", vsize, err) < 0 ||
+		    check_qcow2(cfg, ctl, out, err) < 0)
+			goto out;
+	} else {
+		/* The source may change after it was inspected: what was
+		 * made is judged too. */
+		if (inspect(cfg, ctl, src_fd, fmt, vsize, err) < 0 ||
+		    convert(cfg, ctl, src_fd, fmt, path, err) < 0 ||
+		    inspect(cfg, ctl, out, "qcow2", vsize, err) < 0)
+			goto out;
+	}
+	if (fsync(out) < 0) {
+		*err = g_strdup_printf(_("cannot write the image: %s"),
+		    g_strerror(errno));
+		goto out;
+	}
+	*staged = path;
+	path = NULL;
+	r = 0;
+out:
+	close(out);
+	if (path != NULL) {
+		unlink(path);
+		g_free(path);
+	}
+	return r;
+}
+
+int
+import_image(const struct config *cfg, uid_t uid, int fd,
+    const struct import_ctl *ctl, char **staged, int64_t *vsize,
+    char **err)
+{
+	char *boxdisk = NULL, *none = NULL;
+	struct stat st;
+	int64_t v;
+	int bfd = -1, r = -1;
+	enum img_format f;
+
+	*staged = NULL;
+	*err = NULL;
+	if (upload_ok(fd, uid, &st, err) < 0)
+		return -1;
+	f = sniff_fd(fd, st.st_size, &v);
+	if (f != IMG_TAR && f != IMG_GZIP)
+		return import_disk(cfg, uid, fd, &none, st.st_size, ctl,
+		    staged, vsize, err);
+	/* A Vagrant box: its disk is unpacked into staging first. */
+	if ((bfd = staging_file(cfg, uid, &boxdisk, err)) < 0)
+		return -1;
+	if (ctl->progress)
+		ctl->progress(ctl->arg, "unpacking", 0);
+	if (unbox(cfg, ctl, fd, bfd, err) == 0 && fstat(bfd, &st) == 0) {
+		f = sniff_fd(bfd, st.st_size, &v);
+		if (f == IMG_TAR || f == IMG_GZIP)
+			*err = g_strdup(_("the box holds another archive, "
+			    "not a disk"));
+		else
+			r = import_disk(cfg, uid, bfd, &boxdisk, st.st_size,
+			    ctl, staged, vsize, err);
+	}
+	close(bfd);
+	if (boxdisk != NULL) {
+		unlink(boxdisk);
+		g_free(boxdisk);
+	}
+	return r;
+}
+
+int64_t
+import_disk_charge(int dirfd, const char *name)
+{
+	uint8_t head[512];
+	struct stat st;
+	int64_t v = -1;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	if (n <= 0 || img_sniff(head, n, NULL, 0, st.st_size, &v) !=
+	    IMG_QCOW2)
+		v = -1;
+	close(fd);
+	return MAX(v, (int64_t)st.st_blocks * 512);
+}

@@ -1,0 +1,39 @@
+/* Image import: from a descriptor the student's shell opened, to a checked
+ * qcow2 file in the pool's staging directory.  The broker never opens a
+ * path a student named; qemu-img runs confined. */
+#ifndef IEVS_IMPORT_H
+#define IEVS_IMPORT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct config;
+
+struct import_ctl {
+	int cancel_fd;		/* the client: readable or hung up = cancel */
+	/* "copying", "converting"...; percent 0-100 */
+	void (*progress)(void *arg, const char *what, int percent);
+	void *arg;
+};
+
+/* Called once at start-up, before threads: remembers the broker's own
+ * binary (for unpacking boxes) and removes what a killed broker left in
+ * the staging directory. */
+int import_init(const struct config *cfg, char **err);
+
+/* Imports the upload open on fd, owned by uid.  Returns 0 with the staged
+ * qcow2 file (*staged, caller renames it into place or unlinks it) and its
+ * virtual size; or -1 with one line for the student in *err.  Nothing is
+ * left behind on failure. */
+int import_image(const struct config *cfg, uid_t uid, int fd,
+    const struct import_ctl *ctl, char **staged, int64_t *vsize,
+    char **err);
+
+/* The disk charged for a pool file: its virtual size if it is a qcow2
+ * image, else what it allocates. */
+int64_t import_disk_charge(int dirfd, const char *name);
+
+/* ie-vmd --unbox: reads a Vagrant box on fd 3, writes its disk to fd 4. */
+int unbox_main(int64_t max);
+
+#endif

@@ -1,0 +1,225 @@
+/* Uploads seen from the shell, which runs as the student: the kernel
+ * decides what the student may open, and the broker only ever gets the
+ * descriptor. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <glib.h>
+
+#include "commands.h"
+#include "conf.h"
+#include "i18n.h"
+#include "images.h"
+#include "imgformat.h"
+#include "sanitize.h"
+
+static char *
+area_path(struct shell *sh, char **err)
+{
+	struct config cfg = { .upload_dir = sh->upload_dir };
+
+	if (session_ensure(&sh->sess, err) < 0)
+		return NULL;
+	return config_upload_area_new(&cfg, sh->sess.user);
+}
+
+static int
+area_open(struct shell *sh, char **area, char **err)
+{
+	int dfd;
+
+	if ((*area = area_path(sh, err)) == NULL)
+		return -1;
+	dfd = open(*area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		*err = g_strdup_printf(_("cannot open your upload area %s: %s"),
+		    *area, g_strerror(errno));
+		g_free(*area);
+		*area = NULL;
+	}
+	return dfd;
+}
+
+/* openat2 keeps the lookup beneath the area and refuses every symbolic
+ * link on the way, whatever the name says. */
+static int
+open_beneath(int dfd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS) {
+		/* Before Linux 5.6: no directories, no symbolic link. */
+		if (strchr(name, '/') != NULL || strcmp(name, "..") == 0) {
+			errno = EXDEV;
+			return -1;
+		}
+		fd = openat(dfd, name, how.flags);
+	}
+	return (int)fd;
+}
+
+static char *
+open_error(const char *name, int e)
+{
+	switch (e) {
+	case ELOOP:
+		return g_strdup_printf(_("%s is a symbolic link (or goes "
+		    "through one); upload the file itself"), name);
+	case EXDEV:
+		return g_strdup_printf(_("%s is outside your upload area"),
+		    name);
+	case ENOENT:
+		return g_strdup_printf(_("no upload named %s; see 'images'"),
+		    name);
+	default:
+		return g_strdup_printf(_("cannot open %s: %s"), name,
+		    g_strerror(e));
+	}
+}
+
+/* Why the broker would refuse this file, or NULL. */
+static char *
+file_refusal(const char *name, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return g_strdup_printf(_("%s is not a regular file"), name);
+	if (st->st_uid != getuid())
+		return g_strdup_printf(_("%s is not your own file"), name);
+	if (st->st_nlink != 1)
+		return g_strdup_printf(_("%s has more than one link (a hard "
+		    "link); upload a copy instead"), name);
+	return NULL;
+}
+
+int
+images_open_upload(struct shell *sh, const char *name, char **err)
+{
+	char *area = NULL;
+	const char *rel = name;
+	struct stat st;
+	int dfd, fd;
+	size_t n;
+
+	*err = NULL;
+	if ((dfd = area_open(sh, &area, err)) < 0)
+		return -1;
+	n = strlen(area);
+	if (name[0] == '/') {
+		if (strncmp(name, area, n) != 0 || name[n] != '/') {
+			*err = open_error(name, EXDEV);
+			goto out;
+		}
+		rel = name + n + 1;
+	}
+	if ((fd = open_beneath(dfd, rel)) < 0) {
+		*err = open_error(name, errno);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || (*err = file_refusal(name, &st)) != NULL) {
+		if (*err == NULL)
+			*err = open_error(name, errno);
+		close(fd);
+		fd = -1;
+	}
+out:
+	close(dfd);
+	g_free(area);
+	return *err ? -1 : fd;
+}
+
+static void
+describe(int dfd, const char *name, GPtrArray *row)
+{
+	uint8_t head[4096], tail[512];
+	struct stat st;
+	ssize_t h, t = 0;
+	int64_t vsize = -1;
+	char *why;
+	int fd;
+
+	g_ptr_array_add(row, sanitize_new(name, false, 64));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		memset(&st, 0, sizeof(st));
+	g_ptr_array_add(row, g_strdup_printf("%.1f GiB",
+	    st.st_blocks * 512.0 / (1 << 30)));
+	fd = open_beneath(dfd, name);
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    (why = file_refusal(name, &st)) != NULL) {
+		g_ptr_array_add(row, g_strdup(fd < 0 && errno == ELOOP ?
+		    _("symbolic link: refused") : S_ISDIR(st.st_mode) ?
+		    _("directory") : _("refused")));
+		g_ptr_array_add(row, g_strdup("-"));
+		if (fd >= 0) {
+			g_free(why);
+			close(fd);
+		}
+		return;
+	}
+	if ((h = pread(fd, head, sizeof(head), 0)) < 0)
+		h = 0;
+	if (st.st_size >= (off_t)sizeof(tail) && (t = pread(fd, tail,
+	    sizeof(tail), st.st_size - sizeof(tail))) < 0)
+		t = 0;
+	g_ptr_array_add(row, g_strdup(img_format_name(img_sniff(head, h,
+	    t ? tail : NULL, t, st.st_size, &vsize))));
+	g_ptr_array_add(row, vsize < 0 ? g_strdup("?") :
+	    g_strdup_printf("%.1f GiB", vsize / (double)(1 << 30)));
+	close(fd);
+}
+
+int
+images_print_uploads(struct shell *sh)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free), *row;
+	char *area = NULL, *err = NULL;
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+	guint i, j;
+
+	if ((dfd = area_open(sh, &area, &err)) < 0) {
+		shell_error("%s", err);
+		g_free(err);
+		g_ptr_array_free(names, TRUE);
+		return -1;
+	}
+	d = fdopendir(dup(dfd));
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(de->d_name));
+	if (d != NULL)
+		closedir(d);
+	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	printf(_("Uploads in %s:\n"), area);
+	if (names->len == 0)
+		printf("%s\n", _("  (none; upload with sftp or scp)"));
+	for (i = 0; i < names->len; i++) {
+		row = g_ptr_array_new_with_free_func(g_free);
+		describe(dfd, g_ptr_array_index(names, i), row);
+		printf("  %-24s", (char *)row->pdata[0]);
+		for (j = 1; j < row->len; j++)
+			printf("  %-12s", (char *)row->pdata[j]);
+		putchar('\n');
+		g_ptr_array_free(row, TRUE);
+	}
+	printf("%s\n", _("Disks in the pool:"));
+	close(dfd);
+	g_free(area);
+	g_ptr_array_free(names, TRUE);
+	return 0;
+}

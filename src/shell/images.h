@@ -1,0 +1,17 @@
+/* The student's side of imports: opening an upload as the student, and
+ * describing the upload area. */
+#ifndef IEVS_IMAGES_H
+#define IEVS_IMAGES_H
+
+struct shell;
+
+/* Opens name (relative to the upload area, or absolute inside it) for the
+ * broker: no symbolic link anywhere on the way, a regular file of the
+ * user's own with one link.  Returns the descriptor, or -1 and a message
+ * (caller frees). */
+int images_open_upload(struct shell *sh, const char *name, char **err);
+/* Prints the upload area's files: name, size on disk, format, virtual
+ * size.  Returns 0, or -1 after reporting. */
+int images_print_uploads(struct shell *sh);
+
+#endif
