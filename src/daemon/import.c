@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #define COPY_CHUNK (64 << 20)
 #define GiB (1LL << 30)
 #define FD_PATH "/proc/self/fd/3"
+#define NOBODY 65534
 
 static int self_exe = -1;	/* ie-vmd itself, for --unbox */
 static int cap_last = 40;
@@ -82,7 +84,9 @@ staging_dir(const struct config *cfg, char **dir, char **err)
 	struct stat st;
 
 	*dir = g_build_filename(cfg->pool_dir, STAGING, NULL);
-	if (g_mkdir_with_parents(*dir, 0700) < 0 || lstat(*dir, &st) < 0 ||
+	/* The pool itself must be searchable: QEMU opens disks in it. */
+	if ((g_mkdir_with_parents(cfg->pool_dir, 0711) < 0) ||
+	    (mkdir(*dir, 0700) < 0 && errno != EEXIST) || lstat(*dir, &st) < 0 ||
 	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077)) {
 		log_msg(LOG_ERR, "staging directory %s: not a private "
@@ -146,7 +150,45 @@ struct child {
 	GString *out, *err;
 };
 
+/* After fork, in the child: only async-signal-safe calls. */
+static void __attribute__((noreturn))
+child_fail(const char *what)
+{
+	char num[16];
+	int e = errno, i = sizeof(num);
+
+	num[--i] = '\n';
+	do
+		num[--i] = '0' + e % 10;
+	while ((e /= 10) > 0 && i > 0);
+	if (write(2, what, strlen(what)) < 0 || write(2, ": errno ", 8) < 0 ||
+	    write(2, num + i, sizeof(num) - i) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Puts each descriptor in its place: first all out of the way (any may
+ * sit where another one goes), then 0-2, the input on 3, the output on 4
+ * and ie-vmd itself on 5; everything else closed. */
 static void
+child_fds(const struct child *ch, int devnull, int out_w, int err_w)
+{
+	int src[6] = { devnull, out_w, err_w, ch->in_fd, ch->out_fd,
+	    ch->prog == NULL ? self_exe : -1 };
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (src[i] >= 0 && (src[i] = fcntl(src[i], F_DUPFD, 16)) < 0)
+			child_fail("cannot move a descriptor");
+	for (i = 0; i < 6; i++)
+		if (src[i] >= 0 ? dup2(src[i], i) < 0 : i > 2 && close(i) < 0 &&
+		    errno != EBADF)
+			child_fail("cannot place a descriptor");
+	syscall(SYS_close_range, 6, ~0U, 0);
+}
+
+
+static void __attribute__((noreturn))
 child_exec(const struct child *ch, const struct landlock *ll, int devnull,
     int out_w, int err_w)
 {
@@ -159,30 +201,32 @@ child_exec(const struct child *ch, const struct landlock *ll, int devnull,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 ||
-	    (ch->in_fd >= 0 && dup2(ch->in_fd, 3) < 0) ||
-	    (ch->out_fd >= 0 && dup2(ch->out_fd, 4) < 0))
-		_exit(126);
 	if (ch->prog != NULL)
 		setrlimit(RLIMIT_AS, &as);	/* not for ie-vmd: see unbox.c */
 	setrlimit(RLIMIT_CPU, &cpu);
 	setrlimit(RLIMIT_CORE, &core);
 	/* No network at all: a reference to nbd: or http: goes nowhere. */
 	if (geteuid() == 0 && unshare(CLONE_NEWNET) < 0)
-		_exit(126);
-	/* Root keeps only the right to open the two files it is given. */
+		child_fail("cannot make a network namespace");
+	/* The unpacker needs no file but fds 3 and 4: it runs as nobody.
+	 * qemu-img, as root, keeps only the right to open the two files it
+	 * is given (Landlock says which). */
+	if (ch->prog == NULL && geteuid() == 0 && (setgroups(0, NULL) < 0 ||
+	    setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) < 0))
+		child_fail("cannot become nobody");
 	for (c = 0; geteuid() == 0 && c <= cap_last; c++)
 		if (c != 1 /* CAP_DAC_OVERRIDE */ &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			_exit(126);
+			child_fail("cannot drop capabilities");
 	if (ll != NULL && landlock_enforce(ll) < 0)
-		_exit(126);
-	syscall(SYS_close_range, ch->out_fd >= 0 ? 5 : 4, ~0U, 0);
+		child_fail("cannot enter the sandbox");
+	child_fds(ch, devnull, out_w, err_w);
 	if (ch->prog != NULL)
 		execve(ch->prog, ch->argv, env);
 	else
-		fexecve(self_exe, ch->argv, env);
-	_exit(127);
+		fexecve(5, ch->argv, env);
+	child_fail("cannot execute the program");
 }
 
 static struct landlock *
@@ -338,7 +382,7 @@ child_clear(struct child *ch)
 
 /* qemu-img's own words on failure: its last line, without "qemu-img: ". */
 static char *
-qemu_img_words(const GString *s)
+qemu_img_words(const GString *s, int status)
 {
 	char **lines = g_strsplit(s->str, "\n", -1), *w = NULL;
 	int i;
@@ -352,7 +396,7 @@ qemu_img_words(const GString *s)
 	g_strfreev(lines);
 	if (w != NULL && strlen(w) > 200)
 		w[200] = '\0';
-	return w ? w : g_strdup(_("no reason given"));
+	return w ? w : g_strdup_printf(_("exit status %d"), status);
 }
 
 /* qemu-img info on the image open on fd, judged. */
@@ -371,7 +415,7 @@ inspect(const struct config *cfg, const struct import_ctl *ctl, int fd,
 	if ((st = child_run(&ch, err)) < 0)
 		goto out;
 	if (st != 0) {
-		why = qemu_img_words(ch.err);
+		why = qemu_img_words(ch.err, st);
 		*err = g_strdup_printf(_("not a valid %s image: %s"), fmt, why);
 		goto out;
 	}
@@ -406,7 +450,7 @@ check_qcow2(const struct config *cfg, const struct import_ctl *ctl, int fd,
 		return 0;
 	}
 	if (st > 0) {
-		why = qemu_img_words(st == 2 ? ch.out : ch.err);
+		why = qemu_img_words(st == 2 ? ch.out : ch.err, st);
 		*err = g_strdup_printf(_("the qcow2 image is corrupt: %s; "
 		    "repair it with 'qemu-img check -r all' and upload it "
 		    "again"), why);
@@ -430,7 +474,7 @@ convert(const struct config *cfg, const struct import_ctl *ctl, int fd,
 
 	st = child_run(&ch, err);
 	if (st > 0) {
-		why = qemu_img_words(ch.err);
+		why = qemu_img_words(ch.err, st);
 		*err = g_strdup_printf(_("cannot convert the image: %s"), why);
 		g_free(why);
 	}
@@ -503,7 +547,7 @@ unbox(const struct config *cfg, const struct import_ctl *ctl, int in_fd,
 	}
 	st = child_run(&ch, err);
 	if (st > 0) {
-		char *why = qemu_img_words(ch.err);
+		char *why = qemu_img_words(ch.err, st);
 
 		*err = g_strdup_printf(_("cannot unpack the box: %s"), why);
 		g_free(why);

@@ -1,11 +1,12 @@
 /* ie-vmd --unbox: takes the disk out of a Vagrant box (a tar, maybe
- * gzipped) on fd 3 and writes it to fd 4.  Runs as a fresh process that
- * first gives up root and every file-system access: libarchive reads a
- * student's bytes here, not in the broker. */
+ * gzipped) on fd 3 and writes it to fd 4.  A fresh process, started as
+ * nobody by import.c, that first gives up every file-system access:
+ * libarchive reads a student's bytes here, not in the broker. */
 #include "config.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

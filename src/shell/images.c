@@ -112,7 +112,7 @@ images_open_upload(struct shell *sh, const char *name, char **err)
 	char *area = NULL;
 	const char *rel = name;
 	struct stat st;
-	int dfd, fd;
+	int dfd, fd = -1;
 	size_t n;
 
 	*err = NULL;
@@ -149,7 +149,7 @@ describe(int dfd, const char *name, GPtrArray *row)
 	struct stat st;
 	ssize_t h, t = 0;
 	int64_t vsize = -1;
-	char *why;
+	char *why = NULL;
 	int fd;
 
 	g_ptr_array_add(row, sanitize_new(name, false, 64));
