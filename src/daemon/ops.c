@@ -831,11 +831,24 @@ import_upload(struct ctx *x)
 	struct progress_state ps = { x, "", -1 };
 	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
 	char *disk, *err = NULL;
+	virConnectPtr conn;
+	virDomainPtr dom;
 	struct stat st;
 	int r;
 
 	if (find_template(x) == NULL)
 		return -1;
+	if ((conn = virt_get(&err)) != NULL) {
+		dom = virDomainLookupByName(conn, x->t->domain);
+		virConnectClose(conn);
+		if (dom != NULL) {
+			virDomainFree(dom);
+			return fail(x, _("a VM named %s already exists; choose "
+			    "another name or undefine it first"), x->t->vm);
+		}
+	}
+	g_free(err);
+	err = NULL;
 	disk = disk_path_new(x);
 	r = lstat(disk, &st);
 	g_free(disk);
