@@ -61,9 +61,11 @@ class Broker:
         with open(self.conf, "w") as f:
             f.write("[daemon]\nsocket = %s\n[libvirt]\nuri = %s\n"
                     "[storage]\npool_dir = %s/pool\n[templates]\ndir = %s\n"
+                    "[upload]\ndir = %s/upload/%%u\n"
                     "[limits]\nrequests_per_minute = 1000000\n"
-                    "sessions_per_user = 1024\n"
-                    % (self.sock, uri, tmp, os.path.join(TOP, "templates")))
+                    "sessions_per_user = 1024\n[quota]\nvms = unlimited\n"
+                    % (self.sock, uri, tmp, os.path.join(TOP, "templates"),
+                       tmp))
         self.log = open(os.path.join(tmp, "ie-vmd.log"), "w")
         self.p = subprocess.Popen(
             [os.path.join(build, "src/daemon/ie-vmd"), "-F", "-f",
@@ -150,6 +152,59 @@ def idle_rss(argv, prompt, env):
     return rss
 
 
+def wall(cmd, env=None):
+    t = time.monotonic()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.monotonic() - t
+
+
+def import_bench(shell, b, tmp, env, runs):
+    """2 GiB images (1 GiB of data, then a hole) imported by the broker,
+    against qemu-img convert and cp --sparse=always on the same file, in
+    alternating order, all with a warm page cache."""
+    import pwd
+    area = os.path.join(tmp, "upload", pwd.getpwuid(os.getuid()).pw_name)
+    subprocess.run([shell, "-f", b.conf, "-c", "images"], env=env,
+                   stdout=subprocess.DEVNULL, check=True)
+    raw = os.path.join(area, "bench.img")
+    qcow = os.path.join(area, "bench.qcow2")
+    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
+                   % (raw, raw), shell=True, check=True)
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
+                   check=True)
+    out = os.path.join(tmp, "out")
+    r = {"ours_raw": [], "qemu_img": [], "qemu_img_sync": [],
+         "ours_qcow2": [], "cp": [], "cp_sync": []}
+    conv = ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out]
+    for i in range(runs):
+        r["qemu_img"].append(wall(conv))
+        os.unlink(out)
+        # The broker syncs a disk before it moves it into place.
+        r["qemu_img_sync"].append(wall(["sh", "-c", '"$@" && sync "$0"',
+                                        out] + conv))
+        os.unlink(out)
+        r["ours_raw"].append(wall([shell, "-f", b.conf, "-c",
+                                   "define raw%d bench.img" % i], env))
+        r["ours_qcow2"].append(wall([shell, "-f", b.conf, "-c",
+                                     "define q%d bench.qcow2" % i], env))
+        r["cp"].append(wall(["cp", "--sparse=always", qcow, out]))
+        os.unlink(out)
+        r["cp_sync"].append(wall(["sh", "-c", 'cp --sparse=always "$1" "$0" '
+                                  '&& sync "$0"', out, qcow]))
+        os.unlink(out)
+        for vm in ("raw%d" % i, "q%d" % i):
+            subprocess.run([shell, "-f", b.conf, "-c", "undefine %s --disk"
+                            % vm], env=env, stdout=subprocess.DEVNULL,
+                           check=True)
+    os.unlink(raw)
+    os.unlink(qcow)
+    return r
+
+
+def fmt_s(xs):
+    return "%.2f s (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
+
+
 def machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -169,6 +224,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--out", default=os.path.join(TOP, "bench/RESULTS.md"))
     ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--import-runs", type=int, default=3)
     a = ap.parse_args()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
     tmp = tempfile.mkdtemp(prefix="ievs-bench.")
@@ -190,6 +246,7 @@ def main():
                                      b"virsh # ", env) for _ in range(3)]
         res["rss_bash"] = [idle_rss(["/bin/bash", "--norc", "-i"], b"$ ",
                                     dict(env, PS1="$ ")) for _ in range(3)]
+        res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
     finally:
         b.stop()
     ratio = statistics.median(res["shell"]) / statistics.median(res["virsh"])
@@ -198,15 +255,21 @@ def main():
     rs, rv, rb = (statistics.median(res[k]) for k in
                   ("rss_shell", "rss_virsh", "rss_bash"))
     verdict = lambda ok: "met" if ok else "**missed**"
+    im = res["import"]
+    med = {k: statistics.median(v) for k, v in im.items()}
+    raw_ratio = med["qemu_img"] / med["ours_raw"]
+    q_ratio = med["cp"] / med["ours_qcow2"]
+    raw_sync = med["qemu_img_sync"] / med["ours_raw"]
+    q_sync = med["cp_sync"] / med["ours_qcow2"]
     out = """# Benchmark results
 
 Written by `bench/run.sh` on %s.
 Machine: %s.
 
-Scenarios not measured yet (they need parts that do not exist yet or a
-real hypervisor set up by the benchmark): `list` on a real libvirtd
-(`qemu:///system`), the 60-session concurrency mix, broker RSS under load,
-import, and ssh login.  See bench/README.md.
+Scenarios not measured yet (they need a real hypervisor or sshd set up by
+the benchmark): `list` on a real libvirtd (`qemu:///system`), the
+60-session concurrency mix, broker RSS under load, and ssh login.  See
+bench/README.md.
 
 ## 1. `list` latency, 300 domains (60 users x 5), test driver
 
@@ -230,12 +293,40 @@ URI), so both list the same 300 domains.
 | `bash --norc -i` | %d KiB |
 | ratio ie-vshell / virsh | %.2f |
 | ratio ie-vshell / bash | %.2f |
+
+## 4. Import, 2 GiB images (1 GiB of data, then a hole), warm page cache
+
+Whole `ie-vshell -c "define NAME IMAGE"` (broker on the test driver:
+inspection, conversion or copy and check, all confined, then the define)
+against the one tool doing the same data work, on the same file, in the
+same run; %d runs each, median (min-max).
+
+| what | time |
+|---|---|
+| raw: `define` (inspect, `qemu-img convert` confined, inspect, fsync) | %s |
+| raw: `qemu-img convert -f raw -O qcow2` | %s |
+| raw: the same, then `sync FILE` (fsync, as the broker does) | %s |
+| ratio qemu-img / ie-vshell | %.2f (target >= 0.9: %s) |
+| ratio qemu-img + fsync / ie-vshell | %.2f |
+| qcow2: `define` (in-kernel sparse copy, inspect, `qemu-img check`, fsync) | %s |
+| qcow2: `cp --sparse=always` | %s |
+| qcow2: the same, then `sync FILE` | %s |
+| ratio cp / ie-vshell | %.2f (target >= 0.9: %s) |
+| ratio cp + fsync / ie-vshell | %.2f |
+
+The broker writes each imported disk to stable storage (fsync) before it
+moves it into the pool and defines a VM on it, so that a crash never leaves
+a VM on a half-written disk; `qemu-img convert` and `cp` do not.  The rows
+with `sync` give the tools the same guarantee.
 """ % (datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC"), machine(), "/path/node.xml",
         fmt_ms(res["shell"]), fmt_ms(res["virsh"]), ratio,
         verdict(ratio <= 0.10), p50, verdict(p50 <= 1.0), p99,
         len(res["session"]), rs, verdict(rs <= 3072), rv, rb, rs / rv,
-        rs / rb)
+        rs / rb, len(im["cp"]), fmt_s(im["ours_raw"]), fmt_s(im["qemu_img"]),
+        fmt_s(im["qemu_img_sync"]), raw_ratio, verdict(raw_ratio >= 0.9),
+        raw_sync, fmt_s(im["ours_qcow2"]), fmt_s(im["cp"]),
+        fmt_s(im["cp_sync"]), q_ratio, verdict(q_ratio >= 0.9), q_sync)
     with open(a.out, "w") as f:
         f.write(out)
     print(out)

@@ -308,7 +308,7 @@ test_define(void)
 	    "'--template'");
 	expect_usage("define web --template a --template b",
 	    "option given twice '--template'");
-	expect_ok("define a b", "a", "b");
+	expect_ok("define a b", "a", "b", NULL);
 	expect_usage("define a b c", "too many arguments");
 	expect_usage("define web --all", "unknown option '--all'");
 	expect_usage("define --template small", "missing argument");
@@ -426,7 +426,7 @@ test_usage(void)
 	char buf[128];
 
 	cmd_usage(cmd_find("define"), buf, sizeof(buf));
-	g_assert_cmpstr(buf, ==, "usage: define NAME [--template T]");
+	g_assert_cmpstr(buf, ==, "usage: define NAME [IMAGE] [--template T]");
 	cmd_usage(cmd_find("exit"), buf, sizeof(buf));
 	g_assert_cmpstr(buf, ==, "usage: exit");
 	cmd_usage(cmd_find("help"), buf, sizeof(buf));

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 
@@ -351,7 +353,7 @@ test_decode_version(void)
 static void
 test_decode_type(void)
 {
-	static const uint8_t bad[] = { 0, PROTO_NOTE + 1, 0x7f, 0xff };
+	static const uint8_t bad[] = { 0, PROTO_PROGRESS + 1, 0x7f, 0xff };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -554,7 +556,7 @@ plausible(GRand *r, uint8_t *body, size_t len)
 	uint32_t nstr = 0, n;
 
 	body[0] = PROTO_VERSION;
-	body[1] = g_rand_int_range(r, PROTO_REQUEST, PROTO_NOTE + 1);
+	body[1] = g_rand_int_range(r, PROTO_REQUEST, PROTO_PROGRESS + 1);
 	body[2] = g_rand_int_range(r, ST_OK, ST_USAGE + 1);
 	body[3] = body[6] = body[7] = 0;
 	for (i = HDR; i + 4 <= len; i += 4 + n) {
@@ -873,6 +875,101 @@ test_socket_send_closed(void)
 	proto_msg_free(m);
 }
 
+/* A descriptor sent with a request arrives, open on the same file. */
+static void
+test_fd_passed(void)
+{
+	struct proto_msg *m = proto_msg_new(PROTO_REQUEST, 0, 1), *got;
+	const char *why;
+	struct stat a, b;
+	int sv[2], fd = open("/dev/null", O_RDONLY), passfd;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+	proto_msg_add(m, "define");
+	g_assert_cmpint(proto_send_fd(sv[0], m, fd), ==, 0);
+	g_assert_cmpint(proto_recv_fd(sv[1], 0, 0, 0, &got, &why, &passfd), ==,
+	    0);
+	g_assert_cmpint(passfd, >=, 0);
+	g_assert_cmpint(fstat(fd, &a), ==, 0);
+	g_assert_cmpint(fstat(passfd, &b), ==, 0);
+	g_assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	g_assert_cmpint(fcntl(passfd, F_GETFD) & FD_CLOEXEC, !=, 0);
+	g_assert_cmpstr(got->str[0], ==, "define");
+	/* Without one, none comes. */
+	g_assert_cmpint(proto_send(sv[0], m), ==, 0);
+	proto_msg_free(got);
+	close(passfd);
+	g_assert_cmpint(proto_recv_fd(sv[1], 0, 0, 0, &got, &why, &passfd), ==,
+	    0);
+	g_assert_cmpint(passfd, ==, -1);
+	proto_msg_free(got);
+	proto_msg_free(m);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A reader that takes no descriptor refuses a message that has one. */
+static void
+test_fd_unasked(void)
+{
+	struct proto_msg *m = proto_msg_new(PROTO_RESPONSE, 0, 1), *got;
+	const char *why;
+	int sv[2];
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+	proto_msg_add(m, "x");
+	g_assert_cmpint(proto_send_fd(sv[0], m, 0), ==, 0);
+	g_assert_cmpint(proto_recv(sv[1], 0, 0, 0, &got, &why), ==, -1);
+	g_assert_null(got);
+	g_assert_cmpstr(why, ==, "unexpected file descriptor");
+	proto_msg_free(m);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Two descriptors on one message: a protocol error, both closed. */
+static void
+test_fd_two(void)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct proto_msg *m = proto_msg_new(PROTO_REQUEST, 0, 1), *got;
+	struct msghdr msg = { 0 };
+	struct iovec iov;
+	struct cmsghdr *c;
+	const char *why;
+	int sv[2], fds[2] = { 0, 1 }, passfd;
+	uint8_t *buf;
+	size_t len;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+	proto_msg_add(m, "define");
+	g_assert_cmpint(proto_encode(m, &buf, &len), ==, 0);
+	iov = (struct iovec){ buf, len };
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	g_assert_cmpint(sendmsg(sv[0], &msg, 0), ==, (ssize_t)len);
+	g_assert_cmpint(proto_recv_fd(sv[1], 0, 0, 0, &got, &why, &passfd), ==,
+	    -1);
+	g_assert_cmpint(passfd, ==, -1);
+	g_assert_null(got);
+	g_free(buf);
+	proto_msg_free(m);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -891,6 +988,9 @@ main(int argc, char **argv)
 	    test_decode_every_truncation);
 	g_test_add_func("/proto/decode/version", test_decode_version);
 	g_test_add_func("/proto/decode/type", test_decode_type);
+	g_test_add_func("/proto/fd/passed", test_fd_passed);
+	g_test_add_func("/proto/fd/unasked", test_fd_unasked);
+	g_test_add_func("/proto/fd/two", test_fd_two);
 	g_test_add_func("/proto/decode/status", test_decode_status);
 	g_test_add_func("/proto/decode/pad", test_decode_pad);
 	g_test_add_func("/proto/decode/nstr-too-large",
