@@ -207,12 +207,10 @@ check "audit log: no raw ESC" [ "$(LC_ALL=C grep -c $'\x1b' "$LOG")" -eq 0 ]
 check "audit log: nothing raw" clean "$LOG"
 check "audit log recorded the 8-bit CSI, escaped" grep -qF '\x9b2J' "$LOG"
 
-# --- Programs and shell options smuggled through -c.  sftp and scp are
-# not supported yet, so they are unknown commands like any other; when the
-# confined forms arrive, these cases change with them.
-for s in '/bin/sh' 'sh -c id' '/usr/lib/openssh/sftp-server' \
-    'internal-sftp' 'exec id' '--help' '-c list' '-f /dev/null list' \
-    '-- list' '- list'; do
+# --- Programs and shell options smuggled through -c.  The confined
+# sftp-server and scp forms, and their refusals, are in t-sftp and t-scp.
+for s in '/bin/sh' 'sh -c id' 'internal-sftp' 'exec id' '--help' \
+    '-c list' '-f /dev/null list' '-- list' '- list'; do
 	refused_c "$s"
 done
 
