@@ -20,7 +20,6 @@ if [ "$(id -u)" -eq 0 ] && make_user ievs-hostile; then
 	TUSER=ievs-hostile
 fi
 
-TRACE="$TMP/strace"
 LOG="$TMP/vmd.log"
 IN=/dev/null
 
@@ -38,19 +37,6 @@ hsh() {
 	    -e trace=execve,fork,vfork,clone,clone3,%file "${envs[@]}" \
 	    "$SH" -f "$CONF" "$@" <"$IN" >"$OUT" 2>"$ERR"
 	RC=$?
-}
-
-# The only execve is the shell's own, and it never forks.
-only_shell() {
-	local n s c
-
-	n=$(grep -c 'execve(' "$TRACE")
-	s=$(grep -c "execve(\"$SH\"" "$TRACE")
-	c=$(grep -cE '(v?fork|clone3?)\(' "$TRACE")
-	[ "$n" -eq 1 ] && [ "$s" -eq 1 ] && [ "$c" -eq 0 ] && return 0
-	echo "# $n execve, $c fork/clone:"
-	grep -E 'execve|fork|clone' "$TRACE" | sed 's/^/# strace: /'
-	return 1
 }
 
 # No file syscall of the shell named PATTERN (a fixed string).
