@@ -110,6 +110,19 @@ check_templates(const struct config *cfg)
 	    "default template %s.xml present", cfg->default_template);
 }
 
+/* The areas' parent keeps students from swapping their area; the
+ * programs the shell runs for them must be what the admin installed. */
+static void
+check_upload(const struct config *cfg)
+{
+	char *parent = g_path_get_dirname(cfg->upload_dir);
+
+	check_owned("upload directory", parent, true);
+	check_owned("sftp-server", cfg->sftp_server, false);
+	check_owned("scp", cfg->scp, false);
+	g_free(parent);
+}
+
 static void
 check_shells(const struct check_opts *o)
 {
@@ -175,8 +188,35 @@ acceptenv_ok(char **lines)
 	return true;
 }
 
+/* sshd serves internal-sftp itself, as the student, without the login
+ * shell and so without confinement; any other command goes through the
+ * shell, which runs only the configured sftp-server. */
 static void
-check_sshd(const struct check_opts *o)
+check_subsystem(const struct config *cfg, const struct check_opts *o,
+    char **lines)
+{
+	const char *key = "subsystem sftp ";
+	char *fix;
+	int i;
+
+	/* No sftp subsystem at all: nothing to bypass. */
+	for (i = 0; lines[i] != NULL; i++) {
+		const char *v;
+
+		if (!g_str_has_prefix(lines[i], key))
+			continue;
+		v = lines[i] + strlen(key);
+		fix = g_strdup_printf("set Subsystem sftp %s in sshd_config",
+		    cfg->sftp_server);
+		report(strcmp(v, cfg->sftp_server) == 0, fix, "sshd for %s: "
+		    "sftp runs %s through the shell (subsystem sftp %s)",
+		    o->student, cfg->sftp_server, v);
+		g_free(fix);
+	}
+}
+
+static void
+check_sshd(const struct config *cfg, const struct check_opts *o)
 {
 	char *spec, *out = NULL, *err = NULL, **lines;
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/bin", "LC_ALL=C", NULL };
@@ -234,6 +274,7 @@ check_sshd(const struct check_opts *o)
 	}
 	report(acceptenv_ok(lines), "accept no more than AcceptEnv LANG LC_*",
 	    "sshd for %s: AcceptEnv passes only LANG and LC_*", o->student);
+	check_subsystem(cfg, o, lines);
 	g_strfreev(lines);
 	g_free(out);
 	g_free(err);
@@ -272,8 +313,9 @@ check_run(const struct config *cfg, const struct check_opts *o)
 		report(false, "write " CONFIG_PATH, "config file present");
 	check_templates(cfg);
 	check_owned("pool directory", cfg->pool_dir, true);
+	check_upload(cfg);
 	check_shells(o);
-	check_sshd(o);
+	check_sshd(cfg, o);
 	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
 	check_owned("PAM service", pam, false);
 	g_free(pam);

@@ -16,6 +16,7 @@
 #include "i18n.h"
 #include "repl.h"
 #include "tokenize.h"
+#include "upload.h"
 
 static void
 usage(void)
@@ -51,8 +52,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* Only the socket path is read.  A config the broker would refuse
-	 * still leaves students a working default. */
+	/* Only the socket path and the [upload] keys are read.  A config
+	 * the broker would refuse still leaves students a working default. */
 	cfg = config_load(config_path ? config_path : CONFIG_PATH,
 	    config_path == NULL, &err);
 	if (cfg == NULL) {
@@ -67,10 +68,11 @@ main(int argc, char **argv)
 	memset(&sh, 0, sizeof(sh));
 	session_init(&sh.sess, cfg->socket_path);
 	sh.upload_dir = g_strdup(cfg->upload_dir);
-	config_free(cfg);
 	if (command != NULL) {
-		/* Overlong input is refused (and audited) by the tokenizer. */
-		st = shell_run_line(&sh, command);
+		/* A transfer does not come back unless it failed.  Overlong
+		 * input is refused (and audited) by the tokenizer. */
+		if ((st = upload_run(&sh, cfg, command)) == UPLOAD_NOT_MINE)
+			st = shell_run_line(&sh, command);
 	} else if (session_open(&sh.sess, &err) < 0) {
 		/* A login session, at a terminal or not: the broker's account
 		 * check and session limit apply now, not at the first line. */
@@ -85,5 +87,6 @@ main(int argc, char **argv)
 	session_close(&sh.sess);
 	g_free(sh.sess.socket_path);
 	g_free(sh.upload_dir);
+	config_free(cfg);
 	return st;
 }

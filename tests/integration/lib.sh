@@ -197,5 +197,27 @@ err_has() { grep -q -- "$1" "$ERR" || { echo "# stderr lacks: $1"; show; return 
 err_one_line() { [ "$(wc -l < "$ERR")" -eq 1 ] || { echo "# stderr is not one line"; show; return 1; }; }
 show() { sed 's/^/# out: /' "$OUT"; sed 's/^/# err: /' "$ERR"; }
 
+# only_shell: in $TRACE (strace -f -e trace=execve,fork,vfork,clone,clone3
+# -o), the only execve is the shell's own, and it never forks.
+TRACE="$TMP/strace"
+only_shell() {
+	local n s c
+
+	n=$(grep -c 'execve(' "$TRACE")
+	s=$(grep -c "execve(\"$SH\"" "$TRACE")
+	c=$(grep -cE '(v?fork|clone3?)\(' "$TRACE")
+	[ "$n" -eq 1 ] && [ "$s" -eq 1 ] && [ "$c" -eq 0 ] && return 0
+	echo "# $n execve, $c fork/clone:"
+	grep -E 'execve|fork|clone' "$TRACE" | sed 's/^/# strace: /'
+	return 1
+}
+
+# landlock_abi: the kernel's Landlock ABI version, 0 without Landlock.
+landlock_abi() {
+	$PYTHON -c 'import ctypes
+r = ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1)
+print(max(r, 0))'
+}
+
 mkdir -p "$TMP/home"
 chmod 755 "$TMP/home"

@@ -14,7 +14,7 @@ make_user ievchk ievs-t-students || exit 1
 make_user ievchk-other || exit 1
 
 D="$TMP/deploy"
-mkdir -p "$D/templates" "$D/pool" "$D/pam.d" "$D/ssh/sshd_config.d"
+mkdir -p "$D/templates" "$D/pool" "$D/upload" "$D/pam.d" "$D/ssh/sshd_config.d"
 cp "$top_srcdir/templates/default.xml" "$D/templates/"
 cp "$top_srcdir/pam.d/ie-vshell" "$D/pam.d/"
 echo "$SH" > "$D/shells"
@@ -25,6 +25,8 @@ socket = $SOCK
 uri = test:///default
 [storage]
 pool_dir = $D/pool
+[upload]
+dir = $D/upload/%u
 [templates]
 dir = $D/templates
 C
@@ -37,6 +39,7 @@ Include $D/ssh/sshd_config.d/*.conf
 HostKey $D/ssh/host_key
 PermitUserEnvironment no
 AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
 S
 chown -R root:root "$D"
 chmod -R go-w "$D"
@@ -57,6 +60,10 @@ check "sshd's forwarding was checked" out_has "^ok .*TCP forwarding off"
 check "~/.ssh/rc was checked" out_has "^ok .*~/.ssh/rc off"
 check "libvirt was checked" out_has "^ok .*libvirt reachable"
 check "the template was validated" out_has "^ok .*default.xml is valid"
+check "the upload areas' parent was checked" out_has "^ok    upload directory $D/upload: owned by root"
+check "sftp-server was checked" out_has "^ok    sftp-server /usr/lib/openssh/sftp-server: owned by root"
+check "scp was checked" out_has "^ok    scp /usr/bin/scp: owned by root"
+check "sshd's sftp subsystem was checked" out_has "^ok    sshd for ievchk: sftp runs /usr/lib/openssh/sftp-server through the shell"
 
 # breaks DESCRIPTION PATTERN: the check fails, naming the problem, and
 # prints a fix on that line.
@@ -75,6 +82,22 @@ chmod o-w "$D/templates/default.xml"
 chmod g+w "$D/ie-vshell.conf"
 breaks "group-writable config" "config $D/ie-vshell.conf"
 chmod g-w "$D/ie-vshell.conf"
+
+chmod o+w "$D/upload"
+breaks "world-writable upload directory" "upload directory $D/upload: owned by root, not writable"
+chmod o-w "$D/upload"
+
+# An scp the student could replace would run as the student unconfined
+# by anything the student did not choose.
+install -m 755 -o ievchk /usr/bin/scp "$D/scp"
+sed -i "s|^\[upload\]|[upload]\nscp = $D/scp|" "$D/ie-vshell.conf"
+breaks "scp owned by a student" "scp $D/scp: owned by root, not writable"
+sed -i "\|^scp = |d" "$D/ie-vshell.conf"
+rm "$D/scp"
+
+sed -i 's|^Subsystem .*|Subsystem sftp internal-sftp|' "$D/ssh/sshd_config"
+breaks "sftp served by sshd itself" "sshd for ievchk: sftp runs /usr/lib/openssh/sftp-server through the shell (subsystem sftp internal-sftp)"
+sed -i 's|^Subsystem .*|Subsystem sftp /usr/lib/openssh/sftp-server|' "$D/ssh/sshd_config"
 
 sed -i '/DisableForwarding\|AllowTcpForwarding/d' "$D/ssh/sshd_config.d/ie-vshell.conf"
 breaks "TCP forwarding left on" "sshd for ievchk: TCP forwarding off (allowtcpforwarding yes)"

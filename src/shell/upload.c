@@ -1,0 +1,332 @@
+/* Upload confinement.  sshd runs "ie-vshell -c COMMAND" for sftp (the
+ * Subsystem line) and for legacy scp; only those exact forms start a
+ * program, as the student, in the upload area, under Landlock. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+
+#include "fds.h"
+#include "i18n.h"
+#include "landlock.h"
+#include "names.h"
+#include "proto.h"
+#include "tokenize.h"
+#include "upload.h"
+
+#define SAFE_PATH	"/usr/bin:/bin"
+
+/* Every request OpenSSH 9.2's sftp-server knows (-Q requests) but symlink
+ * and hardlink: a link could name a file outside the area, and without
+ * Landlock nothing else would stop one. */
+#define SFTP_REQUESTS "open,close,read,write,lstat,fstat,setstat," \
+	"fsetstat,opendir,readdir,remove,mkdir,rmdir,realpath,stat,rename," \
+	"readlink,posix-rename,statvfs,fstatvfs,fsync,lsetstat,limits," \
+	"expand-path,copy-data,home-directory,users-groups-by-id"
+
+/* The options of scp's legacy server side, as OpenSSH's client sends
+ * them; -t and -f must come last. */
+#define SCP_OPTS	"vrpdtf"
+
+struct transfer {
+	bool sftp;
+	const char *program;	/* absolute, from the config */
+	char **opts;		/* scp: its option words, -t or -f last */
+	int nopts;
+	char **paths;		/* scp: the paths after them */
+	int npaths;
+};
+
+extern char **environ;
+
+static int
+refuse(struct shell *sh, const char *why, char **words, int n)
+{
+	shell_error("%s", _(why));
+	session_note(&sh->sess, why, words, n);
+	return ST_USAGE;
+}
+
+/* scp [-v] [-r] [-p] [-d] -t|-f [--] PATH..., each option a word of its
+ * own.  Anything more (-S, -o, -F, a cluster such as -vS) could make scp
+ * run a program or reach another host.  Returns NULL or why not. */
+static const char *
+scp_parse(char **words, int n, struct transfer *t)
+{
+	char mode = 0, seen[sizeof(SCP_OPTS)] = "";
+	bool dashdash;
+	int i, j;
+
+	for (i = 1; i < n && mode == 0; i++) {
+		const char *w = words[i];
+
+		if (w[0] != '-' || strlen(w) != 2 ||
+		    strchr(SCP_OPTS, w[1]) == NULL)
+			return N_("scp: only -v, -r, -p, -d, then -t or -f "
+			    "are allowed");
+		if (strchr(seen, w[1]) != NULL)
+			return N_("scp: an option is repeated");
+		seen[strlen(seen)] = w[1];
+		if (w[1] == 't' || w[1] == 'f')
+			mode = w[1];
+	}
+	if (mode == 0)
+		return N_("scp: -t or -f is required");
+	t->opts = words + 1;
+	t->nopts = i - 1;
+	if ((dashdash = i < n && strcmp(words[i], "--") == 0))
+		i++;
+	t->paths = words + i;
+	t->npaths = n - i;
+	if (t->npaths == 0 || (mode == 't' && t->npaths != 1))
+		return N_("scp: -t takes one path, -f one or more");
+	for (j = 0; j < t->npaths && !dashdash; j++)
+		if (t->paths[j][0] == '-')
+			return N_("scp: options must come before -t or -f");
+	return NULL;
+}
+
+/* Relative (to the area, the working directory) or absolute beneath the
+ * area, and never through "..".  Landlock holds the same line; this is
+ * what holds without it, and it makes a refusal say so. */
+static bool
+path_inside(const char *path, const char *area)
+{
+	size_t n = strlen(area);
+	char **parts;
+	bool ok = true;
+	int i;
+
+	if (path[0] == '\0')
+		return false;
+	if (path[0] == '/' && (strncmp(path, area, n) != 0 ||
+	    (path[n] != '\0' && path[n] != '/')))
+		return false;
+	parts = g_strsplit(path, "/", -1);
+	for (i = 0; parts[i] != NULL; i++)
+		ok &= strcmp(parts[i], "..") != 0;
+	g_strfreev(parts);
+	return ok;
+}
+
+/* The broker session makes the PAM account check, audits the connection
+ * and makes the area; its idea of the user name is the one that counts. */
+static char *
+area_new(struct shell *sh, const struct config *cfg, char **err)
+{
+	if (session_open(&sh->sess, err) < 0)
+		return NULL;
+	if (!user_name_valid(sh->sess.user)) {
+		*err = g_strdup(_("upload unavailable: the VM service gave an "
+		    "unusable user name; tell the admin"));
+		return NULL;
+	}
+	return config_upload_area_new(cfg, sh->sess.user);
+}
+
+/* Opens the area (no symlink at its place: its parent is root's, so this
+ * is the directory the broker made) and makes it the working directory. */
+static int
+area_enter(const char *area, char **err)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		*err = g_strdup_printf(_("cannot open your upload area %s: %s; "
+		    "tell the admin"), area, g_strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != getuid() || fchdir(fd) < 0) {
+		*err = g_strdup_printf(_("cannot use your upload area %s: not "
+		    "your directory; tell the admin"), area);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char **
+argv_new(const struct transfer *t, const char *area)
+{
+	GPtrArray *a = g_ptr_array_new();
+	int i;
+
+	if (t->sftp) {
+		const char *v[] = { "sftp-server", "-d", area, "-f",
+		    "AUTHPRIV", "-l", "INFO", "-u", "077", "-p",
+		    SFTP_REQUESTS };
+
+		for (i = 0; i < (int)G_N_ELEMENTS(v); i++)
+			g_ptr_array_add(a, g_strdup(v[i]));
+	} else {
+		g_ptr_array_add(a, g_strdup("scp"));
+		for (i = 0; i < t->nopts; i++)
+			g_ptr_array_add(a, g_strdup(t->opts[i]));
+		g_ptr_array_add(a, g_strdup("--"));
+		for (i = 0; i < t->npaths; i++)
+			g_ptr_array_add(a, g_strdup(t->paths[i]));
+	}
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/* From scratch, as for any child: what the shell's hygiene kept of the
+ * user's identity and locale, the area as home, a fixed PATH. */
+static char **
+env_new(const char *area)
+{
+	static const char *const ids[] = { "USER", "LOGNAME", "SHELL" };
+	GPtrArray *env = g_ptr_array_new();
+	const char *v;
+	char **e;
+	size_t i;
+
+	g_ptr_array_add(env, g_strdup("PATH=" SAFE_PATH));
+	g_ptr_array_add(env, g_strconcat("HOME=", area, NULL));
+	for (i = 0; i < G_N_ELEMENTS(ids); i++)
+		if ((v = getenv(ids[i])) != NULL)
+			g_ptr_array_add(env, g_strconcat(ids[i], "=", v, NULL));
+	/* hygiene_init() left only valid locale names. */
+	for (e = environ; *e != NULL; e++)
+		if (g_str_has_prefix(*e, "LANG=") ||
+		    g_str_has_prefix(*e, "LC_"))
+			g_ptr_array_add(env, g_strdup(*e));
+	g_ptr_array_add(env, NULL);
+	return (char **)g_ptr_array_free(env, FALSE);
+}
+
+/* The program may execute itself and its loader, read the system's
+ * libraries and a few files, and use the area; nothing else.  A kernel
+ * without Landlock is logged once and tolerated: file permissions, the
+ * fixed argv and the sftp request list still hold (see ie-vshell(1)). */
+static int
+confine(const char *program, int areafd, char **err)
+{
+	struct landlock *ll;
+	int e;
+
+	if ((ll = landlock_new()) == NULL) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS) {
+			*err = g_strdup_printf(_("cannot confine %s: %s"),
+			    program, g_strerror(errno));
+			return -1;
+		}
+		openlog("ie-vshell", LOG_PID, LOG_AUTHPRIV);
+		syslog(LOG_WARNING, "uid %lu: no landlock in this kernel: %s "
+		    "runs with file permissions only", (unsigned long)getuid(),
+		    program);
+		closelog();
+		return 0;
+	}
+	if (landlock_allow_runtime(ll, program) < 0 ||
+	    landlock_allow_fd(ll, areafd, LL_READ | LL_WRITE | LL_CREATE) < 0 ||
+	    landlock_enforce(ll) < 0) {
+		e = errno;
+		*err = g_strdup_printf(_("cannot confine %s: %s"), program,
+		    g_strerror(e));
+		landlock_free(ll);
+		return -1;
+	}
+	landlock_free(ll);
+	return 0;
+}
+
+/* Returns only on failure, with *err set. */
+static void
+exec_confined(const char *program, char **argv, const char *area,
+    char **err)
+{
+	char **envp;
+	int fd, e;
+
+	if ((fd = area_enter(area, err)) < 0)
+		return;
+	envp = env_new(area);
+	if (confine(program, fd, err) < 0) {
+		close(fd);
+		g_strfreev(envp);
+		return;
+	}
+	close(fd);
+	/* The shell's own dispositions are not the program's. */
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGTSTP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	umask(077);
+	fds_close_from(STDERR_FILENO + 1);
+	execve(program, argv, envp);
+	e = errno;
+	*err = g_strdup_printf(_("cannot run %s: %s"), program, g_strerror(e));
+	g_strfreev(envp);
+}
+
+static int
+transfer_run(struct shell *sh, const struct config *cfg,
+    const struct transfer *t, char **words, int n)
+{
+	char *area, *err = NULL, **argv;
+	int i;
+
+	if ((area = area_new(sh, cfg, &err)) == NULL) {
+		shell_error("%s", err);
+		g_free(err);
+		return ST_FAILED;
+	}
+	for (i = 0; i < t->npaths; i++)
+		if (!path_inside(t->paths[i], area)) {
+			shell_error(_("scp: %s is outside your upload area %s"),
+			    t->paths[i], area);
+			session_note(&sh->sess, "scp: path outside the upload "
+			    "area", words, n);
+			g_free(area);
+			return ST_USAGE;
+		}
+	/* The transfer holds no broker session. */
+	session_close(&sh->sess);
+	argv = argv_new(t, area);
+	exec_confined(t->program, argv, area, &err);
+	shell_error("%s", err);
+	g_free(err);
+	g_strfreev(argv);
+	g_free(area);
+	return ST_FAILED;
+}
+
+int
+upload_run(struct shell *sh, const struct config *cfg, const char *command)
+{
+	struct transfer t = { .program = cfg->scp };
+	const char *why;
+	char **words;
+	int n, st = UPLOAD_NOT_MINE;
+
+	/* sshd passes the Subsystem line as it is written. */
+	if (strcmp(command, cfg->sftp_server) == 0) {
+		t.sftp = true;
+		t.program = cfg->sftp_server;
+		return transfer_run(sh, cfg, &t, NULL, 0);
+	}
+	/* Broken quoting is the shell's to refuse, as for any line. */
+	if (tokenize(command, &words, &n, &why) < 0)
+		return UPLOAD_NOT_MINE;
+	if (n > 0 && strcmp(words[0], cfg->sftp_server) == 0)
+		st = refuse(sh, N_("sftp-server: no arguments are allowed"),
+		    words, n);
+	else if (n > 0 && strcmp(words[0], "scp") == 0) {
+		if ((why = scp_parse(words, n, &t)) != NULL)
+			st = refuse(sh, why, words, n);
+		else
+			st = transfer_run(sh, cfg, &t, words, n);
+	}
+	g_strfreev(words);
+	return st;
+}
