@@ -223,8 +223,7 @@ landlock_allow_runtime(struct landlock *ll, const char *program)
 		"/lib32",
 	};
 	static const char *const files[] = {
-		"/etc/ld.so.cache", "/etc/nsswitch.conf", "/etc/passwd",
-		"/etc/group", "/etc/localtime",
+		"/etc/ld.so.cache", "/etc/localtime",
 	};
 	char interp[256];
 	size_t i;
@@ -244,4 +243,10 @@ landlock_allow_runtime(struct landlock *ll, const char *program)
 	    landlock_allow(ll, interp, LL_READ | LL_EXEC) < 0)
 		return -1;
 	return 0;
+}
+
+int
+landlock_allow_etc(struct landlock *ll)
+{
+	return landlock_allow(ll, "/etc", LL_READ);
 }

@@ -45,6 +45,19 @@
 #define FD_PATH "/proc/self/fd/3"
 #define NOBODY 65534
 
+/* The sanitizers' runtime reads /proc/self/maps before main(): in such a
+ * build the unpacker may read /proc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 static int self_exe = -1;	/* ie-vmd itself, for --unbox */
 static int cap_last = 40;
 
@@ -246,6 +259,8 @@ child_ruleset(const struct child *ch)
 	    landlock_allow_fd(ll, self_exe, LL_READ | LL_EXEC)) < 0 ||
 	    (ch->prog == NULL && landlock_allow_runtime(ll, "/proc/self/exe")
 	    < 0) ||
+	    (ch->prog == NULL && SANITIZED && landlock_allow(ll, "/proc",
+	    LL_READ) < 0) ||
 	    (ch->in_fd >= 0 && landlock_allow_fd(ll, ch->in_fd, LL_READ) < 0) ||
 	    (ch->rw_path != NULL && landlock_allow(ll, ch->rw_path,
 	    LL_READ | LL_WRITE) < 0)) {

@@ -228,6 +228,7 @@ confine(const char *program, int areafd, char **err)
 		return 0;
 	}
 	if (landlock_allow_runtime(ll, program) < 0 ||
+	    landlock_allow_etc(ll) < 0 ||
 	    landlock_allow_fd(ll, areafd, LL_READ | LL_WRITE | LL_CREATE) < 0 ||
 	    landlock_enforce(ll) < 0) {
 		e = errno;

@@ -8,6 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
+# World-readable, outside the area: only Landlock keeps it out.
+echo public > "$TMP/public.txt"
+chmod 644 "$TMP/public.txt"
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x /usr/bin/scp ] || skip "scp is not installed (Debian: openssh-client)"
 [ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER is not installed (Debian: openssh-sftp-server)"
@@ -120,9 +123,9 @@ if [ "$LL" -gt 0 ]; then
 	scp_as $A "$LC/one.txt" "host:$OUTSIDE"
 	check "scp (sftp) to /tmp: fails" fails
 	check "scp (sftp) to /tmp: nothing written" absent "$OUTSIDE"
-	scp_as $A host:/etc/hostname "$LC/h"
-	check "scp (sftp) from /etc/hostname: fails" fails
-	check "scp (sftp) from /etc/hostname: nothing fetched" absent "$LC/h"
+	scp_as $A host:$TMP/public.txt "$LC/h"
+	check "scp (sftp) from a world-readable file elsewhere: fails" fails
+	check "scp (sftp) from a world-readable file elsewhere: nothing fetched" absent "$LC/h"
 else
 	echo "# no Landlock: sftp outside the area's permissions not checked"
 fi

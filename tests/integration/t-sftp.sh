@@ -6,6 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
+# World-readable, outside the area: only Landlock keeps it out.
+echo public > "$TMP/public.txt"
+chmod 644 "$TMP/public.txt"
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER is not installed (Debian: openssh-sftp-server)"
 command -v sftp >/dev/null || skip "sftp is not installed (Debian: openssh-client)"
@@ -123,9 +126,9 @@ if [ "$LL" -gt 0 ]; then
 	check "rename out of the area: fails" fails
 	check "rename out of the area: the file stays" [ -f "$AREA/hello.txt" ]
 	check "rename out of the area: nothing arrived" absent "$TMP/home/$A/moved"
-	sftp_as $A "get /etc/hostname h"
-	check "get /etc/hostname: fails" fails
-	check "get /etc/hostname: nothing fetched" absent "$L/h"
+	sftp_as $A "get $TMP/public.txt h"
+	check "get of a world-readable file elsewhere: fails" fails
+	check "get of a world-readable file elsewhere: nothing fetched" absent "$L/h"
 	sftp_as $A "ls /"
 	check "ls /: fails" fails
 	check "ls /: lists nothing" out_lacks "etc"
