@@ -31,6 +31,8 @@ struct judge {
 	const char *format;	/* expected */
 	const char *filename;	/* expected */
 	char *standalone;	/* what to do about another file */
+	JsonNode *root;
+	char quoted[QUOTE_MAX + 4];
 	char *why;
 };
 
@@ -50,37 +52,23 @@ refuse(struct judge *j, const char *fmt, ...)
 	return -1;
 }
 
-/* s cut to about QUOTE_MAX bytes at a character boundary, for a message.
- * Caller frees. */
-static char *
-cut(const char *s)
+/* name cut to about QUOTE_MAX bytes at a character boundary, for a
+ * message; valid until the next call. */
+static const char *
+quote(struct judge *j, const char *name)
 {
-	const char *end;
+	size_t n = strlen(name);
 
-	if (strlen(s) <= QUOTE_MAX)
-		return g_strdup(s);
-	end = s + QUOTE_MAX;
-	/* json-glib gives valid UTF-8; stop before a partial character. */
-	while (end > s && ((unsigned char)*end & 0xc0) == 0x80)
-		end--;
-	return g_strdup_printf("%.*s...", (int)(end - s), s);
-}
-
-/* fmt has a %s for name, cut to size, and may have a second for the
- * advice on standalone images. */
-static int
-refuse_name(struct judge *j, const char *fmt, const char *name)
-    __attribute__((format(printf, 2, 0)));
-
-static int
-refuse_name(struct judge *j, const char *fmt, const char *name)
-{
-	char *c = cut(name);
-
-	g_free(j->why);
-	j->why = g_strdup_printf(fmt, c, j->standalone);
-	g_free(c);
-	return -1;
+	if (n > QUOTE_MAX) {
+		/* json-glib gives valid UTF-8: stop before a partial
+		 * character. */
+		n = QUOTE_MAX;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	g_snprintf(j->quoted, sizeof(j->quoted), "%.*s%s", (int)n, name,
+	    name[n] != '\0' ? "..." : "");
+	return j->quoted;
 }
 
 static int
@@ -206,8 +194,9 @@ check_node(struct judge *j, JsonObject *o, bool top)
 			continue;
 		if ((s = get_string(o, "backing-filename")) != NULL ||
 		    (s = get_string(o, "full-backing-filename")) != NULL)
-			return refuse_name(j, "the image refers to another "
-			    "file (backing file '%s'); %s", s);
+			return refuse(j, "the image refers to another file "
+			    "(backing file '%s'); %s", quote(j, s),
+			    j->standalone);
 		return refuse(j, "the image refers to another file (%s); %s",
 		    what_backing(backing_keys[i]), j->standalone);
 	}
@@ -215,11 +204,11 @@ check_node(struct judge *j, JsonObject *o, bool top)
 		return malformed(j, "filename");
 	if (strcmp(s, j->filename) != 0) {
 		if (top)
-			return refuse_name(j, "the image could not be "
-			    "examined: qemu-img described another file "
-			    "('%s')", s);
-		return refuse_name(j, "the image refers to another file "
-		    "('%s'); %s", s);
+			return refuse(j, "the image could not be examined: "
+			    "qemu-img described another file ('%s')",
+			    quote(j, s));
+		return refuse(j, "the image refers to another file ('%s'); "
+		    "%s", quote(j, s), j->standalone);
 	}
 	if ((n = json_object_get_member(o, "children")) == NULL)
 		return 0;
@@ -253,8 +242,9 @@ check_qcow2(struct judge *j, JsonObject *d)
 	if (json_object_has_member(d, "data-file") ||
 	    json_object_has_member(d, "data-file-raw")) {
 		if ((s = get_string(d, "data-file")) != NULL)
-			return refuse_name(j, "the image keeps its data in "
-			    "another file (data file '%s'); %s", s);
+			return refuse(j, "the image keeps its data in "
+			    "another file (data file '%s'); %s", quote(j, s),
+			    j->standalone);
 		return refuse(j, "the image keeps its data in another file; "
 		    "%s", j->standalone);
 	}
@@ -284,9 +274,10 @@ check_vmdk(struct judge *j, JsonObject *d)
 	 * flat extents QEMU takes from wherever the descriptor says. */
 	if (strcmp(type, "monolithicSparse") != 0 &&
 	    strcmp(type, "streamOptimized") != 0)
-		return refuse_name(j, "the vmdk image is of type '%s'; upload "
-		    "a monolithicSparse or streamOptimized vmdk, or a qcow2 "
-		    "(qemu-img convert -O qcow2 in.vmdk out.qcow2)", type);
+		return refuse(j, "the vmdk image is of type '%s'; upload a "
+		    "monolithicSparse or streamOptimized vmdk, or a qcow2 "
+		    "(qemu-img convert -O qcow2 in.vmdk out.qcow2)",
+		    quote(j, type));
 	if ((n = json_object_get_member(d, "extents")) == NULL ||
 	    !JSON_NODE_HOLDS_ARRAY(n) ||
 	    json_array_get_length(a = json_node_get_array(n)) == 0)
@@ -324,6 +315,52 @@ check_specific(struct judge *j, JsonObject *root)
 	if (strcmp(j->format, "qcow2") == 0)
 		return check_qcow2(j, data);
 	return check_vmdk(j, data);
+}
+
+/* Whatever QEMU adds in later versions: a "filename" anywhere names
+ * another file unless it is the upload's, and the keys of backing and
+ * data files mean one wherever they are.  Reached after the checks above,
+ * which say more. */
+static int
+check_tree(struct judge *j, JsonNode *n)
+{
+	static const char *const keys[] = {
+		"backing-filename", "full-backing-filename",
+		"backing-filename-format", "backing-image", "data-file",
+		"data-file-raw",
+	};
+	JsonObject *o;
+	JsonArray *a;
+	GList *members, *m;
+	const char *s;
+	size_t i;
+	guint k;
+	int ret = 0;
+
+	if (JSON_NODE_HOLDS_ARRAY(n)) {
+		a = json_node_get_array(n);
+		for (k = 0; k < json_array_get_length(a) && ret == 0; k++)
+			ret = check_tree(j, json_array_get_element(a, k));
+		return ret;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(n))
+		return 0;
+	o = json_node_get_object(n);
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (json_object_has_member(o, keys[i]))
+			return refuse(j, "the image refers to another file "
+			    "(%s); %s", keys[i], j->standalone);
+	if (json_object_has_member(o, "filename") &&
+	    ((s = get_string(o, "filename")) == NULL ||
+	    strcmp(s, j->filename) != 0))
+		return s == NULL ? malformed(j, "filename") :
+		    refuse(j, "the image refers to another file ('%s'); %s",
+		    quote(j, s), j->standalone);
+	members = json_object_get_values(o);
+	for (m = members; m != NULL && ret == 0; m = m->next)
+		ret = check_tree(j, m->data);
+	g_list_free(members);
+	return ret;
 }
 
 /* A size for people, in GiB with at most one decimal, rounded away from
@@ -372,8 +409,8 @@ judge(struct judge *j, JsonObject *root, int64_t max, struct imginfo *out)
 	if ((format = get_string(root, "format")) == NULL)
 		return malformed(j, "format");
 	if (strcmp(format, j->format) != 0)
-		return refuse_name(j, "the image could not be examined: "
-		    "qemu-img read it as '%s'", format);
+		return refuse(j, "the image could not be examined: qemu-img "
+		    "read it as '%s'", quote(j, format));
 	if (check_node(j, root, true) == -1 || check_specific(j, root) == -1)
 		return -1;
 	switch (get_bool(root, "encrypted")) {
@@ -382,7 +419,8 @@ judge(struct judge *j, JsonObject *root, int64_t max, struct imginfo *out)
 	case 1:
 		return refuse_encrypted(j);
 	}
-	if (check_size(j, root, max, &vsize) == -1)
+	if (check_size(j, root, max, &vsize) == -1 ||
+	    check_tree(j, j->root) == -1)
 		return -1;
 	/* Only informative, and json-glib wraps what exceeds int64_t. */
 	if (!get_int(root, "actual-size", &asize) || asize < 0)
@@ -430,6 +468,7 @@ imginfo_parse(const char *json, size_t len, const char *expect_format,
 		malformed(&j, "not a JSON object");
 		goto out;
 	}
+	j.root = root;
 	ret = judge(&j, json_node_get_object(root), max_virtual_size, out);
  out:
 	if (parser != NULL)

@@ -529,6 +529,17 @@ test_filename(void)
 	    "another file ('/etc/a')");
 	refuse_edit(children_ok, "qcow2", "\"children\":[]",
 	    "\"backing-image\":{}", "a backing image");
+	/* Wherever a later QEMU might put them. */
+	refuse_edit(RAW_MIN, "raw", "}", ",\"x\":[{\"y\":{\"filename\":"
+	    "\"/etc/shadow\"}}]}", "another file ('/etc/shadow')");
+	refuse_edit(RAW_MIN, "raw", "}", ",\"x\":{\"filename\":null}}",
+	    "(filename)");
+	refuse_edit(RAW_MIN, "raw", "}", ",\"x\":[[{\"data-file\":1}]]}",
+	    "another file (data-file)");
+	refuse_edit(RAW_MIN, "raw", "}", ",\"x\":{\"backing-image\":1}}",
+	    "another file (backing-image)");
+	accept_edit(RAW_MIN, "raw", "}", ",\"x\":[{\"y\":{\"filename\":"
+	    "\"" FILE "\",\"z\":\"/etc/shadow\"}}]}");
 }
 
 static void
