@@ -398,7 +398,8 @@ test_backing(void)
 	    "another file (a backing file)");
 	refuse_edit(RAW_MIN, "raw", "{", "{\"backing-filename\":null,",
 	    "another file");
-	refuse_edit(RAW_MIN, "raw", "{", "{\"backing-filename-format\":\"raw\",",
+	refuse_edit(RAW_MIN, "raw", "{",
+	    "{\"backing-filename-format\":\"raw\",",
 	    "another file (a backing file)");
 	refuse_edit(RAW_MIN, "raw", "{", "{\"backing-image\":{},",
 	    "another file (a backing image)");
@@ -520,12 +521,14 @@ test_filename(void)
 	    "\"filename\":\"" FILE "x", "another file ('" FILE "x')");
 	refuse_edit(children_ok, "qcow2", "\"info\":{", "\"x\":{",
 	    "(children)");
-	refuse_edit(children_ok, "qcow2", "\"children\":[{", "\"children\":[1,{",
+	refuse_edit(children_ok, "qcow2", "\"children\":[{",
+	    "\"children\":[1,{",
 	    "(children)");
 	refuse_edit(RAW_MIN, "raw", "}", ",\"children\":{}}", "(children)");
 	/* Deeper down. */
 	refuse_edit(children_ok, "qcow2", "\"children\":[]",
-	    "\"children\":[{\"name\":\"x\",\"info\":{\"filename\":\"/etc/a\"}}]",
+	    "\"children\":[{\"name\":\"x\",\"info\":{"
+	    "\"filename\":\"/etc/a\"}}]",
 	    "another file ('/etc/a')");
 	refuse_edit(children_ok, "qcow2", "\"children\":[]",
 	    "\"backing-image\":{}", "a backing image");
@@ -703,8 +706,8 @@ test_all_samples_refuse_other_names(void)
 	for (i = 0; i < G_N_ELEMENTS(ok); i++) {
 		why = NULL;
 		g_assert_cmpint(imginfo_parse(ok[i].json, strlen(ok[i].json),
-		    ok[i].format, "/var/lib/ie-vshell/import/other", LIMIT, &out,
-		    &why), ==, -1);
+		    ok[i].format, "/var/lib/ie-vshell/import/other", LIMIT,
+		    &out, &why), ==, -1);
 		g_assert_nonnull(why);
 		g_free(why);
 	}
