@@ -257,6 +257,12 @@ read_head(int fd, uint8_t *hdr, int *passfd)
 		struct cmsghdr *c;
 		ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 
+		if (n < 0 && errno == ENOTSOCK) {
+			/* Any stream will do (the fuzzer reads a file). */
+			n = read(fd, hdr + off, 4 - off);
+			msg.msg_controllen = 0;
+			msg.msg_flags = 0;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
