@@ -3,6 +3,7 @@
  * domain itself before touching it. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -314,24 +315,31 @@ do_list(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+/* The user's directory in the pool, for reading; NULL if there is none. */
+static DIR *
+pool_user_opendir(const struct config *cfg, uid_t uid)
+{
+	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir, (unsigned long)uid);
+	DIR *d = opendir(dir);
+
+	g_free(dir);
+	return d;
+}
+
 /* The disks in the user's pool directory: each charged its virtual size
  * (what it may grow to), or what it allocates if that is more. */
 static long long
 disk_bytes(const struct config *cfg, uid_t uid)
 {
-	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir, (unsigned long)uid);
-	GDir *d = g_dir_open(dir, 0, NULL);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	const char *f;
+	DIR *d = pool_user_opendir(cfg, uid);
+	struct dirent *de;
 	long long sum = 0;
 
-	while (d != NULL && dfd >= 0 && (f = g_dir_read_name(d)) != NULL)
-		sum += import_disk_charge(dfd, f);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			sum += import_disk_charge(dirfd(d), de->d_name);
 	if (d != NULL)
-		g_dir_close(d);
-	if (dfd >= 0)
-		close(dfd);
-	g_free(dir);
+		closedir(d);
 	return sum;
 }
 
@@ -739,36 +747,35 @@ do_dumpxml(struct ctx *x, virConnectPtr conn)
 static int
 do_images(struct ctx *x, virConnectPtr conn)
 {
-	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
-	    (unsigned long)x->c->uid);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	GDir *d = g_dir_open(dir, 0, NULL);
+	DIR *d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-	const char *f;
+	struct dirent *de;
 	guint i;
 
-	while (d != NULL && (f = g_dir_read_name(d)) != NULL)
-		if (g_str_has_suffix(f, ".qcow2") && strlen(f) > 6)
-			g_ptr_array_add(names, g_strdup(f));
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (g_str_has_suffix(de->d_name, ".qcow2") &&
+		    strlen(de->d_name) > 6)
+			g_ptr_array_add(names, g_strdup(de->d_name));
 	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
 	x->resp->ncols = 4;
 	proto_msg_add(x->resp, "disk");
 	proto_msg_add(x->resp, "allocated");
 	proto_msg_add(x->resp, "virtual");
 	proto_msg_add(x->resp, "vm");
-	for (i = 0; i < names->len && dfd >= 0; i++) {
+	for (i = 0; i < names->len; i++) {
 		char *file = g_ptr_array_index(names, i);
 		char *vm = g_strndup(file, strlen(file) - 6);
 		char *domain = domain_name_new(x->c->uid, vm);
 		virDomainPtr dom = virDomainLookupByName(conn, domain);
 		struct stat st;
 
-		if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			proto_msg_add(x->resp, vm);
 			proto_msg_addf(x->resp, "%.1f GiB", st.st_blocks * 512.0 /
 			    (1 << 30));
 			proto_msg_addf(x->resp, "%.1f GiB",
-			    import_disk_charge(dfd, file) / (double)(1 << 30));
+			    import_disk_charge(dirfd(d), file) /
+			    (double)(1 << 30));
 			proto_msg_add(x->resp, dom ? _("defined") : "-");
 		}
 		if (dom != NULL)
@@ -777,11 +784,8 @@ do_images(struct ctx *x, virConnectPtr conn)
 		g_free(vm);
 	}
 	if (d != NULL)
-		g_dir_close(d);
-	if (dfd >= 0)
-		close(dfd);
+		closedir(d);
 	g_ptr_array_free(names, TRUE);
-	g_free(dir);
 	return 0;
 }
 

@@ -20,29 +20,39 @@
 #include "i18n.h"
 #include "images.h"
 #include "imgformat.h"
+#include "names.h"
 #include "sanitize.h"
 
-static char *
-area_path(struct shell *sh, char **err)
+int
+images_area_open(struct shell *sh, char **area, char **err)
 {
 	struct config cfg = { .upload_dir = sh->upload_dir };
-
-	if (session_ensure(&sh->sess, err) < 0)
-		return NULL;
-	return config_upload_area_new(&cfg, sh->sess.user);
-}
-
-static int
-area_open(struct shell *sh, char **area, char **err)
-{
+	struct stat st;
 	int dfd;
 
-	if ((*area = area_path(sh, err)) == NULL)
+	*area = NULL;
+	if (session_ensure(&sh->sess, err) < 0)
 		return -1;
+	/* The broker's idea of the user name is the one that counts. */
+	if (!user_name_valid(sh->sess.user)) {
+		*err = g_strdup(_("uploads unavailable: the VM service gave an "
+		    "unusable user name; tell the admin"));
+		return -1;
+	}
+	*area = config_upload_area_new(&cfg, sh->sess.user);
+	/* No symbolic link in its place: its parent is root's, so this is
+	 * the directory the broker made. */
 	dfd = open(*area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		*err = g_strdup_printf(_("cannot open your upload area %s: %s; "
+		    "tell the admin"), *area, g_strerror(errno));
+	else if (fstat(dfd, &st) < 0 || st.st_uid != getuid()) {
+		*err = g_strdup_printf(_("cannot use your upload area %s: not "
+		    "your directory; tell the admin"), *area);
+		close(dfd);
+		dfd = -1;
+	}
 	if (dfd < 0) {
-		*err = g_strdup_printf(_("cannot open your upload area %s: %s"),
-		    *area, g_strerror(errno));
 		g_free(*area);
 		*area = NULL;
 	}
@@ -116,7 +126,7 @@ images_open_upload(struct shell *sh, const char *name, char **err)
 	size_t n;
 
 	*err = NULL;
-	if ((dfd = area_open(sh, &area, err)) < 0)
+	if ((dfd = images_area_open(sh, &area, err)) < 0)
 		return -1;
 	n = strlen(area);
 	if (name[0] == '/') {
@@ -192,7 +202,7 @@ images_print_uploads(struct shell *sh)
 	int dfd;
 	guint i, j;
 
-	if ((dfd = area_open(sh, &area, &err)) < 0) {
+	if ((dfd = images_area_open(sh, &area, &err)) < 0) {
 		shell_error("%s", err);
 		g_free(err);
 		g_ptr_array_free(names, TRUE);

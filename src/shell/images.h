@@ -5,6 +5,10 @@
 
 struct shell;
 
+/* Opens the user's upload area (connecting to the broker if need be: its
+ * user name decides the area) and returns a descriptor of it, with the
+ * path in *area; or -1 and a message in *err (caller frees both). */
+int images_area_open(struct shell *sh, char **area, char **err);
 /* Opens name (relative to the upload area, or absolute inside it) for the
  * broker: no symbolic link anywhere on the way, a regular file of the
  * user's own with one link.  Returns the descriptor, or -1 and a message

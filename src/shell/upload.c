@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "fds.h"
+#include "images.h"
 #include "i18n.h"
 #include "landlock.h"
 #include "names.h"
@@ -116,44 +117,6 @@ path_inside(const char *path, const char *area)
 	return ok;
 }
 
-/* The broker session makes the PAM account check, audits the connection
- * and makes the area; its idea of the user name is the one that counts. */
-static char *
-area_new(struct shell *sh, const struct config *cfg, char **err)
-{
-	if (session_open(&sh->sess, err) < 0)
-		return NULL;
-	if (!user_name_valid(sh->sess.user)) {
-		*err = g_strdup(_("upload unavailable: the VM service gave an "
-		    "unusable user name; tell the admin"));
-		return NULL;
-	}
-	return config_upload_area_new(cfg, sh->sess.user);
-}
-
-/* Opens the area (no symlink at its place: its parent is root's, so this
- * is the directory the broker made) and makes it the working directory. */
-static int
-area_enter(const char *area, char **err)
-{
-	struct stat st;
-	int fd;
-
-	if ((fd = open(area, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0) {
-		*err = g_strdup_printf(_("cannot open your upload area %s: %s; "
-		    "tell the admin"), area, g_strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || st.st_uid != getuid() || fchdir(fd) < 0) {
-		*err = g_strdup_printf(_("cannot use your upload area %s: not "
-		    "your directory; tell the admin"), area);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static char **
 argv_new(const struct transfer *t, const char *area)
 {
@@ -241,16 +204,21 @@ confine(const char *program, int areafd, char **err)
 	return 0;
 }
 
-/* Returns only on failure, with *err set. */
+/* In the area (fd, the working directory).  Returns only on failure,
+ * with *err set. */
 static void
-exec_confined(const char *program, char **argv, const char *area,
+exec_confined(const char *program, char **argv, int fd, const char *area,
     char **err)
 {
 	char **envp;
-	int fd, e;
+	int e;
 
-	if ((fd = area_enter(area, err)) < 0)
+	if (fchdir(fd) < 0) {
+		*err = g_strdup_printf(_("cannot enter your upload area %s: %s"),
+		    area, g_strerror(errno));
+		close(fd);
 		return;
+	}
 	envp = env_new(area);
 	if (confine(program, fd, err) < 0) {
 		close(fd);
@@ -271,13 +239,13 @@ exec_confined(const char *program, char **argv, const char *area,
 }
 
 static int
-transfer_run(struct shell *sh, const struct config *cfg,
-    const struct transfer *t, char **words, int n)
+transfer_run(struct shell *sh, const struct transfer *t, char **words,
+    int n)
 {
 	char *area, *err = NULL, **argv;
-	int i;
+	int i, fd;
 
-	if ((area = area_new(sh, cfg, &err)) == NULL) {
+	if ((fd = images_area_open(sh, &area, &err)) < 0) {
 		shell_error("%s", err);
 		g_free(err);
 		return ST_FAILED;
@@ -288,13 +256,14 @@ transfer_run(struct shell *sh, const struct config *cfg,
 			    t->paths[i], area);
 			session_note(&sh->sess, "scp: path outside the upload "
 			    "area", words, n);
+			close(fd);
 			g_free(area);
 			return ST_USAGE;
 		}
 	/* The transfer holds no broker session. */
 	session_close(&sh->sess);
 	argv = argv_new(t, area);
-	exec_confined(t->program, argv, area, &err);
+	exec_confined(t->program, argv, fd, area, &err);
 	shell_error("%s", err);
 	g_free(err);
 	g_strfreev(argv);
@@ -314,7 +283,7 @@ upload_run(struct shell *sh, const struct config *cfg, const char *command)
 	if (strcmp(command, cfg->sftp_server) == 0) {
 		t.sftp = true;
 		t.program = cfg->sftp_server;
-		return transfer_run(sh, cfg, &t, NULL, 0);
+		return transfer_run(sh, &t, NULL, 0);
 	}
 	/* Broken quoting is the shell's to refuse, as for any line. */
 	if (tokenize(command, &words, &n, &why) < 0)
@@ -326,7 +295,7 @@ upload_run(struct shell *sh, const struct config *cfg, const char *command)
 		if ((why = scp_parse(words, n, &t)) != NULL)
 			st = refuse(sh, why, words, n);
 		else
-			st = transfer_run(sh, cfg, &t, words, n);
+			st = transfer_run(sh, &t, words, n);
 	}
 	g_strfreev(words);
 	return st;

@@ -221,3 +221,25 @@ print(max(r, 0))'
 
 mkdir -p "$TMP/home"
 chmod 755 "$TMP/home"
+
+# upload_setup A B: for the file-transfer tests (root, strace, sftp-server
+# needed, else skipped): users A and B, the broker, $AREA and $BAREA,
+# $TMP/public.txt (world-readable, outside every area: only Landlock keeps
+# it out) and $LL, the kernel's Landlock ABI (0: none).
+SFTP_SERVER=/usr/lib/openssh/sftp-server
+upload_setup() {
+	need_root
+	[ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER is not installed (Debian: openssh-sftp-server)"
+	command -v strace >/dev/null || skip "strace is not installed"
+	# LeakSanitizer would clone a tracer thread under strace.
+	export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
+	echo public > "$TMP/public.txt"
+	chmod 644 "$TMP/public.txt"
+	make_user "$1" || exit 1
+	make_user "$2" || exit 1
+	start_vmd || exit 1
+	AREA="$TMP/upload/$1"
+	BAREA="$TMP/upload/$2"
+	LL=$(landlock_abi)
+	echo "# Landlock ABI of this kernel: $LL"
+}

@@ -7,26 +7,10 @@
 # starts no program.
 . "$(dirname "$0")/lib.sh"
 
-need_root
-# World-readable, outside the area: only Landlock keeps it out.
-echo public > "$TMP/public.txt"
-chmod 644 "$TMP/public.txt"
-SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x /usr/bin/scp ] || skip "scp is not installed (Debian: openssh-client)"
-[ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER is not installed (Debian: openssh-sftp-server)"
-command -v strace >/dev/null || skip "strace is not installed"
-# LeakSanitizer would clone a tracer thread under strace.
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-
 A=ievs-scpa
 B=ievs-scpb
-make_user $A || exit 1
-make_user $B || exit 1
-start_vmd || exit 1
-AREA="$TMP/upload/$A"
-BAREA="$TMP/upload/$B"
-LL=$(landlock_abi)
-echo "# Landlock ABI of this kernel: $LL"
+upload_setup $A $B
 
 # scp's -S program gets ssh's options, the host and the remote command
 # (the last argument; "-s ... sftp" for the sftp subsystem).  It ignores

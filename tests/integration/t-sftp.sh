@@ -5,28 +5,12 @@
 # can be written, read, listed or linked to.
 . "$(dirname "$0")/lib.sh"
 
-need_root
-# World-readable, outside the area: only Landlock keeps it out.
-echo public > "$TMP/public.txt"
-chmod 644 "$TMP/public.txt"
-SFTP_SERVER=/usr/lib/openssh/sftp-server
-[ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER is not installed (Debian: openssh-sftp-server)"
 command -v sftp >/dev/null || skip "sftp is not installed (Debian: openssh-client)"
-command -v strace >/dev/null || skip "strace is not installed"
-# LeakSanitizer would clone a tracer thread under strace.
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-
 A=ievs-upa
 B=ievs-upb
-make_user $A || exit 1
-make_user $B || exit 1
-start_vmd || exit 1
-AREA="$TMP/upload/$A"
-BAREA="$TMP/upload/$B"
 # Without Landlock, only file permissions keep sftp-server in the area:
 # the checks that only Landlock can pass are skipped then.
-LL=$(landlock_abi)
-echo "# Landlock ABI of this kernel: $LL"
+upload_setup $A $B
 
 # The client's side: a directory of A's with files to upload.
 L="$TMP/local-$A"
