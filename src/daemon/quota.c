@@ -122,10 +122,9 @@ quota_exceeded(const struct quota *q, const struct usage *u,
 		if (in_units(r, u->v[r] + add->v[r]) <= (double)lim)
 			continue;
 		what = quota_format(r, u->v[r], lim);
-		/* No command frees disk space yet. */
 		if (r == Q_DISK)
-			hint = _("ask the admin to remove images you no longer "
-			    "need");
+			hint = _("delete a disk you no longer need with "
+			    "'undefine NAME --disk'");
 		if (r == Q_DISK || add->v[r] == 1)
 			msg = g_strdup_printf(_("quota exceeded: %s %s used; "
 			    "%s"), quota_label(r), what, hint);

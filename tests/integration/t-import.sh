@@ -13,7 +13,7 @@ make_user $B
 UA=$(id -u $A)
 write_config
 sed -i "s|^pool_dir = .*|&\nmax_image_size = 1|" "$CONF"
-printf '[quota]\nvms = 30\n' >> "$CONF"
+printf '[quota]\nvms = 30\n[quota.user:%s]\ndisk = 0\n' $B >> "$CONF"
 start_vmd || exit 1
 vsh -u $A -c list
 vsh -u $B -c list
@@ -144,6 +144,16 @@ up empty.box
 refused "a box without a disk" empty.box "no disk in the box"
 AS=$B refused "another user cannot take A's upload" "$AREA/disk.img" \
     "outside your upload area"
+
+# The disk quota counts the new disk's virtual size, before it is placed.
+qemu-img create -q -f raw "$TMP/upload/$B/small.img" 64M
+chown $B: "$TMP/upload/$B/small.img"
+vsh -u $B -c "define mine small.img"
+check "over the disk quota: refused" rc_is 1
+check "over the disk quota: says so" err_has "quota exceeded: disk"
+check "over the disk quota: tells how to free space" err_has "undefine NAME --disk"
+check "over the disk quota: no disk" [ -z "$(ls -A "$TMP/pool/$(id -u $B)" 2>/dev/null)" ]
+check "over the disk quota: no leftovers" no_leftovers
 
 # A disk in place is never overwritten.
 vsh -u $A -c "define vm1 disk.img"

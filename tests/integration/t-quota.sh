@@ -138,7 +138,7 @@ check "quota refusals are audited as denied" grep -q 'user=ievq-a cmd=start args
 
 # Disk: a user whose disk quota is used up cannot define more.
 vsh -u ievq-full -c "define d1"
-check "define with the disk quota used up is refused" err_has "quota exceeded: disk 0.0 of 0 GiB used; ask the admin"
+check "define with the disk quota used up is refused" err_has "quota exceeded: disk 0.0 of 0 GiB used; delete a disk you no longer need"
 
 # Group and user rules.
 for i in $(seq 7); do vsh -u ievq-rich -c "define r$i"; done
