@@ -9,7 +9,9 @@ libarchive-dev
 qemu-utils
 libvirt-clients python3 python3-pexpect strace valgrind groff-base
 util-linux passwd libvirt-daemon libpam-wrapper openssh-server
-openssh-client clang libclang-rt-14-dev"
+openssh-client clang libclang-rt-14-dev
+libvirt-daemon-system qemu-system-x86 curl xauth
+busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
 	awk '$1 == "ii" { print $2 }' | sort | comm -13 - <(printf '%s\n' $pkgs | sort))
 [ -z "$missing" ] && exit 0

@@ -1,0 +1,59 @@
+#!/bin/bash
+# mkguest.sh OUT: a tiny bootable disk for the end-to-end tests, built
+# from Debian packages without loop devices or root: syslinux on a FAT
+# image (mtools), the host's kernel from /boot (linux-image-cloud-amd64
+# does) and an initramfs around busybox-static.  On the serial console the
+# guest prints GUEST_LINE below, then runs a shell there (for `console`).
+# Exit status 77: a needed part is missing here (the reason is printed).
+set -eu
+out=$1
+GUEST_LINE="ie-vshell test guest: up"
+
+kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$kernel" ] && [ -r "$kernel" ] ||
+	{ echo "no readable kernel in /boot (Debian: linux-image-cloud-amd64)"; exit 77; }
+for f in /bin/busybox /usr/bin/syslinux /usr/bin/mformat /usr/bin/mcopy /usr/bin/cpio \
+    /usr/lib/syslinux/modules/bios/ldlinux.c32; do
+	[ -e "$f" ] || { echo "$f is missing (Debian: busybox-static syslinux" \
+	    "syslinux-common mtools cpio)"; exit 77; }
+done
+file -L /bin/busybox 2>/dev/null | grep -q 'dynamically linked' &&
+	{ echo "/bin/busybox is not static (Debian: busybox-static)"; exit 77; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+cp /bin/busybox "$root/bin/busybox"
+cat > "$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+echo "$GUEST_LINE"
+# No acpid: this guest ignores the ACPI power button, as a hung one would.
+export PS1='guest# '
+while :; do setsid cttyhack sh; done
+INIT
+chmod 755 "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/initrd.gz"
+
+cat > "$work/syslinux.cfg" <<CFG
+DEFAULT guest
+PROMPT 0
+TIMEOUT 0
+LABEL guest
+  KERNEL vmlinuz
+  APPEND initrd=initrd.gz console=ttyS0,115200 quiet panic=-1 mitigations=off
+CFG
+# A FAT disk without a partition table: SeaBIOS boots its first sector,
+# which syslinux makes its own.
+size_k=$(( ($(stat -c %s "$kernel") + $(stat -c %s "$work/initrd.gz")) / 1024 + 4096 ))
+truncate -s "$((size_k / 1024 + 1))M" "$work/disk"
+mformat -i "$work/disk" -v GUEST ::
+mcopy -i "$work/disk" "$kernel" ::vmlinuz
+mcopy -i "$work/disk" "$work/initrd.gz" ::initrd.gz
+mcopy -i "$work/disk" "$work/syslinux.cfg" ::syslinux.cfg
+syslinux --install "$work/disk"
+mv "$work/disk" "$out"
