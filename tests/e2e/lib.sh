@@ -173,7 +173,8 @@ free_port() {
 }
 
 # sshd on 127.0.0.1:$PORT with PAM and the shipped snippet, included as
-# Debian's sshd_config includes sshd_config.d: first.
+# Debian's sshd_config includes sshd_config.d: first.  The rest is Debian's
+# defaults, X11 forwarding on included: the snippet has to turn it off.
 e2e_sshd() {
 	local d=$TMP/ssh
 	mkdir -p "$d" /run/sshd
@@ -193,6 +194,7 @@ PermitRootLogin no
 PermitUserEnvironment no
 AcceptEnv LANG LC_*
 PrintMotd no
+X11Forwarding yes
 Subsystem sftp /usr/lib/openssh/sftp-server
 S
 	SSHD_CONFIG=$d/sshd_config
