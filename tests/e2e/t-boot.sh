@@ -68,10 +68,26 @@ check "start vm-curl" rc_is 0 && SECONDS=0 &&
 echo "# boot line after $SECONDS s"
 ssh_key $A list
 check "list shows it running" out_has "vm-curl.*running"
+
+# At a terminal, through ssh -tt (web runs meanwhile: the guests share
+# one serial log, so vm-curl stops first).
 ssh_key $A destroy vm-curl
 check "destroy vm-curl" rc_is 0
+ssh_key $A define web g-sftp.img
+ssh_key $A start web
+check "start web" rc_is 0
+if TMP=$TMP "$PYTHON" "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt \
+    -p "$PORT" -i "$TMP/keys/$A" "$A@127.0.0.1"; then
+	ok "an interactive session over ssh"
+else
+	not_ok "an interactive session over ssh"
+	sed 's/^/# pty: /' "$TMP/sshpty.log" | tail -40
+fi
+ssh_key $A destroy web
+ssh_key $A undefine web --disk
+check "web is gone" rc_is 0
 ssh_key $A list
-check "list shows it shut off" out_has "vm-curl.*shut off"
+check "list shows vm-curl shut off" out_has "vm-curl.*shut off"
 for c in sftp scp legacy curl; do
 	ssh_key $A undefine "vm-$c" --disk
 	check "undefine vm-$c --disk" rc_is 0
