@@ -18,6 +18,7 @@ enum cmd_id {
 	CMD_QUOTA,
 	CMD_USERS,
 	CMD_IMAGES,
+	CMD_CONSOLE,
 	CMD__COUNT
 };
 
@@ -30,6 +31,8 @@ enum cmd_id {
 #define CMD_UPLOADARG	0x20	/* second argument, if given, names a file in
 				 * the upload area: the shell opens it as the
 				 * user and passes the descriptor */
+#define CMD_STREAM	0x40	/* attaches the terminal to the VM's console:
+				 * DATA frames both ways until a RESPONSE */
 
 #define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
 #define OPT_ADMIN	0x02	/* only for members of the admin group */

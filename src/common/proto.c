@@ -51,6 +51,47 @@ proto_msg_add(struct proto_msg *m, const char *s)
 	return 0;
 }
 
+struct proto_msg *
+proto_data_new(const char *buf, size_t len, size_t max_nul, size_t *used)
+{
+	struct proto_msg *m = proto_msg_new(PROTO_DATA, 0, 1);
+	size_t off = 0, nul = 0;
+
+	for (;;) {
+		const char *z = memchr(buf + off, '\0', len - off);
+		size_t n = z ? (size_t)(z - (buf + off)) : len - off;
+
+		proto_msg_add(m, NULL);
+		m->str[m->nstr - 1] = g_strndup(buf + off, n);
+		off += n;
+		if (z == NULL || nul == max_nul)
+			break;
+		off++;		/* the NUL: between this piece and the next */
+		nul++;
+	}
+	*used = off;
+	return m;
+}
+
+ssize_t
+proto_data_join(const struct proto_msg *m, char *buf, size_t cap)
+{
+	size_t off = 0;
+	uint32_t i;
+
+	for (i = 0; i < m->nstr; i++) {
+		size_t n = strlen(m->str[i]);
+
+		if (off + n + (i > 0) > cap)
+			return -1;
+		if (i > 0)
+			buf[off++] = '\0';
+		memcpy(buf + off, m->str[i], n);
+		off += n;
+	}
+	return off;
+}
+
 int
 proto_msg_addf(struct proto_msg *m, const char *fmt, ...)
 {
@@ -138,7 +179,7 @@ proto_decode(const uint8_t *p, size_t len, uint32_t max_nstr, size_t max_str,
 	if (p[0] != PROTO_VERSION)
 		return NULL;
 	*why = "bad message type";
-	if (p[1] < PROTO_REQUEST || p[1] > PROTO_PROGRESS)
+	if (p[1] < PROTO_REQUEST || p[1] > PROTO_DETACH)
 		return NULL;
 	*why = "bad header";
 	if (p[2] > ST_USAGE || p[3] != 0 || p[6] != 0 || p[7] != 0)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PROTO_VERSION 1
 
@@ -21,6 +22,8 @@ enum proto_type {
 	PROTO_HELLO = 3,
 	PROTO_NOTE = 4,		/* shell -> broker: a refusal to audit; no reply */
 	PROTO_PROGRESS = 5,	/* broker -> shell during a long request */
+	PROTO_DATA = 6,		/* console bytes, either way; see proto_data_new */
+	PROTO_DETACH = 7,	/* shell -> broker: leave the console */
 };
 
 /* Response status; also the shell's exit status for the command. */
@@ -43,6 +46,15 @@ void proto_msg_free(struct proto_msg *m);
 int proto_msg_add(struct proto_msg *m, const char *s);
 int proto_msg_addf(struct proto_msg *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A DATA message carrying len bytes of buf, which may hold NULs: the
+ * strings are the pieces between them.  At most max_nul NULs are taken;
+ * *used says how many bytes went in (all, unless the cap was reached). */
+struct proto_msg *proto_data_new(const char *buf, size_t len, size_t max_nul,
+    size_t *used);
+/* Joins a DATA message's pieces back into buf (cap bytes).  Returns the
+ * length, or -1 if it does not fit. */
+ssize_t proto_data_join(const struct proto_msg *m, char *buf, size_t cap);
 
 /* Encode into a freshly allocated frame (length word included). */
 int proto_encode(const struct proto_msg *m, uint8_t **buf, size_t *len);

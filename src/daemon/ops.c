@@ -18,6 +18,7 @@
 #include <libvirt/virterror.h>
 
 #include "conf.h"
+#include "console.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
@@ -743,6 +744,29 @@ do_dumpxml(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+/* The relay takes over the client's socket until the student leaves. */
+static int
+do_console(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	char *msg = NULL;
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if (virDomainIsActive(dom) != 1)
+		fail(x, _("%s is not running; 'start %s' first"), x->t->vm,
+		    x->t->vm);
+	else if (console_run(conn, dom, x->c->fd,
+	    cmd_opt_set(x->call, "--force"), &msg) < 0)
+		fail(x, "%s", msg);
+	else
+		r = ok(x, "%s", msg);
+	g_free(msg);
+	virDomainFree(dom);
+	return r;
+}
+
 /* The user's disks in the pool, and whether a VM of theirs has each. */
 static int
 do_images(struct ctx *x, virConnectPtr conn)
@@ -799,6 +823,7 @@ static const handler_fn handlers[CMD__COUNT] = {
 	[CMD_QUOTA] = do_quota,
 	[CMD_USERS] = do_users,
 	[CMD_IMAGES] = do_images,
+	[CMD_CONSOLE] = do_console,
 };
 
 /* Progress of an import, to the shell: at most a frame per percent. */

@@ -11,6 +11,24 @@
 static GMutex lock;
 static virConnectPtr current;
 static char *uri;
+/* libvirt's event loop: streams (the console) and keepalives need one. */
+static GThread *events;
+static volatile gint events_quit;
+
+static void *
+events_main(void *arg)
+{
+	while (!g_atomic_int_get(&events_quit))
+		if (virEventRunDefaultImpl() < 0)
+			g_usleep(100000);
+	return NULL;
+}
+
+static void
+events_wake(int timer, void *opaque)
+{
+	virEventRemoveTimeout(timer);
+}
 
 static void
 quiet(void *opaque, virErrorPtr e)
@@ -26,8 +44,9 @@ virt_init(const char *u)
 
 	uri = g_strdup(u);
 	virSetErrorFunc(NULL, quiet);
-	if (virInitialize() < 0)
+	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
 		return -1;
+	events = g_thread_new("libvirt-events", events_main, NULL);
 	if ((c = virt_get(&err)) == NULL) {
 		/* Not fatal: libvirtd may start after us. */
 		log_msg(LOG_WARNING, "%s; will retry on the next request", err);
@@ -48,6 +67,12 @@ virt_shutdown(void)
 	g_mutex_unlock(&lock);
 	g_free(uri);
 	uri = NULL;
+	if (events != NULL) {
+		g_atomic_int_set(&events_quit, 1);
+		virEventAddTimeout(0, events_wake, NULL, NULL);
+		g_thread_join(events);
+		events = NULL;
+	}
 }
 
 const char *

@@ -12,6 +12,7 @@
 
 #include "cmdtab.h"
 #include "commands.h"
+#include "console.h"
 #include "i18n.h"
 #include "images.h"
 #include "proto.h"
@@ -241,7 +242,11 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 	default:
 		break;
 	}
-	if ((st = request(sh, &call, argc, argv, &resp)) != ST_OK)
+	if (call.def->flags & CMD_STREAM)
+		st = console_attach(sh, call.pos[0], argc, argv, &resp);
+	else
+		st = request(sh, &call, argc, argv, &resp);
+	if (st != ST_OK)
 		return st;
 	print_response(resp);
 	st = resp->status;

@@ -153,19 +153,30 @@ e2e_libvirtd() {
 	virsh -c qemu:///system version >/dev/null 2>&1 && return 0
 	if ! pgrep -x virtlogd >/dev/null; then
 		"$VIRTLOGD" -d || return 1
-		undo pkill -x virtlogd
+		undo stop_daemon virtlogd
 	fi
 	for _ in $(seq 1 100); do
 		[ -S /run/libvirt/virtlogd-sock ] && break
 		sleep 0.1
 	done
 	"$LIBVIRTD" -d || return 1
-	undo pkill -x libvirtd
+	undo stop_daemon libvirtd
 	for _ in $(seq 1 100); do
 		virsh -c qemu:///system version >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# stop_daemon NAME: stops it, and waits until it is gone (the next script
+# must not find it still answering).
+stop_daemon() {
+	pkill -x "$1" || return 0
+	for _ in $(seq 1 100); do
+		pgrep -x "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pkill -9 -x "$1"
 }
 
 free_port() {

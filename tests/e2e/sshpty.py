@@ -8,6 +8,7 @@ usage: sshpty.py SSH-COMMAND...   (environment: TMP)"""
 import os
 import re
 import sys
+import time
 
 import pexpect
 
@@ -16,11 +17,81 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import ptydrive as pd  # noqa: E402  the shared prompt helpers
 
 
-def main():
+def console(p):
+    """console web: the guest's shell answers, Ctrl-C reaches the guest,
+    Ctrl-] comes back to a restored terminal."""
+    pd.drain(p)
+    p.sendline("console web")
+    try:
+        p.expect_exact("connected to web; Ctrl-] leaves")
+        attached = True
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        attached = False
+    pd.ok(attached, "console web attaches")
+    p.send("\r")
+    pd.ok(expect(p, "guest# "), "the guest's shell prompt appears")
+    p.send("echo $((6 * 7))\r")
+    pd.ok(expect(p, "\n42"), "a typed command runs in the guest")
+    p.send("echo sleeping; sleep 60 && echo slept\r")
+    expect(p, "\nsleeping")
+    time.sleep(1)       # sleep has started, even under TCG
+    p.sendcontrol("c")
+    p.send("echo after-ctrl-c\r")
+    pd.ok(expect(p, "\nafter-ctrl-c") and "slept" not in p.before,
+          "Ctrl-C reaches the guest and stops its sleep")
+    p.sendcontrol("]")
+    pd.ok(expect(p, "left the console"), "Ctrl-] leaves the console")
+    pd.ok(pd.prompt(p), "back at the ie-vshell> prompt")
+    out = pd.run(p, "list")
+    pd.ok(out is not None and "\r\n" in out and
+          re.search(r"web\s+running", out),
+          "the terminal is restored (output ends lines with CR LF): %r"
+          % out)
+
+
+def takeover(p):
+    """One console user per VM: a second session is refused, unless it
+    says --force, which takes the console from the first."""
+    pd.drain(p)
+    p.sendline("console web")
+    expect(p, "Ctrl-] leaves")
+    q = spawn(["console", "web"])
+    q.expect(pexpect.EOF)
+    q.close()
+    pd.ok(q.exitstatus == 1 and "in use by another session" in q.before,
+          "a second console session is refused: %r" % q.before)
+    q = spawn(["console", "web", "--force"])
+    pd.ok(expect(q, "connected to web"), "console --force attaches")
+    pd.ok(expect(p, "the console closed"),
+          "and the first session is told its console closed")
+    pd.ok(pd.prompt(p), "and is back at its prompt")
+    q.send("\r")
+    pd.ok(expect(q, "guest# "), "the new session has the guest's shell")
+    q.sendcontrol("]")
+    q.expect(pexpect.EOF)
+    q.close()
+    pd.ok(q.exitstatus == 0, "ssh host console web: Ctrl-] exits 0 (%r)"
+          % q.exitstatus)
+
+
+def spawn(extra):
     env = {"TERM": "xterm", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-    p = pexpect.spawn(sys.argv[1], sys.argv[2:], env=env, encoding="utf-8",
-                      timeout=20, dimensions=(24, 100))
+    p = pexpect.spawn(sys.argv[1], sys.argv[2:] + extra, env=env,
+                      encoding="utf-8", timeout=20, dimensions=(24, 100))
     p.logfile_read = open(os.path.join(os.environ["TMP"], "sshpty.log"), "a")
+    return p
+
+
+def expect(p, text):
+    try:
+        p.expect_exact(text)
+        return True
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        return False
+
+
+def main():
+    p = spawn([])
     pd.ok(pd.prompt(p), "over ssh, the prompt appears")
     p.send("def\t")
     out = pd.run(p, "www")
@@ -42,6 +113,8 @@ def main():
     out = pd.run(p, "list")
     pd.ok(out is not None and re.search(r"web\s+running", out),
           "the abandoned destroy did not run (%r)" % out)
+    console(p)
+    takeover(p)
     out = pd.run(p, "undefine www")
     pd.ok(out is not None and "undefined www" in out, "undefine www")
     out = pd.run(p, "sh")

@@ -353,7 +353,7 @@ test_decode_version(void)
 static void
 test_decode_type(void)
 {
-	static const uint8_t bad[] = { 0, PROTO_PROGRESS + 1, 0x7f, 0xff };
+	static const uint8_t bad[] = { 0, PROTO_DETACH + 1, 0x7f, 0xff };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -875,6 +875,55 @@ test_socket_send_closed(void)
 	proto_msg_free(m);
 }
 
+/* Console bytes, NULs included, survive a DATA message; with a cap on
+ * NULs, the rest is left for the next message and nothing is lost. */
+static void
+test_data_bytes(void)
+{
+	static const char *cases[] = { "", "abc", "\0", "a\0b", "\0\0x\0",
+	    "tail\0" };
+	static const size_t lens[] = { 0, 3, 1, 3, 4, 5 };
+	char all[256], out[512];
+	size_t i, used, off;
+	ssize_t n;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct proto_msg *m = proto_data_new(cases[i], lens[i], 100,
+		    &used);
+
+		g_assert_cmpint(m->type, ==, PROTO_DATA);
+		g_assert_cmpuint(used, ==, lens[i]);
+		n = proto_data_join(m, out, sizeof(out));
+		g_assert_cmpint(n, ==, (ssize_t)lens[i]);
+		g_assert_true(memcmp(out, cases[i], lens[i]) == 0);
+		proto_msg_free(m);
+	}
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = i % 3 == 0 ? '\0' : (char)i;
+	for (off = 0, n = 0; off < sizeof(all); off += used) {
+		struct proto_msg *m = proto_data_new(all + off,
+		    sizeof(all) - off, 7, &used);
+		ssize_t k;
+
+		g_assert_cmpuint(m->nstr, <=, 8);
+		g_assert_cmpuint(used, >, 0);
+		k = proto_data_join(m, out + n, sizeof(out) - n);
+		g_assert_cmpint(k, ==, (ssize_t)used);
+		n += k;
+		proto_msg_free(m);
+	}
+	g_assert_cmpint(n, ==, sizeof(all));
+	g_assert_true(memcmp(out, all, sizeof(all)) == 0);
+	/* Too small a buffer: refused, not overrun. */
+	{
+		struct proto_msg *m = proto_data_new("abc\0def", 7, 10, &used);
+
+		g_assert_cmpint(proto_data_join(m, out, 6), ==, -1);
+		g_assert_cmpint(proto_data_join(m, out, 7), ==, 7);
+		proto_msg_free(m);
+	}
+}
+
 /* A descriptor sent with a request arrives, open on the same file. */
 static void
 test_fd_passed(void)
@@ -1009,5 +1058,6 @@ main(int argc, char **argv)
 	g_test_add_func("/proto/socket/eof", test_socket_eof);
 	g_test_add_func("/proto/socket/malformed", test_socket_malformed);
 	g_test_add_func("/proto/socket/send-closed", test_socket_send_closed);
+	g_test_add_func("/proto/data/bytes", test_data_bytes);
 	return g_test_run();
 }

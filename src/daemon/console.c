@@ -1,0 +1,224 @@
+/* console NAME: relays a VM's serial console between libvirt and the
+ * student's shell.  The stream is non-blocking; libvirt's event thread only
+ * says "readable" (it must never wait on one student's socket), and all
+ * reading and writing happens here, on the client's own thread. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include <glib.h>
+#include <libvirt/virterror.h>
+
+#include "console.h"
+#include "i18n.h"
+#include "log.h"
+#include "proto.h"
+#include "virt.h"
+
+#define CHUNK 4096
+#define STREAM_EVENTS (VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | \
+	VIR_STREAM_EVENT_HANGUP)
+
+/* Runs on libvirt's event thread: mute the stream until the client thread
+ * has read what is there, and wake that thread. */
+static void
+stream_ready(virStreamPtr st, int events, void *opaque)
+{
+	uint64_t one = 1;
+	int *wake = opaque;
+
+	virStreamEventUpdateCallback(st, 0);
+	if (write(*wake, &one, sizeof(one)) < 0)
+		log_msg(LOG_DEBUG, "console wake-up lost");
+}
+
+/* The callback's own descriptor: libvirt may call it until it has
+ * removed it, and frees it then. */
+static void
+wake_free(void *opaque)
+{
+	int *wake = opaque;
+
+	close(*wake);
+	g_free(wake);
+}
+
+static int
+send_data(int fd, const char *buf, size_t len)
+{
+	size_t used = 0, off = 0;
+	int r = 0;
+
+	/* Empty once: the "attached" mark. */
+	do {
+		struct proto_msg *m = proto_data_new(buf + off, len - off,
+		    PROTO_MAX_STRINGS - 1, &used);
+
+		r = proto_send(fd, m);
+		proto_msg_free(m);
+		off += used;
+	} while (r == 0 && off < len);
+	return r;
+}
+
+/* Guest to student, until libvirt has nothing more now.  Returns 1 while
+ * the console stays open, 0 at its end, -1 if the client went away. */
+static int
+drain(virStreamPtr st, int fd, char **why)
+{
+	char buf[CHUNK];
+
+	for (;;) {
+		int n = virStreamRecv(st, buf, sizeof(buf));
+
+		if (n == -2)
+			break;
+		if (n <= 0) {
+			*why = g_strdup(n == 0 ? _("the console closed: the VM "
+			    "stopped") : _("the console closed: the VM "
+			    "stopped, or another session took it over"));
+			return 0;
+		}
+		if (send_data(fd, buf, n) < 0)
+			return -1;
+	}
+	virStreamEventUpdateCallback(st, STREAM_EVENTS);
+	return 1;
+}
+
+/* Student to guest.  Keystrokes are small; a full stream buffer is waited
+ * out briefly rather than queued here. */
+static int
+feed(virStreamPtr st, const char *buf, size_t len)
+{
+	size_t off = 0;
+	int tries = 0;
+
+	while (off < len) {
+		int n = virStreamSend(st, buf + off, len - off);
+
+		if (n == -2 && tries++ < 100) {
+			g_usleep(10000);
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		off += n;
+		tries = 0;
+	}
+	return 0;
+}
+
+/* One message from the shell.  Returns 1 to go on, 0 when the student
+ * left, -1 on a broken or misbehaving client. */
+static int
+from_client(virStreamPtr st, int fd, char **why)
+{
+	struct proto_msg *m = NULL;
+	const char *perr = NULL;
+	char buf[PROTO_MAX_REQ_FRAME];
+	ssize_t len;
+	int r = -1;
+
+	if (proto_recv(fd, PROTO_MAX_REQ_FRAME, PROTO_MAX_REQ_STRINGS,
+	    PROTO_MAX_REQ_STRING, &m, &perr) < 0)
+		return -1;
+	if (m->type == PROTO_DETACH) {
+		*why = g_strdup(_("left the console"));
+		r = 0;
+	} else if (m->type == PROTO_DATA &&
+	    (len = proto_data_join(m, buf, sizeof(buf))) >= 0) {
+		if (feed(st, buf, len) == 0)
+			r = 1;
+		else {
+			*why = g_strdup(_("the console closed: the VM stopped"));
+			r = 0;
+		}
+	}
+	proto_msg_free(m);
+	return r;
+}
+
+static int
+relay(virStreamPtr st, int fd, int wake, char **why)
+{
+	int r = 1;
+
+	while (r > 0) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { wake, POLLIN, 0 } };
+		uint64_t v;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents) {
+			if (read(wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -1;
+			r = drain(st, fd, why);
+		}
+		if (r > 0 && p[0].revents)
+			r = from_client(st, fd, why);
+	}
+	return r;
+}
+
+int
+console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
+    char **msg)
+{
+	virStreamPtr st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
+	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ret = -1;
+	int *cbfd;
+	char *why = NULL;
+
+	*msg = NULL;
+	if (st == NULL || wake < 0) {
+		*msg = g_strdup_printf(_("cannot open the console: %s"),
+		    st == NULL ? virt_error() : g_strerror(errno));
+		goto out;
+	}
+	if (virDomainOpenConsole(dom, NULL, st, force ?
+	    VIR_DOMAIN_CONSOLE_FORCE : VIR_DOMAIN_CONSOLE_SAFE) < 0) {
+		virErrorPtr e = virGetLastError();
+
+		*msg = e != NULL && e->code == VIR_ERR_OPERATION_FAILED ?
+		    g_strdup(_("the console is in use by another session; "
+		    "'console NAME --force' takes it over")) :
+		    g_strdup_printf(_("cannot open the console: %s"),
+		    virt_error());
+		goto out;
+	}
+	cbfd = g_new(int, 1);
+	if ((*cbfd = dup(wake)) < 0 || virStreamEventAddCallback(st,
+	    STREAM_EVENTS, stream_ready, cbfd, wake_free) < 0) {
+		*msg = g_strdup_printf(_("cannot open the console: %s"),
+		    *cbfd < 0 ? g_strerror(errno) : virt_error());
+		if (*cbfd >= 0)
+			close(*cbfd);
+		g_free(cbfd);
+		virStreamAbort(st);
+		goto out;
+	}
+	if (send_data(fd, "", 0) == 0 && relay(st, fd, wake, &why) == 0) {
+		*msg = why;
+		why = NULL;
+		ret = 0;
+	} else
+		*msg = g_strdup(_("the session closed"));
+	virStreamEventRemoveCallback(st);
+	virStreamAbort(st);
+out:
+	g_free(why);
+	if (st != NULL)
+		virStreamFree(st);
+	if (wake >= 0)
+		close(wake);
+	return ret;
+}
