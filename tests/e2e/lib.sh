@@ -207,6 +207,7 @@ AcceptEnv LANG LC_*
 PrintMotd no
 X11Forwarding yes
 Subsystem sftp /usr/lib/openssh/sftp-server
+${SSHD_EXTRA:-}
 S
 	SSHD_CONFIG=$d/sshd_config
 	"$SSHD" -f "$SSHD_CONFIG" -E "$d/sshd.log" || { cat "$d/sshd.log"; return 1; }
