@@ -60,9 +60,10 @@ proto_data_new(const char *buf, size_t len, size_t max_nul, size_t *used)
 	for (;;) {
 		const char *z = memchr(buf + off, '\0', len - off);
 		size_t n = z ? (size_t)(z - (buf + off)) : len - off;
+		char *piece = g_strndup(buf + off, n);
 
-		proto_msg_add(m, NULL);
-		m->str[m->nstr - 1] = g_strndup(buf + off, n);
+		proto_msg_add(m, piece);
+		g_free(piece);
 		off += n;
 		if (z == NULL || nul == max_nul)
 			break;
