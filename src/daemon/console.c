@@ -24,28 +24,49 @@
 #define STREAM_EVENTS (VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | \
 	VIR_STREAM_EVENT_HANGUP)
 
-/* Runs on libvirt's event thread: mute the stream until the client thread
- * has read what is there, and wake that thread. */
+/* The relays' wake-up descriptors by id.  libvirt's remote driver never
+ * calls a stream callback's free function, and may still be inside the
+ * callback when the callback is removed: so the callback gets only an id,
+ * and finds nothing once its relay has ended. */
+static GMutex wake_lock;
+static GHashTable *wakes;	/* id -> eventfd */
+static guint64 wake_next;
+
 static void
 stream_ready(virStreamPtr st, int events, void *opaque)
 {
-	uint64_t one = 1;
-	int *wake = opaque;
+	guint64 id = GPOINTER_TO_SIZE(opaque), one = 1;
+	gpointer fd;
 
 	virStreamEventUpdateCallback(st, 0);
-	if (write(*wake, &one, sizeof(one)) < 0)
+	g_mutex_lock(&wake_lock);
+	if (wakes != NULL && g_hash_table_lookup_extended(wakes, &id, NULL,
+	    &fd) && write(GPOINTER_TO_INT(fd), &one, sizeof(one)) < 0)
 		log_msg(LOG_DEBUG, "console wake-up lost");
+	g_mutex_unlock(&wake_lock);
 }
 
-/* The callback's own descriptor: libvirt may call it until it has
- * removed it, and frees it then. */
-static void
-wake_free(void *opaque)
+static guint64
+wake_register(int fd)
 {
-	int *wake = opaque;
+	guint64 *id = g_new(guint64, 1);
 
-	close(*wake);
-	g_free(wake);
+	g_mutex_lock(&wake_lock);
+	if (wakes == NULL)
+		wakes = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+		    g_free, NULL);
+	*id = ++wake_next;
+	g_hash_table_insert(wakes, id, GINT_TO_POINTER(fd));
+	g_mutex_unlock(&wake_lock);
+	return *id;
+}
+
+static void
+wake_unregister(guint64 id)
+{
+	g_mutex_lock(&wake_lock);
+	g_hash_table_remove(wakes, &id);
+	g_mutex_unlock(&wake_lock);
 }
 
 static int
@@ -175,7 +196,7 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 {
 	virStreamPtr st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
 	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ret = -1;
-	int *cbfd;
+	guint64 id;
 	char *why = NULL;
 
 	*msg = NULL;
@@ -195,14 +216,12 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 		    virt_error());
 		goto out;
 	}
-	cbfd = g_new(int, 1);
-	if ((*cbfd = dup(wake)) < 0 || virStreamEventAddCallback(st,
-	    STREAM_EVENTS, stream_ready, cbfd, wake_free) < 0) {
+	id = wake_register(wake);
+	if (virStreamEventAddCallback(st, STREAM_EVENTS, stream_ready,
+	    GSIZE_TO_POINTER(id), NULL) < 0) {
 		*msg = g_strdup_printf(_("cannot open the console: %s"),
-		    *cbfd < 0 ? g_strerror(errno) : virt_error());
-		if (*cbfd >= 0)
-			close(*cbfd);
-		g_free(cbfd);
+		    virt_error());
+		wake_unregister(id);
 		virStreamAbort(st);
 		goto out;
 	}
@@ -213,6 +232,7 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 	} else
 		*msg = g_strdup(_("the session closed"));
 	virStreamEventRemoveCallback(st);
+	wake_unregister(id);
 	virStreamAbort(st);
 out:
 	g_free(why);
