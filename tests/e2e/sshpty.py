@@ -18,16 +18,15 @@ import ptydrive as pd  # noqa: E402  the shared prompt helpers
 
 
 def console(p):
-    """console web: the guest's shell answers, Ctrl-C reaches the guest,
-    Ctrl-] comes back to a restored terminal."""
-    pd.drain(p)
+    """start web, then console web: the boot line, the guest's shell
+    answers, Ctrl-C reaches the guest, Ctrl-] comes back to a restored
+    terminal."""
+    out = pd.run(p, "start web")
+    pd.ok(out is not None and "started web" in out, "start web")
     p.sendline("console web")
-    try:
-        p.expect_exact("connected to web; Ctrl-] leaves")
-        attached = True
-    except (pexpect.TIMEOUT, pexpect.EOF):
-        attached = False
-    pd.ok(attached, "console web attaches")
+    pd.ok(expect(p, "connected to web; Ctrl-] leaves"), "console web attaches")
+    p.expect_exact(os.environ["GUEST_LINE"], timeout=120)
+    pd.ok(True, "the guest's boot line appears on the console")
     p.send("\r")
     pd.ok(expect(p, "guest# "), "the guest's shell prompt appears")
     p.send("echo $((6 * 7))\r")
@@ -93,6 +92,7 @@ def expect(p, text):
 def main():
     p = spawn([])
     pd.ok(pd.prompt(p), "over ssh, the prompt appears")
+    console(p)
     p.send("def\t")
     out = pd.run(p, "www")
     pd.ok(out is not None and "defined www" in out,
@@ -113,7 +113,6 @@ def main():
     out = pd.run(p, "list")
     pd.ok(out is not None and re.search(r"web\s+running", out),
           "the abandoned destroy did not run (%r)" % out)
-    console(p)
     takeover(p)
     out = pd.run(p, "undefine www")
     pd.ok(out is not None and "undefined www" in out, "undefine www")

@@ -69,14 +69,14 @@ echo "# boot line after $SECONDS s"
 ssh_key $A list
 check "list shows it running" out_has "vm-curl.*running"
 
-# At a terminal, through ssh -tt (web runs meanwhile: the guests share
-# one serial log, so vm-curl stops first).
+# At a terminal, through ssh -tt: web is started there and its boot line
+# read on its console (the guests share one serial log, so vm-curl stops
+# first).
 ssh_key $A destroy vm-curl
 check "destroy vm-curl" rc_is 0
 ssh_key $A define web g-sftp.img
-ssh_key $A start web
-check "start web" rc_is 0
-if TMP=$TMP "$PYTHON" "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt \
+check "define web" rc_is 0
+if TMP=$TMP GUEST_LINE=$GUEST_LINE "$PYTHON" "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt \
     -p "$PORT" -i "$TMP/keys/$A" "$A@127.0.0.1"; then
 	ok "an interactive session over ssh"
 else
