@@ -1643,6 +1643,13 @@ disk_row_add(struct ctx *x, virConnectPtr conn, DIR *d, const char *file,
 	g_free(domain);
 }
 
+/* g_ptr_array_sort hands the comparison pointers to the elements. */
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
+{
+	return g_ascii_strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The user's disks in the pool, and whether a VM of theirs has each. */
 static int
 do_images(struct ctx *x, virConnectPtr conn)
@@ -1657,7 +1664,7 @@ do_images(struct ctx *x, virConnectPtr conn)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
 			g_ptr_array_add(names, g_strdup(de->d_name));
-	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	g_ptr_array_sort(names, name_cmp);
 	for (i = 0; i < names->len; i++)
 		disk_row_add(x, conn, d, g_ptr_array_index(names, i), rows);
 	if (want_json(x))

@@ -199,6 +199,13 @@ describe(int dfd, const char *name, struct upload *u)
 	close(fd);
 }
 
+/* g_ptr_array_sort hands the comparison pointers to the elements. */
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
+{
+	return g_ascii_strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The files of the upload area, sorted; NULL after reporting. */
 static GArray *
 uploads_read(struct shell *sh, char **area)
@@ -223,7 +230,7 @@ uploads_read(struct shell *sh, char **area)
 			g_ptr_array_add(names, g_strdup(de->d_name));
 	if (d != NULL)
 		closedir(d);
-	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	g_ptr_array_sort(names, name_cmp);
 	out = g_array_new(FALSE, TRUE, sizeof(struct upload));
 	g_array_set_size(out, names->len);
 	for (i = 0; i < names->len; i++)
@@ -314,6 +321,18 @@ images_json_uploads(struct shell *sh, JsonBuilder *b)
 	uploads_free(ups);
 }
 
+/* A name completion may insert as it is: no blank, quote, backslash or
+ * control character that the line would then read otherwise. */
+static bool
+plain_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f ||
+		    strchr("\"'\\#", *s) != NULL)
+			return false;
+	return true;
+}
+
 char **
 images_upload_names(struct shell *sh)
 {
@@ -326,7 +345,7 @@ images_upload_names(struct shell *sh)
 	if ((dfd = images_area_open(sh, &area, &err)) >= 0 &&
 	    (d = fdopendir(dfd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
+			if (de->d_name[0] != '.' && plain_word(de->d_name))
 				g_ptr_array_add(out, g_strdup(de->d_name));
 		closedir(d);
 	} else if (dfd >= 0)
