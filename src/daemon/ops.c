@@ -1224,24 +1224,25 @@ vm_info_clear(struct vm_info *v)
 	addrs_free(v->addrs);
 }
 
-static void
-disk_info(struct ctx *x, struct vm_info *v)
+/* The sizes of the target VM's disk in the pool; -1 if there is none. */
+static int
+vm_disk_sizes(struct ctx *x, int64_t *vsize, int64_t *used, uint32_t *nsnap)
 {
 	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
 	    (unsigned long)x->t->uid);
 	char *file = g_strdup_printf("%s.qcow2", x->t->vm);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	uint32_t nsnap;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
 
-	v->disk_virtual = -1;
-	v->disk_used = 0;
+	*vsize = -1;
+	*used = 0;
+	*nsnap = 0;
 	if (dfd >= 0) {
-		import_disk_sizes(dfd, file, &v->disk_virtual, &v->disk_used,
-		    &nsnap);
+		r = import_disk_sizes(dfd, file, vsize, used, nsnap);
 		close(dfd);
 	}
 	g_free(file);
 	g_free(dir);
+	return r;
 }
 
 static int
@@ -1249,6 +1250,7 @@ vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
     struct vm_info *v)
 {
 	virDomainInfo di;
+	uint32_t nsnap;
 	char *md, *xml;
 
 	if (virDomainGetInfo(dom, &di) < 0 ||
@@ -1266,7 +1268,7 @@ vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	v->template = owner_template_new(md);
 	free(md);
 	v->addrs = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
-	disk_info(x, v);
+	vm_disk_sizes(x, &v->disk_virtual, &v->disk_used, &nsnap);
 	return 0;
 }
 
@@ -1392,23 +1394,14 @@ snap_lookup(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 static int
 snap_quota(struct ctx *x, virConnectPtr conn)
 {
-	struct vm_info v = { 0 };
-	int64_t add = 1;
-	uint32_t nsnap = 0;
-	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
-	    (unsigned long)x->t->uid);
-	char *file = g_strdup_printf("%s.qcow2", x->t->vm);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int64_t vsize, used, add = 1;
+	uint32_t nsnap;
 
-	if (dfd >= 0 && import_disk_sizes(dfd, file, &v.disk_virtual,
-	    &v.disk_used, &nsnap) == 0 && nsnap == 0 && v.disk_virtual > 0)
-		add = MAX(1, MIN(v.disk_virtual, v.disk_used));
-	if (dfd >= 0)
-		close(dfd);
-	g_free(file);
-	g_free(dir);
-	return quota_check(x, conn, &(struct usage){ .v[Q_DISK] = add },
-	    _("delete a snapshot or a disk you no longer need"));
+	if (vm_disk_sizes(x, &vsize, &used, &nsnap) == 0 && nsnap == 0 &&
+	    vsize > 0)
+		add = MAX(1, MIN(vsize, used));
+	/* quota_exceeded words the disk's hint itself. */
+	return quota_check(x, conn, &(struct usage){ .v[Q_DISK] = add }, "");
 }
 
 static int
