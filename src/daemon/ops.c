@@ -26,6 +26,7 @@
 #include "ops.h"
 #include "policy.h"
 #include "quota.h"
+#include "sanitize.h"
 #include "server.h"
 #include "template.h"
 #include "users.h"
@@ -108,18 +109,21 @@ usage(struct ctx *x, const char *fmt, ...)
 }
 
 /* The answer to --json: the builder's document as the one string of the
- * response.  json-glib escapes every string it writes. */
+ * response, in ASCII: what a guest agent or the passwd database says may
+ * hold anything. */
 static int
 json_reply(struct ctx *x, JsonBuilder *b)
 {
 	JsonGenerator *g = json_generator_new();
 	JsonNode *root = json_builder_get_root(b);
-	char *s;
+	char *s, *ascii;
 
 	json_generator_set_root(g, root);
 	json_generator_set_pretty(g, TRUE);
 	s = json_generator_to_data(g, NULL);
-	proto_msg_add(x->resp, s);
+	ascii = json_ascii_new(s);
+	proto_msg_add(x->resp, ascii);
+	g_free(ascii);
 	g_free(s);
 	json_node_unref(root);
 	g_object_unref(g);

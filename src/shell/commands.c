@@ -164,16 +164,19 @@ print_response(const struct proto_msg *m)
 	}
 }
 
+/* In ASCII, as the broker writes JSON: file names may hold anything. */
 static void
 print_json(JsonNode *root)
 {
 	JsonGenerator *g = json_generator_new();
-	char *s;
+	char *s, *ascii;
 
 	json_generator_set_root(g, root);
 	json_generator_set_pretty(g, TRUE);
 	s = json_generator_to_data(g, NULL);
-	puts(s);
+	ascii = json_ascii_new(s);
+	puts(ascii);
+	g_free(ascii);
 	g_free(s);
 	g_object_unref(g);
 }

@@ -70,6 +70,15 @@ chown $A "$TMP/upload/$A/plain.img"
 vsh -u $A -c 'images --json'
 check "images --json" rc_is 0
 check "images --json parses, escaping the odd name" json_has "[u['name'] for u in d['uploads']] == ['plain.img', 'we\"ird\\\\\\x01name.img'] and d['uploads'][1]['format'] == 'raw' and d['disks'] == []"
+check "images --json is plain ASCII" $PYTHON -c "exit(any(b > 0x7e for b in open('$OUT', 'rb').read()))"
+# A name with a C1 control and a bidi override: escaped, never raw.
+odd=$(printf 'a\xc2\x9b\xe2\x80\xaez.img')
+cp "$TMP/upload/$A/plain.img" "$TMP/upload/$A/$odd"
+chown $A "$TMP/upload/$A/$odd"
+vsh -u $A -c 'images --json'
+check "non-ASCII names are escaped" json_has "'a\\x9b\\u202ez.img' in [u['name'] for u in d['uploads']]"
+check "and the output stays ASCII" $PYTHON -c "exit(any(b > 0x7e for b in open('$OUT', 'rb').read()))"
+rm -f "$TMP/upload/$A/$odd"
 vsh -u $A -c 'images'
 check "images as text still works" out_has "Uploads in"
 
