@@ -52,7 +52,12 @@ shell_help(FILE *out, const char *cmd)
 			if (d->flags & CMD_HIDDEN_ALIAS)
 				continue;
 			head = g_strdup_printf("%s %s", d->name, d->synopsis);
-			fprintf(out, "  %-30s %s\n", head, _(d->help));
+			/* A long synopsis gets a line of its own. */
+			if (strlen(head) > 30)
+				fprintf(out, "  %s\n  %-30s %s\n", head, "",
+				    _(d->help));
+			else
+				fprintf(out, "  %-30s %s\n", head, _(d->help));
 			g_free(head);
 		}
 		fprintf(out, "%s\n", _("Type 'help COMMAND' for more about one "
@@ -74,6 +79,8 @@ shell_help(FILE *out, const char *cmd)
 		fprintf(out, "  %-20s %s\n", head, _(d->opts[j].help));
 		g_free(head);
 	}
+	if (d->actions != NULL)
+		fprintf(out, "  %s %s\n", _("Actions:"), d->actions);
 	if (d->flags & CMD_VMARG)
 		fprintf(out, "  %s\n", _("Admins may name another user's VM as "
 		    "USER/NAME."));
