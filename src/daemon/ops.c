@@ -1176,13 +1176,48 @@ no_ip_hint(virDomainPtr dom)
 	    "ask again in a minute");
 }
 
+static bool
+addr_of(const struct addr *ad, const char *mac)
+{
+	return ad->mac != NULL && g_ascii_strcasecmp(ad->mac, mac) == 0;
+}
+
+/* Every MAC of the VM with its addresses, or with a hint; then addresses
+ * of interfaces the XML does not name (a guest agent reports the guest's
+ * own view). */
+static void
+ip_lines(struct ctx *x, virDomainPtr dom, char **macs, GArray *a)
+{
+	guint i, j, n;
+
+	for (i = 0; macs[i] != NULL; i++) {
+		for (j = n = 0; j < a->len; j++) {
+			struct addr *ad = &g_array_index(a, struct addr, j);
+
+			if (addr_of(ad, macs[i]) && ++n)
+				ok(x, "MAC %s  IP %s/%d  (%s)", macs[i], ad->ip,
+				    ad->prefix, ad->source);
+		}
+		if (n == 0)
+			ok(x, "MAC %s  %s", macs[i], no_ip_hint(dom));
+	}
+	for (j = 0; j < a->len; j++) {
+		struct addr *ad = &g_array_index(a, struct addr, j);
+
+		for (i = 0; macs[i] != NULL && !addr_of(ad, macs[i]); i++)
+			;
+		if (macs[i] == NULL)
+			ok(x, "MAC %s  IP %s/%d  (%s)", ad->mac ? ad->mac : "-",
+			    ad->ip, ad->prefix, ad->source);
+	}
+}
+
 static int
 do_ip(struct ctx *x, virConnectPtr conn)
 {
 	virDomainPtr dom = lookup_owned(x, conn);
 	char *xml, **macs;
 	GArray *a;
-	guint i;
 
 	if (dom == NULL)
 		return -1;
@@ -1192,14 +1227,7 @@ do_ip(struct ctx *x, virConnectPtr conn)
 	}
 	macs = domain_macs_new(xml);
 	a = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
-	for (i = 0; i < a->len; i++) {
-		struct addr *ad = &g_array_index(a, struct addr, i);
-
-		ok(x, "MAC %s  IP %s/%d  (%s)", ad->mac ? ad->mac : "-",
-		    ad->ip, ad->prefix, ad->source);
-	}
-	for (i = 0; a->len == 0 && macs[i] != NULL; i++)
-		ok(x, "MAC %s  %s", macs[i], no_ip_hint(dom));
+	ip_lines(x, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
 		ok(x, "%s", _("the VM has no network interface"));
 	addrs_free(a);
@@ -1434,10 +1462,49 @@ snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	return ok(x, _("created snapshot %s of %s"), name, x->t->vm);
 }
 
+struct snap_row {
+	char *name, *created, *state;	/* created: seconds since 1970 */
+};
+
 static int
 snap_cmp(const void *a, const void *b)
 {
-	return g_strcmp0(((char *const *)a)[1], ((char *const *)b)[1]);
+	return g_strcmp0(((const struct snap_row *)a)->created,
+	    ((const struct snap_row *)b)->created);
+}
+
+static GArray *
+snap_rows_new(virDomainSnapshotPtr *snaps, int n)
+{
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct snap_row));
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *xml = virDomainSnapshotGetXMLDesc(snaps[i], 0);
+		struct snap_row r = {
+			g_strdup(virDomainSnapshotGetName(snaps[i])),
+			xml_string_new(xml,
+			    "string(/domainsnapshot/creationTime)"),
+			xml_string_new(xml, "string(/domainsnapshot/state)"),
+		};
+
+		g_array_append_val(rows, r);
+		free(xml);
+	}
+	g_array_sort(rows, snap_cmp);
+	return rows;
+}
+
+static char *
+unix_time_new(const char *secs)
+{
+	GDateTime *t = secs ? g_date_time_new_from_unix_utc(
+	    g_ascii_strtoll(secs, NULL, 10)) : NULL;
+	char *s = t ? g_date_time_format(t, "%F %T UTC") : g_strdup("-");
+
+	if (t != NULL)
+		g_date_time_unref(t);
+	return s;
 }
 
 /* Rows of name, creation time, state; oldest first. */
@@ -1445,43 +1512,30 @@ static int
 snap_list(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
 {
 	virDomainSnapshotPtr *snaps = NULL;
-	GArray *rows = g_array_new(FALSE, TRUE, 3 * sizeof(char *));
-	int n, i, j;
+	GArray *rows;
+	int n, i;
 
-	if ((n = virDomainListAllSnapshots(dom, &snaps, 0)) < 0) {
-		g_array_free(rows, TRUE);
+	if ((n = virDomainListAllSnapshots(dom, &snaps, 0)) < 0)
 		return fail_virt(x, conn, _("cannot list the snapshots"));
-	}
-	for (i = 0; i < n; i++) {
-		char *xml = virDomainSnapshotGetXMLDesc(snaps[i], 0);
-		char *row[3] = { g_strdup(virDomainSnapshotGetName(snaps[i])),
-		    xml_string_new(xml, "string(/domainsnapshot/creationTime)"),
-		    xml_string_new(xml, "string(/domainsnapshot/state)") };
-
-		g_array_append_vals(rows, row, 1);
-		free(xml);
+	rows = snap_rows_new(snaps, n);
+	for (i = 0; i < n; i++)
 		virDomainSnapshotFree(snaps[i]);
-	}
 	free(snaps);
-	g_array_sort(rows, snap_cmp);
 	x->resp->ncols = 3;
 	proto_msg_add(x->resp, "snapshot");
 	proto_msg_add(x->resp, "created");
 	proto_msg_add(x->resp, "state");
 	for (i = 0; i < (int)rows->len; i++) {
-		char **row = &g_array_index(rows, char *, 3 * i);
-		GDateTime *t = row[1] ? g_date_time_new_from_unix_utc(
-		    g_ascii_strtoll(row[1], NULL, 10)) : NULL;
-		char *when = t ? g_date_time_format(t, "%F %T UTC") : NULL;
+		struct snap_row *r = &g_array_index(rows, struct snap_row, i);
+		char *when = unix_time_new(r->created);
 
-		proto_msg_add(x->resp, row[0] ? row[0] : "-");
-		proto_msg_add(x->resp, when ? when : "-");
-		proto_msg_add(x->resp, row[2] ? row[2] : "-");
+		proto_msg_add(x->resp, r->name ? r->name : "-");
+		proto_msg_add(x->resp, when);
+		proto_msg_add(x->resp, r->state ? r->state : "-");
 		g_free(when);
-		if (t != NULL)
-			g_date_time_unref(t);
-		for (j = 0; j < 3; j++)
-			g_free(row[j]);
+		g_free(r->name);
+		g_free(r->created);
+		g_free(r->state);
 	}
 	g_array_free(rows, TRUE);
 	return 0;
