@@ -83,6 +83,11 @@ check "admin sees $A's c-web" out_has "^$A  *c-web "
 check "admin sees $B's web" out_has "^$B  *web  *running"
 check "admin sees $C's web" out_has "^$C  *web "
 check "admin sees unowned domains as such" out_has "^-  *u${UA}_orphan"
+vsh -u $ADM -c 'list --all --json'
+check "admin list --all --json parses, with owners" $PYTHON -c "import json; d = json.load(open('$OUT')); exit(not {'owner': '$B', 'name': 'web', 'state': 'running'}.items() <= [v for v in d['vms'] if v['owner'] == '$B'][0].items())"
+vsh -u $ADM -c "info $B/web"; check "admin sees $B/web's details" out_has "^state:  *running"
+vsh -u $ADM -c "snapshot $B/web create by-admin"; check "admin snapshots $B/web" rc_is 0
+vsh -u $B -c "snapshot web list"; check "$B sees the admin's snapshot" out_has "^by-admin "
 vsh -u $ADM -c "destroy $B/web"; check "admin destroys $B/web" rc_is 0
 vsh -u $ADM -c "dumpxml $C/web"; check "admin dumps $C/web" out_has "user=.$C."
 vsh -u $ADM -c "undefine nosuchuser/web"; check "admin naming an unknown user" err_has "no such user"
