@@ -1102,7 +1102,7 @@ shutdown_wait(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 		return shutdown_overdue(x, conn, dom, secs);
 	case WAIT_GONE:
 		return fail(x, _("stopped waiting for %s to shut down: the "
-		    "session ended"), x->t->vm);
+		    "connection is closing"), x->t->vm);
 	default:
 		return fail_virt(x, conn, _("cannot read the VM's state"));
 	}
