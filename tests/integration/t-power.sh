@@ -109,6 +109,23 @@ vsh -u $A -c 'list'
 check "stub is shut off" out_has "^stub  *shut off"
 check "web was started meanwhile" out_has "^web  *running"
 
+# A shell that goes away during the wait: the broker stops waiting (and
+# forces nothing) instead of keeping a thread for the whole timeout.
+vsh -u $A -c 'start stub'
+setpriv --reuid=$A --regid="$(id -g $A)" --init-groups -- \
+    "$SH" -f "$CONF" -c 'shutdown stub --timeout 60 --force' >/dev/null 2>&1 &
+waiter=$!
+sleep 1
+{ kill -KILL $waiter; wait $waiter; } 2>/dev/null
+i=0
+while ! grep -q "cmd=shutdown args=\[\"stub\" \"--timeout\" \"60\" \"--force\"\] result=failed reason=\"stopped waiting for stub to shut down: the connection is closing\"" "$TMP/vmd.log" && [ $i -lt 30 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "the broker stops waiting when the shell goes away" [ $i -lt 30 ]
+vsh -u $A -c 'list'
+check "and forces nothing" out_has "^stub  *running"
+
 grep -q "audit: uid=$(id -u $A) user=$A cmd=shutdown args=\[\"stub\" \"--timeout\" \"5\" \"--force\"\] result=ok" "$TMP/vmd.log"
 check "the forced shutdown is audited" [ $? -eq 0 ]
 grep -q "audit: uid=$(id -u $B) user=$B cmd=reboot args=\[\"$A/web\"\] result=denied" "$TMP/vmd.log"
