@@ -242,6 +242,24 @@ cmd_opt_value(const struct cmd_call *call, const char *name)
 	return o < 0 ? NULL : call->opt[o];
 }
 
+/* Each action is in the synopsis, where help and usage show it. */
+static bool
+actions_shown(const struct cmd_def *d)
+{
+	char **w;
+	bool shown = true;
+	int i;
+
+	if (d->actions == NULL || d->actions[0] == '\0')
+		return false;
+	w = g_strsplit(d->actions, " ", -1);
+	for (i = 0; w[i] != NULL; i++)
+		shown = shown && w[i][0] != '\0' &&
+		    strstr(d->synopsis, w[i]) != NULL;
+	g_strfreev(w);
+	return shown;
+}
+
 /* Completion knows every argument: each position a command takes has a
  * kind, and the kinds agree with the flags. */
 static bool
@@ -252,8 +270,7 @@ args_consistent(const struct cmd_def *d)
 	for (i = 0; i < CMD_MAX_POS; i++) {
 		if ((i < d->max_pos) != (d->args[i] != ARG_NONE))
 			return false;
-		if (d->args[i] == ARG_ACTION && (d->actions == NULL ||
-		    strstr(d->synopsis, "|") == NULL))
+		if (d->args[i] == ARG_ACTION && !actions_shown(d))
 			return false;
 		if (d->args[i] == ARG_SNAPSHOT && (i == 0 ||
 		    d->args[0] != ARG_VM))
