@@ -238,6 +238,24 @@ request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
 	return ST_OK;
 }
 
+/* A copy of member name of the JSON object in a broker's answer, or a
+ * null node. */
+static JsonNode *
+answer_member_new(const struct proto_msg *resp, const char *name)
+{
+	JsonParser *p = json_parser_new();
+	JsonNode *root, *n = NULL;
+
+	if (resp->nstr == 1 &&
+	    json_parser_load_from_data(p, resp->str[0], -1, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(root = json_parser_get_root(p)) &&
+	    json_object_has_member(json_node_get_object(root), name))
+		n = json_node_copy(json_object_get_member(
+		    json_node_get_object(root), name));
+	g_object_unref(p);
+	return n != NULL ? n : json_node_new(JSON_NODE_NULL);
+}
+
 /* images --json: the broker's disks and the uploads only the shell can
  * see, in one document. */
 static int
@@ -245,38 +263,30 @@ images_json(struct shell *sh, const struct cmd_call *call, int argc,
     char **argv)
 {
 	struct proto_msg *resp = NULL;
-	JsonParser *p = NULL;
-	JsonBuilder *b;
+	JsonBuilder *b = json_builder_new();
 	JsonNode *root;
 	int st;
 
-	if ((st = request(sh, call, argc, argv, &resp)) != ST_OK)
-		return st;
-	if (resp->status != ST_OK) {
-		print_response(resp);
-		st = resp->status;
+	json_builder_begin_object(b);
+	if (images_json_uploads(sh, b) < 0) {
+		g_object_unref(b);
+		return ST_FAILED;
+	}
+	if ((st = request(sh, call, argc, argv, &resp)) != ST_OK ||
+	    (st = resp->status) != ST_OK) {
+		if (resp != NULL)
+			print_response(resp);
 		proto_msg_free(resp);
+		g_object_unref(b);
 		return st;
 	}
-	p = json_parser_new();
-	b = json_builder_new();
-	json_builder_begin_object(b);
-	images_json_uploads(sh, b);
 	json_builder_set_member_name(b, "disks");
-	if (resp->nstr == 1 && json_parser_load_from_data(p, resp->str[0], -1,
-	    NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)) &&
-	    json_object_has_member(json_node_get_object(
-	    json_parser_get_root(p)), "disks"))
-		json_builder_add_value(b, json_node_copy(json_object_get_member(
-		    json_node_get_object(json_parser_get_root(p)), "disks")));
-	else
-		json_builder_add_null_value(b);
+	json_builder_add_value(b, answer_member_new(resp, "disks"));
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	print_json(root);
 	json_node_unref(root);
 	g_object_unref(b);
-	g_object_unref(p);
 	proto_msg_free(resp);
 	return ST_OK;
 }

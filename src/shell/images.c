@@ -289,16 +289,18 @@ images_print_uploads(struct shell *sh)
 	return 0;
 }
 
-void
+int
 images_json_uploads(struct shell *sh, JsonBuilder *b)
 {
 	char *area = NULL;
 	GArray *ups = uploads_read(sh, &area);
 	guint i;
 
+	if (ups == NULL)
+		return -1;
 	json_builder_set_member_name(b, "uploads");
 	json_builder_begin_array(b);
-	for (i = 0; ups != NULL && i < ups->len; i++) {
+	for (i = 0; i < ups->len; i++) {
 		struct upload *u = &g_array_index(ups, struct upload, i);
 
 		json_builder_begin_object(b);
@@ -319,6 +321,7 @@ images_json_uploads(struct shell *sh, JsonBuilder *b)
 	json_builder_end_array(b);
 	g_free(area);
 	uploads_free(ups);
+	return 0;
 }
 
 /* A name completion may insert as it is: no blank, quote, backslash or

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "i18n.h"
 #include "images.h"
+#include "names.h"
 #include "proto.h"
 #include "repl.h"
 #include "tokenize.h"
@@ -132,6 +133,21 @@ add_all(GPtrArray *out, char **v)
 	g_free(v);
 }
 
+/* Only names that follow the name rule: one made outside ie-vshell could
+ * hold what the line editor would insert or show raw. */
+static void
+add_valid(GPtrArray *out, char **v)
+{
+	int i;
+
+	for (i = 0; v[i] != NULL; i++)
+		if (vm_name_valid(v[i]))
+			g_ptr_array_add(out, v[i]);
+		else
+			g_free(v[i]);
+	g_free(v);
+}
+
 /* Candidates for positional argument n of d, by its kind in the table. */
 static void
 arg_candidates(struct shell *sh, const struct cmd_def *d, int n,
@@ -142,7 +158,7 @@ arg_candidates(struct shell *sh, const struct cmd_def *d, int n,
 
 	switch (n < 0 || n >= d->max_pos ? ARG_NONE : d->args[n]) {
 	case ARG_VM:
-		add_all(out, shell_vm_names(sh));
+		add_valid(out, shell_vm_names(sh));
 		break;
 	case ARG_UPLOAD:
 		add_all(out, images_upload_names(sh));
@@ -159,7 +175,7 @@ arg_candidates(struct shell *sh, const struct cmd_def *d, int n,
 		if (strcmp(pos[1], "create") == 0)
 			break;
 		argv[1] = pos[0];
-		add_all(out, shell_column(sh, argv, 3, "snapshot"));
+		add_valid(out, shell_column(sh, argv, 3, "snapshot"));
 		break;
 	default:
 		break;
