@@ -9,10 +9,11 @@ need_root
 make_user ievsn-a || exit 1
 make_user ievsn-b || exit 1
 make_user ievsn-full || exit 1
-A=ievsn-a B=ievsn-b FULL=ievsn-full
+make_user ievsn-one || exit 1
+A=ievsn-a B=ievsn-b FULL=ievsn-full ONE=ievsn-one
 UA=$(id -u $A)
 write_config
-printf '[quota]\nvms = 10\nrunning = 5\ndisk = 1\n' >> "$CONF"
+printf '[quota]\nvms = 10\nrunning = 5\ndisk = 1\n[quota.user:%s]\nrunning = 1\n' $ONE >> "$CONF"
 start_vmd || exit 1
 
 vsh -u $A -c 'define web'
@@ -71,6 +72,23 @@ vsh -u $A -c 'snapshot nosuch list'
 check "a missing VM" err_has "^error: no such VM: nosuch$"
 vsh -u $A -c 'snapshot web list'
 check "nothing was made by the bad requests" [ "$(grep -c UTC "$OUT")" -eq 1 ]
+
+# Going back to a snapshot of a running VM starts it: within the quota.
+vsh -u $ONE -c 'define v1'; vsh -u $ONE -c 'define v2'
+vsh -u $ONE -c 'start v1'
+vsh -u $ONE -c 'snapshot v1 create up'
+vsh -u $ONE -c 'destroy v1'
+vsh -u $ONE -c 'start v2'
+vsh -u $ONE -c 'snapshot v1 revert up'
+check "revert that would start a VM past the quota is refused" rc_is 1
+check "as a quota refusal" err_has "quota exceeded: VMs running 1 of 1 used"
+vsh -u $ONE -c 'list'
+check "v1 stays shut off" out_has "^v1  *shut off"
+vsh -u $ONE -c 'destroy v2'
+vsh -u $ONE -c 'snapshot v1 revert up'
+check "within the quota it is allowed" rc_is 0
+vsh -u $ONE -c 'list'
+check "and v1 runs" out_has "^v1  *running"
 
 # Another user: refused exactly like a VM that does not exist.
 for act in "list" "create mine" "revert clean" "delete clean"; do
