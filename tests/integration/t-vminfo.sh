@@ -34,6 +34,10 @@ vsh -u $A -c 'list'
 check "list has an IP column" out_has "^Name  *State  *IP$"
 check "a stopped VM has no address" out_has "^web  *shut off  *-$"
 
+vsh -u $A -c 'info web --json'
+check "info --json of a stopped VM: no uptime, no address" json_has "d['state'] == 'shut off' and d['uptime_seconds'] is None and d['addresses'] == [] and len(d['macs']) == 1"
+vsh -u $A -c 'info web'
+check "info of a stopped VM shows uptime -" out_has "^uptime:  *-$"
 vsh -u $A -c 'start web'
 vsh -u $A -c 'ip web'
 check "ip of a running VM" rc_is 0
