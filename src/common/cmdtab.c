@@ -8,50 +8,94 @@
 
 #include "cmdtab.h"
 #include "i18n.h"
+#include "names.h"
 #include "proto.h"
+
+#define JSON_OPT { "--json", 0, NULL, \
+	N_("print JSON for scripts (its fields are in ie-vshell(1))") }
 
 const struct cmd_def cmd_table[] = {
 	{ "help", CMD_HELP, CMD_LOCAL, 0, 1, "[COMMAND]",
-	    N_("show the commands, or how to use one"), { { 0 } } },
+	    N_("show the commands, or how to use one"), { { 0 } },
+	    { ARG_COMMAND }, NULL },
 	{ "exit", CMD_EXIT, CMD_LOCAL, 0, 0, "",
-	    N_("leave the shell (also quit, logout, Ctrl-D)"), { { 0 } } },
+	    N_("leave the shell (also quit, logout, Ctrl-D)"), { { 0 } },
+	    { ARG_NONE }, NULL },
 	{ "quit", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
-	    N_("leave the shell"), { { 0 } } },
+	    N_("leave the shell"), { { 0 } },
+	    { ARG_NONE }, NULL },
 	{ "logout", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
-	    N_("leave the shell"), { { 0 } } },
-	{ "list", CMD_LIST, 0, 0, 0, "[--all]",
-	    N_("list your VMs and their state"),
+	    N_("leave the shell"), { { 0 } },
+	    { ARG_NONE }, NULL },
+	{ "list", CMD_LIST, 0, 0, 0, "[--all] [--json]",
+	    N_("list your VMs, their state and address"),
 	    { { "--all", OPT_ADMIN, NULL,
-		N_("every user's VMs, with an owner column (admins)") } } },
+		N_("every user's VMs, with an owner column (admins)") },
+	      JSON_OPT }, { ARG_NONE },
+	    NULL },
+	{ "info", CMD_INFO, CMD_VMARG, 1, 1, "NAME [--json]",
+	    N_("show a VM's state, size, disk, uptime, address and template"),
+	    { JSON_OPT }, { ARG_VM }, NULL },
+	{ "ip", CMD_IP, CMD_VMARG, 1, 1, "NAME",
+	    N_("show a VM's MAC and IP addresses"), { { 0 } }, { ARG_VM },
+	    NULL },
 	{ "define", CMD_DEFINE, CMD_MUTATES | CMD_UPLOADARG, 1, 2,
 	    "NAME [IMAGE] [--template T]",
 	    N_("create a VM from the admin's template, its disk imported "
 		"from an uploaded IMAGE"),
 	    { { "--template", OPT_VALUE, "T",
-		N_("use template T instead of the default") } } },
+		N_("use template T instead of the default") } },
+	    { ARG_NEW, ARG_UPLOAD }, NULL },
 	{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG, 1, 1,
 	    "NAME [--disk]",
 	    N_("delete a VM that is shut off (its disk is kept unless "
 		"--disk)"),
 	    { { "--disk", 0, NULL,
-		N_("delete its disk image too (it cannot be undone)") } } },
-	{ "images", CMD_IMAGES, 0, 0, 0, "",
-	    N_("list your uploads and your VMs' disks"), { { 0 } } },
+		N_("delete its disk image too (it cannot be undone)") } },
+	    { ARG_VM }, NULL },
+	{ "images", CMD_IMAGES, 0, 0, 0, "[--json]",
+	    N_("list your uploads and your VMs' disks"),
+	    { JSON_OPT }, { ARG_NONE },
+	    NULL },
 	{ "start", CMD_START, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("boot a VM"), { { 0 } } },
+	    N_("boot a VM"), { { 0 } }, { ARG_VM }, NULL },
+	{ "shutdown", CMD_SHUTDOWN, CMD_MUTATES | CMD_VMARG, 1, 1,
+	    "NAME [--timeout S] [--force]",
+	    N_("ask a VM to power off (ACPI) and wait until it has"),
+	    { { "--timeout", OPT_VALUE, "S",
+		N_("wait at most S seconds (default 60; 0: do not wait)") },
+	      { "--force", 0, NULL,
+		N_("power it off at once if it has not stopped by then") } },
+	    { ARG_VM }, NULL },
+	{ "reboot", CMD_REBOOT, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
+	    N_("ask a running VM to restart (ACPI)"), { { 0 } }, { ARG_VM },
+	    NULL },
+	{ "reset", CMD_RESET, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
+	    N_("restart a running VM at once, like the reset button"),
+	    { { 0 } }, { ARG_VM }, NULL },
 	{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("power a VM off at once, like pulling the plug"), { { 0 } } },
+	    N_("power a VM off at once, like pulling the plug"), { { 0 } },
+	    { ARG_VM }, NULL },
+	{ "snapshot", CMD_SNAPSHOT, CMD_MUTATES | CMD_VMARG, 2, 3,
+	    "NAME create|list|revert|delete [SNAP]",
+	    N_("make, list, go back to or delete snapshots of a VM's disk"),
+	    { { 0 } }, { ARG_VM, ARG_ACTION, ARG_SNAPSHOT },
+	    "create list revert delete" },
 	{ "dumpxml", CMD_DUMPXML, CMD_VMARG, 1, 1, "NAME",
-	    N_("show a VM's libvirt XML"), { { 0 } } },
+	    N_("show a VM's libvirt XML"), { { 0 } }, { ARG_VM }, NULL },
 	{ "console", CMD_CONSOLE, CMD_VMARG | CMD_STREAM, 1, 1,
 	    "NAME [--force]",
 	    N_("attach to a running VM's serial console (Ctrl-] leaves)"),
 	    { { "--force", 0, NULL,
-		N_("take the console over from another session") } } },
-	{ "quota", CMD_QUOTA, 0, 0, 0, "",
-	    N_("show what you use of your quota"), { { 0 } } },
+		N_("take the console over from another session") } },
+	    { ARG_VM }, NULL },
+	{ "quota", CMD_QUOTA, 0, 0, 0, "[--json]",
+	    N_("show what you use of your quota"),
+	    { JSON_OPT }, { ARG_NONE },
+	    NULL },
 	{ "users", CMD_USERS, CMD_ADMIN, 0, 0, "",
-	    N_("every user's VMs and use of resources (admins)"), { { 0 } } },
+	    N_("every user's VMs and use of resources (admins)"), { { 0 } },
+	    { ARG_NONE }, NULL },
 };
 
 const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);
@@ -95,6 +139,34 @@ usage_error(const struct cmd_def *def, const char *what, const char *arg,
 	snprintf(err, errlen, "%s: %s%s%s%s; %s", def->name, what,
 	    arg ? " '" : "", arg ? arg : "", arg ? "'" : "", usage);
 	return ST_USAGE;
+}
+
+/* Words whose form the table knows are checked before anything is looked
+ * up: an action must be one of the entry's, a snapshot name follows the
+ * VM name rule. */
+static int
+check_words(const struct cmd_call *call, char *err, size_t errlen)
+{
+	const struct cmd_def *def = call->def;
+	int i;
+
+	for (i = 0; i < call->npos; i++) {
+		const char *a = call->pos[i];
+
+		if (def->args[i] == ARG_ACTION && !cmd_action_valid(def, a))
+			return usage_error(def, _("unknown action"), a, err,
+			    errlen);
+		if (def->args[i] == ARG_SNAPSHOT && !vm_name_valid(a)) {
+			char usage[256];
+
+			cmd_usage(def, usage, sizeof(usage));
+			snprintf(err, errlen, _("%s: invalid snapshot name "
+			    "'%s': %s; %s"), def->name, a, _(VM_NAME_RULE),
+			    usage);
+			return ST_USAGE;
+		}
+	}
+	return ST_OK;
 }
 
 int
@@ -145,7 +217,21 @@ cmd_parse(int argc, char **argv, struct cmd_call *call, char *err,
 	if (call->npos < def->min_pos)
 		return usage_error(def, _("missing argument"), NULL, err,
 		    errlen);
-	return ST_OK;
+	return check_words(call, err, errlen);
+}
+
+bool
+cmd_action_valid(const struct cmd_def *def, const char *word)
+{
+	char **w;
+	bool found;
+
+	if (def->actions == NULL)
+		return false;
+	w = g_strsplit(def->actions, " ", -1);
+	found = g_strv_contains((const char *const *)w, word);
+	g_strfreev(w);
+	return found;
 }
 
 bool
@@ -160,6 +246,47 @@ cmd_opt_value(const struct cmd_call *call, const char *name)
 	int o = opt_index(call->def, name);
 
 	return o < 0 ? NULL : call->opt[o];
+}
+
+/* Each action is in the synopsis, where help and usage show it. */
+static bool
+actions_shown(const struct cmd_def *d)
+{
+	char **w;
+	bool shown = true;
+	int i;
+
+	if (d->actions == NULL || d->actions[0] == '\0')
+		return false;
+	w = g_strsplit(d->actions, " ", -1);
+	for (i = 0; w[i] != NULL; i++)
+		shown = shown && w[i][0] != '\0' &&
+		    strstr(d->synopsis, w[i]) != NULL;
+	g_strfreev(w);
+	return shown;
+}
+
+/* Completion knows every argument: each position a command takes has a
+ * kind, and the kinds agree with the flags. */
+static bool
+args_consistent(const struct cmd_def *d)
+{
+	int i;
+
+	for (i = 0; i < CMD_MAX_POS; i++) {
+		if ((i < d->max_pos) != (d->args[i] != ARG_NONE))
+			return false;
+		if (d->args[i] == ARG_ACTION && !actions_shown(d))
+			return false;
+		if (d->args[i] == ARG_SNAPSHOT && (i == 0 ||
+		    d->args[0] != ARG_VM))
+			return false;
+	}
+	if ((d->flags & CMD_VMARG) && d->args[0] != ARG_VM)
+		return false;
+	if ((d->flags & CMD_UPLOADARG) && d->args[1] != ARG_UPLOAD)
+		return false;
+	return true;
 }
 
 const char *
@@ -180,7 +307,7 @@ cmd_table_check(void)
 			return d->name;
 		if ((d->flags & CMD_VMARG) && d->min_pos < 1)
 			return d->name;
-		if ((unsigned)d->id >= CMD__COUNT)
+		if ((unsigned)d->id >= CMD__COUNT || !args_consistent(d))
 			return d->name;
 		for (j = 0; j < CMD_MAX_OPTS && d->opts[j].name; j++) {
 			const struct cmd_opt *o = &d->opts[j];

@@ -19,6 +19,12 @@ enum cmd_id {
 	CMD_USERS,
 	CMD_IMAGES,
 	CMD_CONSOLE,
+	CMD_INFO,
+	CMD_IP,
+	CMD_SHUTDOWN,
+	CMD_REBOOT,
+	CMD_RESET,
+	CMD_SNAPSHOT,
 	CMD__COUNT
 };
 
@@ -40,6 +46,19 @@ enum cmd_id {
 #define CMD_MAX_OPTS 4
 #define CMD_MAX_POS 4
 
+/* What a positional argument is: tab completion offers candidates by it,
+ * and the table check wants one for every position a command takes. */
+enum arg_kind {
+	ARG_NONE = 0,	/* no such position */
+	ARG_NEW,	/* a name the user makes up: nothing to offer */
+	ARG_VM,		/* one of the user's VMs */
+	ARG_UPLOAD,	/* a file in the user's upload area */
+	ARG_COMMAND,	/* a command of this table */
+	ARG_ACTION,	/* one of the entry's actions */
+	ARG_SNAPSHOT,	/* a snapshot of the VM named first (a name rule like
+			 * a VM's) */
+};
+
 struct cmd_opt {
 	const char *name;	/* "--template" */
 	unsigned flags;
@@ -55,6 +74,8 @@ struct cmd_def {
 	const char *synopsis;	/* arguments as shown in help and usage */
 	const char *help;	/* one line, translatable */
 	struct cmd_opt opts[CMD_MAX_OPTS];
+	enum arg_kind args[CMD_MAX_POS];
+	const char *actions;	/* ARG_ACTION's words, blank-separated */
 };
 
 /* A parsed command line.  Strings point into the argv given to cmd_parse. */
@@ -73,6 +94,8 @@ const struct cmd_def *cmd_find(const char *name);
  * to use (ST_USAGE) and a message in err. */
 int cmd_parse(int argc, char **argv, struct cmd_call *call, char *err,
     size_t errlen);
+/* Is word one of def's actions? */
+bool cmd_action_valid(const struct cmd_def *def, const char *word);
 bool cmd_opt_set(const struct cmd_call *call, const char *name);
 const char *cmd_opt_value(const struct cmd_call *call, const char *name);
 /* Self-check of the table: every entry named, helped, unique, consistent.

@@ -57,3 +57,34 @@ sanitize_new(const char *s, bool keep_newlines, size_t max)
 	}
 	return g_string_free(out, FALSE);
 }
+
+static void
+json_escape_unit(GString *out, gunichar c)
+{
+	g_string_append_printf(out, "\\u%04x", (unsigned)c);
+}
+
+char *
+json_ascii_new(const char *json)
+{
+	char *valid = g_utf8_make_valid(json, -1);
+	GString *out = g_string_sized_new(strlen(valid) + 16);
+	const char *p;
+
+	for (p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c >= 0x20 && c < 0x7f)
+			g_string_append_c(out, (char)c);
+		else if (c == '\n' || c == '\t')
+			g_string_append_c(out, (char)c);	/* layout */
+		else if (c > 0xffff) {
+			c -= 0x10000;
+			json_escape_unit(out, 0xd800 + (c >> 10));
+			json_escape_unit(out, 0xdc00 + (c & 0x3ff));
+		} else
+			json_escape_unit(out, c);
+	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}

@@ -12,5 +12,10 @@
  * \xNN or \u{NNNN}.  max (0: unlimited) caps the
  * output length; a capped string ends in "...". */
 char *sanitize_new(const char *s, bool keep_newlines, size_t max);
+/* JSON text with every character outside printable ASCII written as a
+ * \uNNNN escape (a pair of them beyond U+FFFF), invalid UTF-8 first made
+ * valid with U+FFFD: still the same JSON, and safe on a terminal.  Only
+ * for JSON text, whose strings already escape '"', '\\' and C0 controls. */
+char *json_ascii_new(const char *json);
 
 #endif

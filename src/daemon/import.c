@@ -736,27 +736,51 @@ import_image(const struct config *cfg, uid_t uid, int fd,
 	return r;
 }
 
-int64_t
-import_disk_charge(int dirfd, const char *name)
+int
+import_disk_sizes(int dirfd, const char *name, int64_t *vsize,
+    int64_t *used, uint32_t *nsnap)
 {
 	uint8_t head[512];
 	struct stat st;
-	int64_t v = -1;
 	ssize_t n;
 	int fd;
 
+	*vsize = -1;
+	*used = 0;
+	*nsnap = 0;
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return 0;
+		return -1;
 	}
 	n = pread(fd, head, sizeof(head), 0);
-	if (n <= 0 || img_sniff(head, n, NULL, 0, st.st_size, &v) !=
+	if (n <= 0 || img_sniff(head, n, NULL, 0, st.st_size, vsize) !=
 	    IMG_QCOW2)
-		v = -1;
+		*vsize = -1;
+	/* The qcow2 header's count of internal snapshots (big-endian, at
+	 * byte 60). */
+	else if (n >= 64)
+		*nsnap = (uint32_t)head[60] << 24 | head[61] << 16 |
+		    head[62] << 8 | head[63];
 	close(fd);
-	return MAX(v, (int64_t)st.st_blocks * 512);
+	*used = (int64_t)st.st_blocks * 512;
+	return 0;
+}
+
+int64_t
+import_disk_charge(int dirfd, const char *name)
+{
+	int64_t v, used;
+	uint32_t nsnap;
+
+	if (import_disk_sizes(dirfd, name, &v, &used, &nsnap) < 0)
+		return 0;
+	/* Internal snapshots pin what the image holds, and the live image
+	 * may still grow to its virtual size. */
+	if (nsnap > 0 && v > 0)
+		return v + used;
+	return MAX(v, used);
 }

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -25,6 +27,7 @@
 #include "ops.h"
 #include "policy.h"
 #include "quota.h"
+#include "sanitize.h"
 #include "server.h"
 #include "template.h"
 #include "users.h"
@@ -41,6 +44,8 @@ struct ctx {
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
 	int mutated;		/* a changing libvirt call was made */
+	GMutex *lock;		/* the user's lock, held around the handler
+				 * of a command that mutates */
 };
 
 typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
@@ -82,6 +87,76 @@ fail_virt(struct ctx *x, virConnectPtr conn, const char *what)
 	fail(x, "%s: %s", what, msg);
 	g_free(msg);
 	return -1;
+}
+
+/* A usage error found by a handler (the form of a word depends on
+ * another): nothing has been done. */
+static int
+usage(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+usage(struct ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fail(x, "%s", s);
+	x->resp->status = ST_USAGE;
+	g_free(s);
+	return -1;
+}
+
+/* The answer to --json: the builder's document as the one string of the
+ * response, in ASCII: what a guest agent or the passwd database says may
+ * hold anything. */
+static int
+json_reply(struct ctx *x, JsonBuilder *b)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	char *s, *ascii;
+
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	s = json_generator_to_data(g, NULL);
+	ascii = json_ascii_new(s);
+	proto_msg_add(x->resp, ascii);
+	g_free(ascii);
+	g_free(s);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
+	return 0;
+}
+
+static void
+json_member_str(JsonBuilder *b, const char *key, const char *v)
+{
+	json_builder_set_member_name(b, key);
+	if (v != NULL)
+		json_builder_add_string_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+/* A number, or null where it is not known (negative). */
+static void
+json_member_int(JsonBuilder *b, const char *key, long long v)
+{
+	json_builder_set_member_name(b, key);
+	if (v >= 0)
+		json_builder_add_int_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+static bool
+want_json(const struct ctx *x)
+{
+	return cmd_opt_set(x->call, "--json");
 }
 
 static const char *
@@ -170,8 +245,134 @@ ok(struct ctx *x, const char *fmt, ...)
 	return 0;
 }
 
+/* Where a guest's addresses come from, in the order asked: libvirt's
+ * DHCP leases (NAT networks), the host's neighbour table (bridged
+ * networks), the guest agent. */
+static const struct {
+	int src;
+	const char *name;
+} addr_sources[] = {
+	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, "lease" },
+	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, "arp" },
+	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent" },
+};
+/* list asks no agent: one that does not answer holds the call for long. */
+#define ADDR_SOURCES_QUICK 2
+
+struct addr {
+	char *mac, *ip;
+	int prefix;
+	bool v4;
+	const char *source;
+};
+
+static void
+addrs_free(GArray *a)
+{
+	guint i;
+
+	for (i = 0; a != NULL && i < a->len; i++) {
+		g_free(g_array_index(a, struct addr, i).mac);
+		g_free(g_array_index(a, struct addr, i).ip);
+	}
+	if (a != NULL)
+		g_array_free(a, TRUE);
+}
+
+static void
+addrs_take(GArray *out, virDomainInterfacePtr ifc, const char *source)
+{
+	unsigned int j;
+
+	if (ifc->name != NULL && strcmp(ifc->name, "lo") == 0)
+		return;		/* the agent reports the guest's loopback */
+	for (j = 0; j < ifc->naddrs; j++) {
+		struct addr a = { g_strdup(ifc->hwaddr),
+		    g_strdup(ifc->addrs[j].addr), ifc->addrs[j].prefix,
+		    ifc->addrs[j].type == VIR_IP_ADDR_TYPE_IPV4, source };
+
+		if (a.ip != NULL)
+			g_array_append_val(out, a);
+		else
+			g_free(a.mac);
+	}
+}
+
+/* The running domain's addresses from the first of nsrc sources that
+ * knows any (a source the domain lacks, such as an agent, is skipped).
+ * Never NULL; empty when nobody knows yet. */
+static GArray *
+domain_addrs(virDomainPtr dom, size_t nsrc)
+{
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(struct addr));
+	size_t s;
+
+	if (virDomainIsActive(dom) != 1)
+		return out;
+	for (s = 0; s < nsrc && out->len == 0; s++) {
+		virDomainInterfacePtr *ifs = NULL;
+		int n, i;
+
+		n = virDomainInterfaceAddresses(dom, &ifs,
+		    addr_sources[s].src, 0);
+		for (i = 0; i < n; i++) {
+			addrs_take(out, ifs[i], addr_sources[s].name);
+			virDomainInterfaceFree(ifs[i]);
+		}
+		free(ifs);
+	}
+	return out;
+}
+
+/* The address to show first: IPv4 if the guest has one. */
+static const char *
+main_ip(GArray *a)
+{
+	guint i;
+
+	for (i = 0; i < a->len; i++)
+		if (g_array_index(a, struct addr, i).v4)
+			return g_array_index(a, struct addr, i).ip;
+	return a->len ? g_array_index(a, struct addr, 0).ip : NULL;
+}
+
+/* When a domain was last booted through us, kept in live-only metadata
+ * that disappears when the domain stops: uptime without a guest agent. */
+#define BOOT_NS_URI "urn:ie-vshell:boot:1"
+
+static void
+mark_boot(virDomainPtr dom)
+{
+	char *xml = g_strdup_printf("<boot time='%lld'/>",
+	    (long long)(g_get_real_time() / G_USEC_PER_SEC));
+
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+	    "ievsboot", BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		log_msg(LOG_DEBUG, "cannot record the boot time: %s",
+		    virt_error());
+	g_free(xml);
+}
+
+/* Seconds since the boot we recorded; -1 if unknown (not running, or
+ * started by someone else). */
+static long long
+uptime_of(virDomainPtr dom)
+{
+	char *md, *p;
+	long long t = -1, now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (virDomainIsActive(dom) != 1)
+		return -1;
+	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE);
+	if (md != NULL && (p = strstr(md, "time=")) != NULL)
+		t = g_ascii_strtoll(p + 6, NULL, 10);
+	free(md);
+	return t > 0 && t <= now ? now - t : -1;
+}
+
 struct row {
-	char *owner, *name;
+	char *owner, *name, *ip;
 	const char *state;
 };
 
@@ -261,6 +462,12 @@ list_row(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
 	virDomainGetState(dom, &st, NULL, 0);
 	r.state = state_name(st);
 	r.name = g_strdup(vm);
+	if (owned) {
+		GArray *a = domain_addrs(dom, ADDR_SOURCES_QUICK);
+
+		r.ip = g_strdup(main_ip(a));
+		addrs_free(a);
+	}
 	if (!owned)
 		r.owner = g_strdup("-");
 	else if ((label = g_hash_table_lookup(ls->labels,
@@ -275,6 +482,53 @@ list_row(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
 		    g_strdup(buf));
 	}
 	g_array_append_val(ls->rows, r);
+}
+
+static void
+list_json(struct ctx *x, GArray *rows, bool all)
+{
+	JsonBuilder *b = json_builder_new();
+	guint i;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "vms");
+	json_builder_begin_array(b);
+	for (i = 0; i < rows->len; i++) {
+		struct row *row = &g_array_index(rows, struct row, i);
+
+		json_builder_begin_object(b);
+		if (all)
+			json_member_str(b, "owner", row->owner);
+		json_member_str(b, "name", row->name);
+		json_member_str(b, "state", row->state);
+		json_member_str(b, "ip", row->ip);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	json_reply(x, b);
+}
+
+static void
+list_table(struct ctx *x, GArray *rows, bool all)
+{
+	guint i;
+
+	x->resp->ncols = all ? 4 : 3;
+	if (all)
+		proto_msg_add(x->resp, "owner");
+	proto_msg_add(x->resp, "name");
+	proto_msg_add(x->resp, "state");
+	proto_msg_add(x->resp, "ip");
+	for (i = 0; i < rows->len; i++) {
+		struct row *row = &g_array_index(rows, struct row, i);
+
+		if (all)
+			proto_msg_add(x->resp, row->owner);
+		proto_msg_add(x->resp, row->name);
+		proto_msg_add(x->resp, row->state);
+		proto_msg_add(x->resp, row->ip ? row->ip : "-");
+	}
 }
 
 static int
@@ -292,24 +546,14 @@ do_list(struct ctx *x, virConnectPtr conn)
 	r = scan_domains(x, conn, all ? (uid_t)-1 : x->c->uid, all, list_row,
 	    &ls);
 	g_array_sort(ls.rows, row_cmp);
-	if (r == 0 && all)
-		proto_msg_add(x->resp, "owner");
-	if (r == 0) {
-		x->resp->ncols = all ? 3 : 2;
-		proto_msg_add(x->resp, "name");
-		proto_msg_add(x->resp, "state");
-	}
-	for (i = 0; i < ls.rows->len && r == 0; i++) {
-		struct row *row = &g_array_index(ls.rows, struct row, i);
-
-		if (all)
-			proto_msg_add(x->resp, row->owner);
-		proto_msg_add(x->resp, row->name);
-		proto_msg_add(x->resp, row->state);
-	}
+	if (r == 0 && want_json(x))
+		list_json(x, ls.rows, all);
+	else if (r == 0)
+		list_table(x, ls.rows, all);
 	for (i = 0; i < ls.rows->len; i++) {
 		g_free(g_array_index(ls.rows, struct row, i).owner);
 		g_free(g_array_index(ls.rows, struct row, i).name);
+		g_free(g_array_index(ls.rows, struct row, i).ip);
 	}
 	g_array_free(ls.rows, TRUE);
 	g_hash_table_destroy(ls.labels);
@@ -423,6 +667,35 @@ quota_check(struct ctx *x, virConnectPtr conn, const struct usage *add,
 	return -1;
 }
 
+/* Stable keys and units for scripts: memory in MiB, disk in bytes;
+ * limit null where there is none. */
+static int
+quota_json(struct ctx *x, const struct usage *u, const struct quota *q)
+{
+	static const char *const keys[Q__COUNT] = { "vms", "running",
+	    "vcpus", "memory_mib", "disk_bytes" };
+	JsonBuilder *b = json_builder_new();
+	int r;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "quota");
+	json_builder_begin_array(b);
+	for (r = 0; r < Q__COUNT; r++) {
+		long long lim = q->limit[r];
+
+		if (r == Q_DISK && lim >= 0)
+			lim *= 1024LL * 1024 * 1024;
+		json_builder_begin_object(b);
+		json_member_str(b, "resource", keys[r]);
+		json_member_int(b, "used", u->v[r]);
+		json_member_int(b, "limit", lim);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	return json_reply(x, b);
+}
+
 static int
 do_quota(struct ctx *x, virConnectPtr conn)
 {
@@ -433,6 +706,8 @@ do_quota(struct ctx *x, virConnectPtr conn)
 	if (usage_of(x, conn, x->c->uid, &u) < 0)
 		return -1;
 	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
+	if (want_json(x))
+		return quota_json(x, &u, &q);
 	x->resp->ncols = 3;
 	proto_msg_add(x->resp, "resource");
 	proto_msg_add(x->resp, "used");
@@ -564,7 +839,7 @@ define_xml(struct ctx *x, virConnectPtr conn, const struct template *tp,
     const char *disk)
 {
 	struct render_args a = { x->t->domain, x->t->vm, x->t->uid,
-	    x->t->user, disk, "qcow2" };
+	    x->t->user, disk, "qcow2", template_name(tp) };
 	virDomainPtr dom;
 	char *xml, *err = NULL;
 
@@ -702,8 +977,10 @@ do_start(struct ctx *x, virConnectPtr conn)
 		;	/* reported */
 	else if ((x->mutated = 1) && virDomainCreate(dom) < 0)
 		fail_virt(x, conn, _("cannot start the VM"));
-	else
+	else {
+		mark_boot(dom);
 		r = ok(x, _("started %s"), x->t->vm);
+	}
 	virDomainFree(dom);
 	return r;
 }
@@ -744,6 +1021,687 @@ do_dumpxml(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+#define SHUTDOWN_WAIT_DEFAULT 60
+#define SHUTDOWN_WAIT_MAX 3600
+
+/* --timeout and --force, checked before anything is done. */
+static int
+shutdown_timeout(struct ctx *x, int *secs)
+{
+	const char *v = cmd_opt_value(x->call, "--timeout");
+	guint64 n = SHUTDOWN_WAIT_DEFAULT;
+
+	if (v != NULL && !g_ascii_string_to_unsigned(v, 10, 0,
+	    SHUTDOWN_WAIT_MAX, &n, NULL))
+		return usage(x, _("invalid timeout '%s': give seconds from 0 "
+		    "to %d"), v, SHUTDOWN_WAIT_MAX);
+	if (n == 0 && cmd_opt_set(x->call, "--force"))
+		return usage(x, _("--force needs a timeout above 0; 'destroy "
+		    "%s' powers the VM off at once"), x->t->vm);
+	*secs = (int)n;
+	return 0;
+}
+
+enum { WAIT_STOPPED, WAIT_RUNNING, WAIT_GONE, WAIT_ERROR };
+
+/* Waits up to secs for dom to stop, without the user's lock: the user's
+ * other sessions go on meanwhile (another user's never wait for it).
+ * Stops early if the shell hangs up or the broker is closing. */
+static int
+wait_stopped(struct ctx *x, virDomainPtr dom, int secs)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)secs * G_USEC_PER_SEC;
+	struct pollfd p = { x->c->fd, POLLRDHUP, 0 };
+	int active, w = WAIT_RUNNING;
+
+	if (x->lock != NULL)
+		g_mutex_unlock(x->lock);
+	while (virDomainIsActive(dom) == 1 &&
+	    g_get_monotonic_time() < end) {
+		p.revents = 0;
+		if (poll(&p, 1, 250) > 0) {
+			if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+				w = WAIT_GONE;
+				break;
+			}
+			g_usleep(250 * 1000);	/* data: not ours to read */
+		}
+	}
+	if (x->lock != NULL)
+		g_mutex_lock(x->lock);
+	if (w == WAIT_GONE)
+		return w;
+	active = virDomainIsActive(dom);
+	return active < 0 ? WAIT_ERROR : active ? WAIT_RUNNING : WAIT_STOPPED;
+}
+
+/* The guest did not stop in time: power it off if --force says so. */
+static int
+shutdown_overdue(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    int secs)
+{
+	const char *vm = x->t->vm;
+
+	if (!cmd_opt_set(x->call, "--force"))
+		return fail(x, _("%s did not stop within %d s (it may ignore "
+		    "ACPI); 'shutdown %s --force' or 'destroy %s' powers it "
+		    "off"), vm, secs, vm, vm);
+	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
+		return fail_virt(x, conn, _("cannot power the VM off"));
+	return ok(x, _("%s did not stop within %d s; powered it off"), vm,
+	    secs);
+}
+
+static int
+shutdown_wait(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    int secs)
+{
+	switch (wait_stopped(x, dom, secs)) {
+	case WAIT_STOPPED:
+		return ok(x, _("%s has shut down"), x->t->vm);
+	case WAIT_RUNNING:
+		return shutdown_overdue(x, conn, dom, secs);
+	case WAIT_GONE:
+		return fail(x, _("stopped waiting for %s to shut down: the "
+		    "connection is closing"), x->t->vm);
+	default:
+		return fail_virt(x, conn, _("cannot read the VM's state"));
+	}
+}
+
+static int
+do_shutdown(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom;
+	int secs = 0, r = -1;
+
+	if (shutdown_timeout(x, &secs) < 0 ||
+	    (dom = lookup_owned(x, conn)) == NULL)
+		return -1;
+	if (virDomainIsActive(dom) != 1)
+		fail(x, _("%s is not running"), x->t->vm);
+	else if ((x->mutated = 1) && virDomainShutdown(dom) < 0)
+		fail_virt(x, conn, _("cannot shut the VM down"));
+	else if (secs == 0)
+		r = ok(x, _("asked %s to shut down"), x->t->vm);
+	else
+		r = shutdown_wait(x, conn, dom, secs);
+	virDomainFree(dom);
+	return r;
+}
+
+/* reboot (ACPI, the guest decides) and reset (at once). */
+static int
+restart(struct ctx *x, virConnectPtr conn, bool hard)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if (virDomainIsActive(dom) != 1)
+		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
+		    x->t->vm);
+	else if ((x->mutated = 1) && (hard ? virDomainReset(dom, 0) :
+	    virDomainReboot(dom, 0)) < 0)
+		fail_virt(x, conn, hard ? _("cannot reset the VM") :
+		    _("cannot reboot the VM"));
+	else {
+		mark_boot(dom);
+		r = ok(x, hard ? _("reset %s") : _("asked %s to restart"),
+		    x->t->vm);
+	}
+	virDomainFree(dom);
+	return r;
+}
+
+static int
+do_reboot(struct ctx *x, virConnectPtr conn)
+{
+	return restart(x, conn, false);
+}
+
+static int
+do_reset(struct ctx *x, virConnectPtr conn)
+{
+	return restart(x, conn, true);
+}
+
+/* The hint when no address is known. */
+static const char *
+no_ip_hint(virDomainPtr dom)
+{
+	if (virDomainIsActive(dom) != 1)
+		return _("no IP address: the VM is not running");
+	return _("no IP address known yet; the VM may still be booting, "
+	    "ask again in a minute");
+}
+
+static bool
+addr_of(const struct addr *ad, const char *mac)
+{
+	return ad->mac != NULL && g_ascii_strcasecmp(ad->mac, mac) == 0;
+}
+
+/* Every MAC of the VM with its addresses, or with a hint; then addresses
+ * of interfaces the XML does not name (a guest agent reports the guest's
+ * own view). */
+static void
+ip_lines(struct ctx *x, virDomainPtr dom, char **macs, GArray *a)
+{
+	guint i, j, n;
+
+	for (i = 0; macs[i] != NULL; i++) {
+		for (j = n = 0; j < a->len; j++) {
+			struct addr *ad = &g_array_index(a, struct addr, j);
+
+			if (addr_of(ad, macs[i]) && ++n)
+				ok(x, "MAC %s  IP %s/%d  (%s)", macs[i], ad->ip,
+				    ad->prefix, ad->source);
+		}
+		if (n == 0)
+			ok(x, "MAC %s  %s", macs[i], no_ip_hint(dom));
+	}
+	for (j = 0; j < a->len; j++) {
+		struct addr *ad = &g_array_index(a, struct addr, j);
+
+		for (i = 0; macs[i] != NULL && !addr_of(ad, macs[i]); i++)
+			;
+		if (macs[i] == NULL)
+			ok(x, "MAC %s  IP %s/%d  (%s)", ad->mac ? ad->mac : "-",
+			    ad->ip, ad->prefix, ad->source);
+	}
+}
+
+static int
+do_ip(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	char *xml, **macs;
+	GArray *a;
+
+	if (dom == NULL)
+		return -1;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
+		virDomainFree(dom);
+		return fail_virt(x, conn, _("cannot read the VM's XML"));
+	}
+	macs = domain_macs_new(xml);
+	a = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
+	ip_lines(x, dom, macs, a);
+	if (a->len == 0 && macs[0] == NULL)
+		ok(x, "%s", _("the VM has no network interface"));
+	addrs_free(a);
+	g_strfreev(macs);
+	free(xml);
+	virDomainFree(dom);
+	return 0;
+}
+
+/* What info shows of a VM. */
+struct vm_info {
+	const char *state;
+	unsigned vcpus;
+	long long memory_mib, uptime;
+	int64_t disk_virtual, disk_used;
+	int snapshots;
+	char *template, **macs;
+	GArray *addrs;
+};
+
+static void
+vm_info_clear(struct vm_info *v)
+{
+	g_free(v->template);
+	g_strfreev(v->macs);
+	addrs_free(v->addrs);
+}
+
+/* The sizes of the target VM's disk in the pool; -1 if there is none. */
+static int
+vm_disk_sizes(struct ctx *x, int64_t *vsize, int64_t *used, uint32_t *nsnap)
+{
+	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
+	    (unsigned long)x->t->uid);
+	char *file = g_strdup_printf("%s.qcow2", x->t->vm);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
+
+	*vsize = -1;
+	*used = 0;
+	*nsnap = 0;
+	if (dfd >= 0) {
+		r = import_disk_sizes(dfd, file, vsize, used, nsnap);
+		close(dfd);
+	}
+	g_free(file);
+	g_free(dir);
+	return r;
+}
+
+static int
+vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    struct vm_info *v)
+{
+	virDomainInfo di;
+	uint32_t nsnap;
+	char *md, *xml;
+
+	if (virDomainGetInfo(dom, &di) < 0 ||
+	    (xml = virDomainGetXMLDesc(dom, 0)) == NULL)
+		return fail_virt(x, conn, _("cannot read the VM's details"));
+	v->state = state_name(di.state);
+	v->vcpus = di.nrVirtCpu;
+	v->memory_mib = di.maxMem / 1024;
+	v->uptime = uptime_of(dom);
+	v->snapshots = virDomainSnapshotNum(dom, 0);
+	v->macs = domain_macs_new(xml);
+	free(xml);
+	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    OWNER_NS_URI, 0);
+	v->template = owner_template_new(md);
+	free(md);
+	v->addrs = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
+	vm_disk_sizes(x, &v->disk_virtual, &v->disk_used, &nsnap);
+	return 0;
+}
+
+static void
+json_addrs(JsonBuilder *b, GArray *a)
+{
+	guint i;
+
+	json_builder_set_member_name(b, "addresses");
+	json_builder_begin_array(b);
+	for (i = 0; i < a->len; i++) {
+		struct addr *ad = &g_array_index(a, struct addr, i);
+
+		json_builder_begin_object(b);
+		json_member_str(b, "mac", ad->mac);
+		json_member_str(b, "ip", ad->ip);
+		json_member_int(b, "prefix", ad->prefix);
+		json_member_str(b, "type", ad->v4 ? "ipv4" : "ipv6");
+		json_member_str(b, "source", ad->source);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static int
+info_json(struct ctx *x, const struct vm_info *v)
+{
+	JsonBuilder *b = json_builder_new();
+	int i;
+
+	json_builder_begin_object(b);
+	json_member_str(b, "name", x->t->vm);
+	json_member_str(b, "state", v->state);
+	json_member_int(b, "vcpus", v->vcpus);
+	json_member_int(b, "memory_mib", v->memory_mib);
+	json_member_int(b, "disk_virtual_bytes", v->disk_virtual);
+	json_member_int(b, "disk_used_bytes", v->disk_used);
+	json_member_int(b, "snapshots", v->snapshots);
+	json_member_int(b, "uptime_seconds", v->uptime);
+	json_builder_set_member_name(b, "macs");
+	json_builder_begin_array(b);
+	for (i = 0; v->macs[i] != NULL; i++)
+		json_builder_add_string_value(b, v->macs[i]);
+	json_builder_end_array(b);
+	json_addrs(b, v->addrs);
+	json_member_str(b, "template", v->template);
+	json_builder_end_object(b);
+	return json_reply(x, b);
+}
+
+static char *
+duration_new(long long s)
+{
+	if (s < 0)
+		return g_strdup("-");
+	if (s < 3600)
+		return g_strdup_printf("%lldm %02llds", s / 60, s % 60);
+	return g_strdup_printf("%lldd %lldh %02lldm", s / 86400,
+	    s / 3600 % 24, s / 60 % 60);
+}
+
+static int
+info_text(struct ctx *x, struct vm_info *v)
+{
+	char *up = duration_new(v->uptime);
+	const char *ip = main_ip(v->addrs);
+	int i;
+
+	ok(x, "name:       %s", x->t->vm);
+	ok(x, "state:      %s", v->state);
+	ok(x, "vCPUs:      %u", v->vcpus);
+	ok(x, "memory:     %lld MiB", v->memory_mib);
+	if (v->disk_virtual >= 0)
+		ok(x, _("disk:       %.1f GiB virtual, %.1f GiB used"),
+		    v->disk_virtual / (double)(1 << 30),
+		    v->disk_used / (double)(1 << 30));
+	else
+		ok(x, "%s", _("disk:       none yet (define it with an image)"));
+	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
+	ok(x, "uptime:     %s", up);
+	for (i = 0; v->macs[i] != NULL; i++)
+		ok(x, "MAC:        %s", v->macs[i]);
+	ok(x, "IP:         %s", ip ? ip : "-");
+	ok(x, "template:   %s", v->template ? v->template : "-");
+	g_free(up);
+	return 0;
+}
+
+static int
+do_info(struct ctx *x, virConnectPtr conn)
+{
+	virDomainPtr dom = lookup_owned(x, conn);
+	struct vm_info v = { 0 };
+	int r = -1;
+
+	if (dom == NULL)
+		return -1;
+	if (vm_info_read(x, conn, dom, &v) == 0)
+		r = want_json(x) ? info_json(x, &v) : info_text(x, &v);
+	vm_info_clear(&v);
+	virDomainFree(dom);
+	return r;
+}
+
+/* Snapshots: internal ones, kept inside the VM's qcow2 disk. */
+static virDomainSnapshotPtr
+snap_lookup(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    const char *name)
+{
+	virDomainSnapshotPtr sn = virDomainSnapshotLookupByName(dom, name, 0);
+
+	if (sn == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN_SNAPSHOT)
+		fail(x, _("%s has no snapshot %s; 'snapshot %s list' shows "
+		    "them"), x->t->vm, name, x->t->vm);
+	else if (sn == NULL)
+		fail_virt(x, conn, _("cannot look up the snapshot"));
+	return sn;
+}
+
+/* A first snapshot makes the disk charged its allocation on top of its
+ * virtual size (see import_disk_charge); later ones at least a byte, so
+ * that none is made once the disk quota is used up. */
+static int
+snap_quota(struct ctx *x, virConnectPtr conn)
+{
+	int64_t vsize, used, add = 1;
+	uint32_t nsnap;
+
+	if (vm_disk_sizes(x, &vsize, &used, &nsnap) == 0 && nsnap == 0 &&
+	    vsize > 0)
+		add = MAX(1, MIN(vsize, used));
+	/* quota_exceeded words the disk's hint itself. */
+	return quota_check(x, conn, &(struct usage){ .v[Q_DISK] = add }, "");
+}
+
+static int
+snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    const char *name)
+{
+	virDomainSnapshotPtr sn = virDomainSnapshotLookupByName(dom, name, 0);
+	char *xml;
+
+	if (sn != NULL) {
+		virDomainSnapshotFree(sn);
+		return fail(x, _("%s already has a snapshot %s; choose another "
+		    "name or delete it first"), x->t->vm, name);
+	}
+	if (snap_quota(x, conn) < 0)
+		return -1;
+	/* The name follows the VM name rule: nothing in it needs escaping. */
+	xml = g_strdup_printf("<domainsnapshot><name>%s</name>"
+	    "</domainsnapshot>", name);
+	x->mutated = 1;
+	sn = virDomainSnapshotCreateXML(dom, xml, 0);
+	g_free(xml);
+	if (sn == NULL)
+		return fail_virt(x, conn, _("cannot create the snapshot"));
+	virDomainSnapshotFree(sn);
+	return ok(x, _("created snapshot %s of %s"), name, x->t->vm);
+}
+
+struct snap_row {
+	char *name, *created, *state;	/* created: seconds since 1970 */
+};
+
+static int
+snap_cmp(const void *a, const void *b)
+{
+	return g_strcmp0(((const struct snap_row *)a)->created,
+	    ((const struct snap_row *)b)->created);
+}
+
+static GArray *
+snap_rows_new(virDomainSnapshotPtr *snaps, int n)
+{
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct snap_row));
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *xml = virDomainSnapshotGetXMLDesc(snaps[i], 0);
+		struct snap_row r = {
+			g_strdup(virDomainSnapshotGetName(snaps[i])),
+			xml_string_new(xml,
+			    "string(/domainsnapshot/creationTime)"),
+			xml_string_new(xml, "string(/domainsnapshot/state)"),
+		};
+
+		g_array_append_val(rows, r);
+		free(xml);
+	}
+	g_array_sort(rows, snap_cmp);
+	return rows;
+}
+
+static char *
+unix_time_new(const char *secs)
+{
+	GDateTime *t = secs ? g_date_time_new_from_unix_utc(
+	    g_ascii_strtoll(secs, NULL, 10)) : NULL;
+	char *s = t ? g_date_time_format(t, "%F %T UTC") : g_strdup("-");
+
+	if (t != NULL)
+		g_date_time_unref(t);
+	return s;
+}
+
+/* Rows of name, creation time, state; oldest first. */
+static int
+snap_list(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
+{
+	virDomainSnapshotPtr *snaps = NULL;
+	GArray *rows;
+	int n, i;
+
+	if ((n = virDomainListAllSnapshots(dom, &snaps, 0)) < 0)
+		return fail_virt(x, conn, _("cannot list the snapshots"));
+	rows = snap_rows_new(snaps, n);
+	for (i = 0; i < n; i++)
+		virDomainSnapshotFree(snaps[i]);
+	free(snaps);
+	x->resp->ncols = 3;
+	proto_msg_add(x->resp, "snapshot");
+	proto_msg_add(x->resp, "created");
+	proto_msg_add(x->resp, "state");
+	for (i = 0; i < (int)rows->len; i++) {
+		struct snap_row *r = &g_array_index(rows, struct snap_row, i);
+		char *when = unix_time_new(r->created);
+
+		proto_msg_add(x->resp, r->name ? r->name : "-");
+		proto_msg_add(x->resp, when);
+		proto_msg_add(x->resp, r->state ? r->state : "-");
+		g_free(when);
+		g_free(r->name);
+		g_free(r->created);
+		g_free(r->state);
+	}
+	g_array_free(rows, TRUE);
+	return 0;
+}
+
+/* Going back to a snapshot of a running VM starts it: the same quota as
+ * a start applies. */
+static int
+snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    const char *name)
+{
+	virDomainSnapshotPtr sn = snap_lookup(x, conn, dom, name);
+	char *xml, *state;
+	bool starts;
+	int r = -1;
+
+	if (sn == NULL)
+		return -1;
+	xml = virDomainSnapshotGetXMLDesc(sn, 0);
+	state = xml_string_new(xml, "string(/domainsnapshot/state)");
+	starts = state != NULL && strcmp(state, "shutoff") != 0 &&
+	    virDomainIsActive(dom) == 0;
+	if (starts && start_quota(x, conn, dom) < 0)
+		;	/* reported */
+	else if ((x->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
+		fail_virt(x, conn, _("cannot revert to the snapshot"));
+	else {
+		if (starts)
+			mark_boot(dom);
+		r = ok(x, _("reverted %s to snapshot %s"), x->t->vm, name);
+	}
+	free(xml);
+	g_free(state);
+	virDomainSnapshotFree(sn);
+	return r;
+}
+
+static int
+snap_delete(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+    const char *name)
+{
+	virDomainSnapshotPtr sn = snap_lookup(x, conn, dom, name);
+	int r = -1;
+
+	if (sn == NULL)
+		return -1;
+	x->mutated = 1;
+	if (virDomainSnapshotDelete(sn, 0) < 0)
+		fail_virt(x, conn, _("cannot delete the snapshot"));
+	else
+		r = ok(x, _("deleted snapshot %s of %s"), name, x->t->vm);
+	virDomainSnapshotFree(sn);
+	return r;
+}
+
+static int
+do_snapshot(struct ctx *x, virConnectPtr conn)
+{
+	const char *act = x->call->pos[1];
+	const char *name = x->call->npos > 2 ? x->call->pos[2] : NULL;
+	bool list = strcmp(act, "list") == 0;
+	virDomainPtr dom;
+	int r;
+
+	if (list && name != NULL)
+		return usage(x, _("snapshot list takes no snapshot name; "
+		    "usage: snapshot NAME list"));
+	if (!list && name == NULL)
+		return usage(x, _("snapshot %s needs a snapshot name; usage: "
+		    "snapshot NAME %s SNAP"), act, act);
+	if ((dom = lookup_owned(x, conn)) == NULL)
+		return -1;
+	if (list)
+		r = snap_list(x, conn, dom);
+	else if (strcmp(act, "create") == 0)
+		r = snap_create(x, conn, dom, name);
+	else if (strcmp(act, "revert") == 0)
+		r = snap_revert(x, conn, dom, name);
+	else
+		r = snap_delete(x, conn, dom, name);
+	virDomainFree(dom);
+	return r;
+}
+
+/* One disk of the user's: what it allocates, what it is charged. */
+struct disk_row {
+	char *vm;
+	int64_t allocated, charged;
+	bool defined;
+};
+
+static void
+images_table(struct ctx *x, GArray *rows)
+{
+	guint i;
+
+	x->resp->ncols = 4;
+	proto_msg_add(x->resp, "disk");
+	proto_msg_add(x->resp, "allocated");
+	proto_msg_add(x->resp, "virtual");
+	proto_msg_add(x->resp, "vm");
+	for (i = 0; i < rows->len; i++) {
+		struct disk_row *d = &g_array_index(rows, struct disk_row, i);
+
+		proto_msg_add(x->resp, d->vm);
+		proto_msg_addf(x->resp, "%.1f GiB", d->allocated /
+		    (double)(1 << 30));
+		proto_msg_addf(x->resp, "%.1f GiB", d->charged /
+		    (double)(1 << 30));
+		proto_msg_add(x->resp, d->defined ? _("defined") : "-");
+	}
+}
+
+static void
+images_json(struct ctx *x, GArray *rows)
+{
+	JsonBuilder *b = json_builder_new();
+	guint i;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "disks");
+	json_builder_begin_array(b);
+	for (i = 0; i < rows->len; i++) {
+		struct disk_row *d = &g_array_index(rows, struct disk_row, i);
+
+		json_builder_begin_object(b);
+		json_member_str(b, "name", d->vm);
+		json_member_int(b, "allocated_bytes", d->allocated);
+		json_member_int(b, "charged_bytes", d->charged);
+		json_member_str(b, "vm", d->defined ? d->vm : NULL);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	json_reply(x, b);
+}
+
+static void
+disk_row_add(struct ctx *x, virConnectPtr conn, DIR *d, const char *file,
+    GArray *rows)
+{
+	struct disk_row r = { .vm = g_strndup(file, strlen(file) - 6) };
+	char *domain = domain_name_new(x->c->uid, r.vm);
+	virDomainPtr dom = virDomainLookupByName(conn, domain);
+	struct stat st;
+
+	if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		r.allocated = (int64_t)st.st_blocks * 512;
+		r.charged = import_disk_charge(dirfd(d), file);
+		r.defined = dom != NULL;
+		g_array_append_val(rows, r);
+	} else
+		g_free(r.vm);
+	if (dom != NULL)
+		virDomainFree(dom);
+	g_free(domain);
+}
+
+/* g_ptr_array_sort hands the comparison pointers to the elements. */
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
+{
+	return g_ascii_strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The relay takes over the client's socket until the student leaves. */
 static int
 do_console(struct ctx *x, virConnectPtr conn)
@@ -755,7 +1713,7 @@ do_console(struct ctx *x, virConnectPtr conn)
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
-		fail(x, _("%s is not running; 'start %s' first"), x->t->vm,
+		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
 		    x->t->vm);
 	else if (console_run(conn, dom, x->c->fd,
 	    cmd_opt_set(x->call, "--force"), &msg) < 0)
@@ -773,6 +1731,7 @@ do_images(struct ctx *x, virConnectPtr conn)
 {
 	DIR *d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
 	struct dirent *de;
 	guint i;
 
@@ -780,33 +1739,16 @@ do_images(struct ctx *x, virConnectPtr conn)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
 			g_ptr_array_add(names, g_strdup(de->d_name));
-	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
-	x->resp->ncols = 4;
-	proto_msg_add(x->resp, "disk");
-	proto_msg_add(x->resp, "allocated");
-	proto_msg_add(x->resp, "virtual");
-	proto_msg_add(x->resp, "vm");
-	for (i = 0; i < names->len; i++) {
-		char *file = g_ptr_array_index(names, i);
-		char *vm = g_strndup(file, strlen(file) - 6);
-		char *domain = domain_name_new(x->c->uid, vm);
-		virDomainPtr dom = virDomainLookupByName(conn, domain);
-		struct stat st;
-
-		if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			proto_msg_add(x->resp, vm);
-			proto_msg_addf(x->resp, "%.1f GiB", st.st_blocks * 512.0 /
-			    (1 << 30));
-			proto_msg_addf(x->resp, "%.1f GiB",
-			    import_disk_charge(dirfd(d), file) /
-			    (double)(1 << 30));
-			proto_msg_add(x->resp, dom ? _("defined") : "-");
-		}
-		if (dom != NULL)
-			virDomainFree(dom);
-		g_free(domain);
-		g_free(vm);
-	}
+	g_ptr_array_sort(names, name_cmp);
+	for (i = 0; i < names->len; i++)
+		disk_row_add(x, conn, d, g_ptr_array_index(names, i), rows);
+	if (want_json(x))
+		images_json(x, rows);
+	else
+		images_table(x, rows);
+	for (i = 0; i < rows->len; i++)
+		g_free(g_array_index(rows, struct disk_row, i).vm);
+	g_array_free(rows, TRUE);
 	if (d != NULL)
 		closedir(d);
 	g_ptr_array_free(names, TRUE);
@@ -823,6 +1765,12 @@ static const handler_fn handlers[CMD__COUNT] = {
 	[CMD_QUOTA] = do_quota,
 	[CMD_USERS] = do_users,
 	[CMD_IMAGES] = do_images,
+	[CMD_SHUTDOWN] = do_shutdown,
+	[CMD_REBOOT] = do_reboot,
+	[CMD_RESET] = do_reset,
+	[CMD_IP] = do_ip,
+	[CMD_INFO] = do_info,
+	[CMD_SNAPSHOT] = do_snapshot,
 	[CMD_CONSOLE] = do_console,
 };
 
@@ -912,6 +1860,7 @@ run_handler(struct ctx *x)
 		m = users_lock(x->t->uid);
 		g_mutex_lock(m);
 	}
+	x->lock = m;
 	for (attempt = 0; attempt < 2; attempt++) {
 		char *err = NULL;
 		virConnectPtr conn = virt_get(&err);

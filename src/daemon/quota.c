@@ -124,7 +124,8 @@ quota_exceeded(const struct quota *q, const struct usage *u,
 		what = quota_format(r, u->v[r], lim);
 		if (r == Q_DISK)
 			hint = _("delete a disk you no longer need with "
-			    "'undefine NAME --disk'");
+			    "'undefine NAME --disk', or a snapshot with "
+			    "'snapshot NAME delete SNAP'");
 		if (r == Q_DISK || add->v[r] == 1)
 			msg = g_strdup_printf(_("quota exceeded: %s %s used; "
 			    "%s"), quota_label(r), what, hint);

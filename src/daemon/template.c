@@ -282,6 +282,9 @@ set_owner(xmlNodePtr root, const struct render_args *a)
 	xmlSetProp(owner, BAD_CAST "uid", BAD_CAST uid);
 	xmlSetProp(owner, BAD_CAST "user", BAD_CAST a->owner_user);
 	xmlSetProp(owner, BAD_CAST "vm", BAD_CAST a->vm_name);
+	if (a->template_name != NULL)
+		xmlSetProp(owner, BAD_CAST "template",
+		    BAD_CAST a->template_name);
 }
 
 static int
@@ -342,6 +345,88 @@ template_render(const struct template *t, const struct render_args *a,
 	ret = g_strndup((const char *)out, len);
 	xmlFree(out);
 	return ret;
+}
+
+/* A document libvirt gave us, with no DTD, or NULL. */
+static xmlDocPtr
+read_doc(const char *xml, size_t max)
+{
+	xmlDocPtr doc;
+
+	if (xml == NULL || strlen(xml) > max)
+		return NULL;
+	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_OPTS);
+	if (doc != NULL && (doc->intSubset != NULL ||
+	    doc->extSubset != NULL)) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+char *
+owner_template_new(const char *xml)
+{
+	xmlDocPtr doc = read_doc(xml, 4096);
+	xmlNodePtr root;
+	xmlChar *v = NULL;
+	char *ret = NULL;
+
+	if (doc == NULL)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	if (root != NULL && xmlStrcmp(root->name, BAD_CAST "owner") == 0 &&
+	    (v = xmlGetProp(root, BAD_CAST "template")) != NULL)
+		ret = g_strdup((const char *)v);
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+char *
+xml_string_new(const char *xml, const char *xpath)
+{
+	xmlDocPtr doc = read_doc(xml, 1024 * 1024);
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr obj = NULL;
+	char *ret = NULL;
+
+	if (doc != NULL && (ctx = xmlXPathNewContext(doc)) != NULL)
+		obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+	if (obj != NULL && obj->type == XPATH_STRING &&
+	    obj->stringval != NULL && obj->stringval[0] != '\0')
+		ret = g_strdup((const char *)obj->stringval);
+	xmlXPathFreeObject(obj);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+char **
+domain_macs_new(const char *xml)
+{
+	GPtrArray *out = g_ptr_array_new();
+	xmlDocPtr doc = read_doc(xml, 1024 * 1024);
+	xmlXPathContextPtr ctx = NULL;
+	xmlXPathObjectPtr obj = NULL;
+	int i;
+
+	if (doc != NULL && (ctx = xmlXPathNewContext(doc)) != NULL)
+		obj = xmlXPathEvalExpression(BAD_CAST
+		    "/domain/devices/interface/mac/@address", ctx);
+	for (i = 0; obj != NULL && obj->nodesetval != NULL &&
+	    i < obj->nodesetval->nodeNr; i++) {
+		xmlChar *v = xmlNodeGetContent(obj->nodesetval->nodeTab[i]);
+
+		if (v != NULL)
+			g_ptr_array_add(out, g_strdup((const char *)v));
+		xmlFree(v);
+	}
+	xmlXPathFreeObject(obj);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }
 
 int

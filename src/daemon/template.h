@@ -24,6 +24,7 @@ struct render_args {
 	const char *owner_user;
 	const char *disk_path;
 	const char *disk_format;	/* "qcow2" */
+	const char *template_name;	/* recorded with the owner, or NULL */
 };
 
 /* Returns the domain XML, or NULL and a reason. */
@@ -33,5 +34,13 @@ char *template_render(const struct template *t, const struct render_args *a,
 /* Reads the owner uid from the metadata element libvirt returns for
  * OWNER_NS_URI.  Returns 0 on success, -1 if absent or malformed. */
 int owner_parse(const char *xml, uid_t *uid);
+/* The template recorded in that element (caller frees), or NULL. */
+char *owner_template_new(const char *xml);
+/* The MAC addresses of a domain's interfaces, from its XML
+ * (NULL-terminated, g_strfreev). */
+char **domain_macs_new(const char *xml);
+/* The value of a string XPath expression ("string(/a/b)") over a document
+ * libvirt gave us; NULL if empty or unreadable.  Caller frees. */
+char *xml_string_new(const char *xml, const char *xpath);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "cmdtab.h"
 #include "commands.h"
@@ -52,7 +53,12 @@ shell_help(FILE *out, const char *cmd)
 			if (d->flags & CMD_HIDDEN_ALIAS)
 				continue;
 			head = g_strdup_printf("%s %s", d->name, d->synopsis);
-			fprintf(out, "  %-30s %s\n", head, _(d->help));
+			/* A long synopsis gets a line of its own. */
+			if (strlen(head) > 30)
+				fprintf(out, "  %s\n  %-30s %s\n", head, "",
+				    _(d->help));
+			else
+				fprintf(out, "  %-30s %s\n", head, _(d->help));
 			g_free(head);
 		}
 		fprintf(out, "%s\n", _("Type 'help COMMAND' for more about one "
@@ -74,6 +80,8 @@ shell_help(FILE *out, const char *cmd)
 		fprintf(out, "  %-20s %s\n", head, _(d->opts[j].help));
 		g_free(head);
 	}
+	if (d->actions != NULL)
+		fprintf(out, "  %s %s\n", _("Actions:"), d->actions);
 	if (d->flags & CMD_VMARG)
 		fprintf(out, "  %s\n", _("Admins may name another user's VM as "
 		    "USER/NAME."));
@@ -90,7 +98,8 @@ static const struct {
 	{ "running", N_("Running") }, { "vcpus", N_("vCPUs") },
 	{ "memory", N_("Memory") }, { "disk", N_("Disk") },
 	{ "allocated", N_("On disk") }, { "virtual", N_("Virtual") },
-	{ "vm", N_("VM") },
+	{ "vm", N_("VM") }, { "ip", N_("IP") },
+	{ "snapshot", N_("Snapshot") }, { "created", N_("Created") },
 };
 
 static const char *
@@ -133,7 +142,7 @@ print_table(const struct proto_msg *m)
 		}
 		putchar('\n');
 	}
-	if (nrows <= 1 && strcmp(m->str[ncols - 1], "state") == 0)
+	if (nrows <= 1 && strcmp(m->str[ncols - 1], "ip") == 0)
 		printf("%s\n", _("(no VMs; create one with 'define NAME')"));
 	g_strfreev(cells);
 	g_free(width);
@@ -161,6 +170,23 @@ print_response(const struct proto_msg *m)
 			putchar('\n');
 		g_free(clean);
 	}
+}
+
+/* In ASCII, as the broker writes JSON: file names may hold anything. */
+static void
+print_json(JsonNode *root)
+{
+	JsonGenerator *g = json_generator_new();
+	char *s, *ascii;
+
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	s = json_generator_to_data(g, NULL);
+	ascii = json_ascii_new(s);
+	puts(ascii);
+	g_free(ascii);
+	g_free(s);
+	g_object_unref(g);
 }
 
 /* "converting  42%", rewritten in place on a terminal. */
@@ -213,6 +239,59 @@ request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
 	return ST_OK;
 }
 
+/* A copy of member name of the JSON object in a broker's answer, or a
+ * null node. */
+static JsonNode *
+answer_member_new(const struct proto_msg *resp, const char *name)
+{
+	JsonParser *p = json_parser_new();
+	JsonNode *root, *n = NULL;
+
+	if (resp->nstr == 1 &&
+	    json_parser_load_from_data(p, resp->str[0], -1, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(root = json_parser_get_root(p)) &&
+	    json_object_has_member(json_node_get_object(root), name))
+		n = json_node_copy(json_object_get_member(
+		    json_node_get_object(root), name));
+	g_object_unref(p);
+	return n != NULL ? n : json_node_new(JSON_NODE_NULL);
+}
+
+/* images --json: the broker's disks and the uploads only the shell can
+ * see, in one document. */
+static int
+images_json(struct shell *sh, const struct cmd_call *call, int argc,
+    char **argv)
+{
+	struct proto_msg *resp = NULL;
+	JsonBuilder *b = json_builder_new();
+	JsonNode *root;
+	int st;
+
+	json_builder_begin_object(b);
+	if (images_json_uploads(sh, b) < 0) {
+		g_object_unref(b);
+		return ST_FAILED;
+	}
+	if ((st = request(sh, call, argc, argv, &resp)) != ST_OK ||
+	    (st = resp->status) != ST_OK) {
+		if (resp != NULL)
+			print_response(resp);
+		proto_msg_free(resp);
+		g_object_unref(b);
+		return st;
+	}
+	json_builder_set_member_name(b, "disks");
+	json_builder_add_value(b, answer_member_new(resp, "disks"));
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	print_json(root);
+	json_node_unref(root);
+	g_object_unref(b);
+	proto_msg_free(resp);
+	return ST_OK;
+}
+
 int
 shell_run_words(struct shell *sh, int argc, char **argv)
 {
@@ -236,6 +315,8 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 		sh->quit = true;
 		return ST_OK;
 	case CMD_IMAGES:
+		if (cmd_opt_set(&call, "--json"))
+			return images_json(sh, &call, argc, argv);
 		if (images_print_uploads(sh) < 0)
 			return ST_FAILED;
 		break;
@@ -283,21 +364,161 @@ shell_run_line(struct shell *sh, const char *line)
 	return st;
 }
 
+/* The cells of one column (by its key) of a table the broker answers to
+ * argv; empty if it fails.  NULL-terminated, g_strfreev. */
+char **
+shell_column(struct shell *sh, char **argv, int argc, const char *key)
+{
+	GPtrArray *cells = g_ptr_array_new();
+	struct proto_msg *resp = NULL;
+	char *msg = NULL;
+	uint32_t i, c = 0;
+
+	if (session_request(&sh->sess, argv, argc, &resp, &msg) == 0 &&
+	    resp->status == ST_OK && resp->ncols > 1 &&
+	    resp->nstr % resp->ncols == 0) {
+		while (c < resp->ncols && strcmp(resp->str[c], key) != 0)
+			c++;
+		for (i = resp->ncols + c; c < resp->ncols && i < resp->nstr;
+		    i += resp->ncols)
+			g_ptr_array_add(cells, g_strdup(resp->str[i]));
+	}
+	g_free(msg);
+	proto_msg_free(resp);
+	g_ptr_array_add(cells, NULL);
+	return (char **)g_ptr_array_free(cells, FALSE);
+}
+
 char **
 shell_vm_names(struct shell *sh)
 {
 	char *argv[] = { "list", NULL };
-	GPtrArray *names = g_ptr_array_new();
-	struct proto_msg *resp = NULL;
-	char *msg = NULL;
-	uint32_t i;
 
-	if (session_request(&sh->sess, argv, 1, &resp, &msg) == 0 &&
-	    resp->status == ST_OK && resp->ncols == 2)
-		for (i = 2; i + 1 < resp->nstr; i += 2)
-			g_ptr_array_add(names, g_strdup(resp->str[i]));
+	return shell_column(sh, argv, 1, "name");
+}
+
+/* The broker's JSON answer to argv, or NULL (the banner stays quiet about
+ * failures: the first command will report them). */
+static JsonParser *
+request_json(struct shell *sh, char **argv, int argc)
+{
+	struct proto_msg *resp = NULL;
+	JsonParser *p = NULL;
+	char *msg = NULL;
+
+	if (session_request(&sh->sess, argv, argc, &resp, &msg) == 0 &&
+	    resp->status == ST_OK && resp->nstr == 1) {
+		p = json_parser_new();
+		if (!json_parser_load_from_data(p, resp->str[0], -1, NULL) ||
+		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+			g_object_unref(p);
+			p = NULL;
+		}
+	}
 	g_free(msg);
 	proto_msg_free(resp);
-	g_ptr_array_add(names, NULL);
-	return (char **)g_ptr_array_free(names, FALSE);
+	return p;
+}
+
+static JsonArray *
+member_array(JsonParser *p, const char *name)
+{
+	JsonObject *o = json_node_get_object(json_parser_get_root(p));
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ?
+	    json_node_get_array(n) : NULL;
+}
+
+static const char *
+member_str(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n != NULL && json_node_get_value_type(n) == G_TYPE_STRING ?
+	    json_node_get_string(n) : "-";
+}
+
+#define BANNER_MAX_VMS 8
+
+static void
+banner_vms(struct shell *sh)
+{
+	char *argv[] = { "list", "--json", NULL };
+	JsonParser *p = request_json(sh, argv, 2);
+	JsonArray *vms = p ? member_array(p, "vms") : NULL;
+	guint i, n = vms ? json_array_get_length(vms) : 0;
+
+	if (p != NULL && n == 0)
+		printf("%s\n", _("You have no VMs yet: 'define NAME' makes "
+		    "one, 'help' lists the commands."));
+	for (i = 0; i < n && i < BANNER_MAX_VMS; i++) {
+		JsonObject *o = json_array_get_object_element(vms, i);
+		char *name = sanitize_new(member_str(o, "name"), false, 40);
+		char *ip = sanitize_new(member_str(o, "ip"), false, 64);
+
+		printf("  %-20s %-14s %s\n", name, _(member_str(o, "state")),
+		    ip);
+		g_free(name);
+		g_free(ip);
+	}
+	if (n > BANNER_MAX_VMS)
+		printf(_("  ... and %u more: 'list' shows them all\n"),
+		    n - BANNER_MAX_VMS);
+	if (p != NULL)
+		g_object_unref(p);
+}
+
+static const char *
+quota_word(const char *key)
+{
+	if (strcmp(key, "vms") == 0)
+		return _("VMs");
+	if (strcmp(key, "running") == 0)
+		return _("running");
+	if (strcmp(key, "vcpus") == 0)
+		return _("vCPUs");
+	return _("MiB memory");
+}
+
+/* One line of quota use, only where a limit is set. */
+static void
+banner_quota(struct shell *sh)
+{
+	char *argv[] = { "quota", "--json", NULL };
+	JsonParser *p = request_json(sh, argv, 2);
+	JsonArray *q = p ? member_array(p, "quota") : NULL;
+	GString *line = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; q != NULL && i < json_array_get_length(q); i++) {
+		JsonObject *o = json_array_get_object_element(q, i);
+		JsonNode *lim = json_object_get_member(o, "limit");
+		const char *res = member_str(o, "resource");
+		gint64 used = json_object_get_int_member(o, "used");
+
+		if (lim == NULL || JSON_NODE_HOLDS_NULL(lim))
+			continue;
+		if (strcmp(res, "disk_bytes") == 0)
+			g_string_append_printf(line, _("%sdisk %.1f of %.0f GiB"),
+			    line->len ? ", " : "", used / (double)(1 << 30),
+			    json_node_get_int(lim) / (double)(1 << 30));
+		else
+			g_string_append_printf(line, "%s%" G_GINT64_FORMAT
+			    " of %" G_GINT64_FORMAT " %s", line->len ? ", " :
+			    "", used, json_node_get_int(lim), quota_word(res));
+	}
+	if (line->len > 0)
+		printf(_("Quota: %s\n"), line->str);
+	g_string_free(line, TRUE);
+	if (p != NULL)
+		g_object_unref(p);
+}
+
+void
+shell_banner(struct shell *sh)
+{
+	banner_vms(sh);
+	banner_quota(sh);
+	fflush(stdout);
 }

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "commands.h"
 #include "conf.h"
@@ -152,28 +153,36 @@ out:
 	return *err ? -1 : fd;
 }
 
+/* What the upload area shows of one file; the name as it is (the text
+ * output sanitizes it, JSON escapes it). */
+struct upload {
+	char *name;
+	int64_t allocated, vsize;	/* vsize -1: not known */
+	const char *format;		/* or why the file is refused */
+	bool refused;
+};
+
 static void
-describe(int dfd, const char *name, GPtrArray *row)
+describe(int dfd, const char *name, struct upload *u)
 {
 	uint8_t head[4096], tail[512];
 	struct stat st;
 	ssize_t h, t = 0;
-	int64_t vsize = -1;
 	char *why = NULL;
 	int fd;
 
-	g_ptr_array_add(row, sanitize_new(name, false, 64));
+	u->name = g_strdup(name);
+	u->vsize = -1;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		memset(&st, 0, sizeof(st));
-	g_ptr_array_add(row, g_strdup_printf("%.1f GiB",
-	    st.st_blocks * 512.0 / (1 << 30)));
+	u->allocated = (int64_t)st.st_blocks * 512;
 	fd = open_beneath(dfd, name);
 	if (fd < 0 || fstat(fd, &st) < 0 ||
 	    (why = file_refusal(name, &st)) != NULL) {
-		g_ptr_array_add(row, g_strdup(fd < 0 && errno == ELOOP ?
-		    _("symbolic link: refused") : S_ISDIR(st.st_mode) ?
-		    _("directory") : _("refused")));
-		g_ptr_array_add(row, g_strdup("-"));
+		u->refused = true;
+		u->format = fd < 0 && errno == ELOOP ?
+		    N_("symbolic link: refused") : S_ISDIR(st.st_mode) ?
+		    N_("directory") : N_("refused");
 		if (fd >= 0) {
 			g_free(why);
 			close(fd);
@@ -185,28 +194,35 @@ describe(int dfd, const char *name, GPtrArray *row)
 	if (st.st_size >= (off_t)sizeof(tail) && (t = pread(fd, tail,
 	    sizeof(tail), st.st_size - sizeof(tail))) < 0)
 		t = 0;
-	g_ptr_array_add(row, g_strdup(img_format_name(img_sniff(head, h,
-	    t ? tail : NULL, t, st.st_size, &vsize))));
-	g_ptr_array_add(row, vsize < 0 ? g_strdup("?") :
-	    g_strdup_printf("%.1f GiB", vsize / (double)(1 << 30)));
+	u->format = img_format_name(img_sniff(head, h, t ? tail : NULL, t,
+	    st.st_size, &u->vsize));
 	close(fd);
 }
 
-int
-images_print_uploads(struct shell *sh)
+/* g_ptr_array_sort hands the comparison pointers to the elements. */
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
 {
-	GPtrArray *names = g_ptr_array_new_with_free_func(g_free), *row;
-	char *area = NULL, *err = NULL;
+	return g_ascii_strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The files of the upload area, sorted; NULL after reporting. */
+static GArray *
+uploads_read(struct shell *sh, char **area)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GArray *out;
+	char *err = NULL;
 	struct dirent *de;
 	DIR *d;
 	int dfd;
-	guint i, j;
+	guint i;
 
-	if ((dfd = images_area_open(sh, &area, &err)) < 0) {
+	if ((dfd = images_area_open(sh, area, &err)) < 0) {
 		shell_error("%s", err);
 		g_free(err);
 		g_ptr_array_free(names, TRUE);
-		return -1;
+		return NULL;
 	}
 	d = fdopendir(dup(dfd));
 	while (d != NULL && (de = readdir(d)) != NULL)
@@ -214,22 +230,132 @@ images_print_uploads(struct shell *sh)
 			g_ptr_array_add(names, g_strdup(de->d_name));
 	if (d != NULL)
 		closedir(d);
-	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	g_ptr_array_sort(names, name_cmp);
+	out = g_array_new(FALSE, TRUE, sizeof(struct upload));
+	g_array_set_size(out, names->len);
+	for (i = 0; i < names->len; i++)
+		describe(dfd, g_ptr_array_index(names, i),
+		    &g_array_index(out, struct upload, i));
+	close(dfd);
+	g_ptr_array_free(names, TRUE);
+	return out;
+}
+
+static void
+uploads_free(GArray *u)
+{
+	guint i;
+
+	for (i = 0; u != NULL && i < u->len; i++)
+		g_free(g_array_index(u, struct upload, i).name);
+	if (u != NULL)
+		g_array_free(u, TRUE);
+}
+
+static char *
+gib_new(int64_t bytes)
+{
+	return bytes < 0 ? g_strdup(bytes == -1 ? "?" : "-") :
+	    g_strdup_printf("%.1f GiB", bytes / (double)(1 << 30));
+}
+
+int
+images_print_uploads(struct shell *sh)
+{
+	char *area = NULL;
+	GArray *ups = uploads_read(sh, &area);
+	guint i;
+
+	if (ups == NULL)
+		return -1;
 	printf(_("Uploads in %s:\n"), area);
-	if (names->len == 0)
+	if (ups->len == 0)
 		printf("%s\n", _("  (none; upload with sftp or scp)"));
-	for (i = 0; i < names->len; i++) {
-		row = g_ptr_array_new_with_free_func(g_free);
-		describe(dfd, g_ptr_array_index(names, i), row);
-		printf("  %-24s", (char *)row->pdata[0]);
-		for (j = 1; j < row->len; j++)
-			printf("  %-12s", (char *)row->pdata[j]);
-		putchar('\n');
-		g_ptr_array_free(row, TRUE);
+	for (i = 0; i < ups->len; i++) {
+		struct upload *u = &g_array_index(ups, struct upload, i);
+		char *name = sanitize_new(u->name, false, 64);
+		char *alloc = gib_new(u->allocated);
+		char *vs = gib_new(u->refused ? -2 : u->vsize);
+
+		printf("  %-24s  %-12s  %-12s  %-12s\n", name, alloc,
+		    _(u->format), vs);
+		g_free(vs);
+		g_free(alloc);
+		g_free(name);
 	}
 	printf("%s\n", _("Disks in the pool:"));
-	close(dfd);
 	g_free(area);
-	g_ptr_array_free(names, TRUE);
+	uploads_free(ups);
 	return 0;
 }
+
+int
+images_json_uploads(struct shell *sh, JsonBuilder *b)
+{
+	char *area = NULL;
+	GArray *ups = uploads_read(sh, &area);
+	guint i;
+
+	if (ups == NULL)
+		return -1;
+	json_builder_set_member_name(b, "uploads");
+	json_builder_begin_array(b);
+	for (i = 0; i < ups->len; i++) {
+		struct upload *u = &g_array_index(ups, struct upload, i);
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, u->name);
+		json_builder_set_member_name(b, "allocated_bytes");
+		json_builder_add_int_value(b, u->allocated);
+		json_builder_set_member_name(b, "format");
+		json_builder_add_string_value(b, u->refused ? "refused" :
+		    u->format);
+		json_builder_set_member_name(b, "virtual_bytes");
+		if (u->vsize >= 0)
+			json_builder_add_int_value(b, u->vsize);
+		else
+			json_builder_add_null_value(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	g_free(area);
+	uploads_free(ups);
+	return 0;
+}
+
+/* A name completion may insert as it is: no blank, quote, backslash or
+ * control character that the line would then read otherwise. */
+static bool
+plain_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f ||
+		    strchr("\"'\\#", *s) != NULL)
+			return false;
+	return true;
+}
+
+char **
+images_upload_names(struct shell *sh)
+{
+	GPtrArray *out = g_ptr_array_new();
+	char *area = NULL, *err = NULL;
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if ((dfd = images_area_open(sh, &area, &err)) >= 0 &&
+	    (d = fdopendir(dfd)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && plain_word(de->d_name))
+				g_ptr_array_add(out, g_strdup(de->d_name));
+		closedir(d);
+	} else if (dfd >= 0)
+		close(dfd);
+	g_free(area);
+	g_free(err);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+

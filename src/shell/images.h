@@ -3,6 +3,8 @@
 #ifndef IEVS_IMAGES_H
 #define IEVS_IMAGES_H
 
+#include <json-glib/json-glib.h>
+
 struct shell;
 
 /* Opens the user's upload area (connecting to the broker if need be: its
@@ -17,5 +19,11 @@ int images_open_upload(struct shell *sh, const char *name, char **err);
 /* Prints the upload area's files: name, size on disk, format, virtual
  * size.  Returns 0, or -1 after reporting. */
 int images_print_uploads(struct shell *sh);
+/* The same as an "uploads" member of the object b is building.  Returns
+ * 0, or -1 after reporting. */
+int images_json_uploads(struct shell *sh, JsonBuilder *b);
+/* The upload area's file names, for completion (NULL-terminated,
+ * g_strfreev; empty if the area cannot be read). */
+char **images_upload_names(struct shell *sh);
 
 #endif

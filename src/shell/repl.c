@@ -15,7 +15,10 @@
 #include <glib.h>
 
 #include "cmdtab.h"
+#include "commands.h"
 #include "i18n.h"
+#include "images.h"
+#include "names.h"
 #include "proto.h"
 #include "repl.h"
 #include "tokenize.h"
@@ -97,11 +100,94 @@ longest_common_prefix(char **v, int n)
 	return g_strndup(v[0], len);
 }
 
+/* Which positional argument the word after words[0..nwords-1] is, or -1
+ * if it is an option's value. */
+static int
+position(const struct cmd_def *d, char **words, int nwords, char **pos)
+{
+	int i, o, n = 0;
+
+	for (i = 1; i < nwords; i++) {
+		for (o = 0; o < CMD_MAX_OPTS && d->opts[o].name; o++)
+			if (strcmp(words[i], d->opts[o].name) == 0)
+				break;
+		if (o < CMD_MAX_OPTS && d->opts[o].name) {
+			if (d->opts[o].flags & OPT_VALUE && ++i == nwords)
+				return -1;
+			continue;
+		}
+		if (n < CMD_MAX_POS)
+			pos[n] = words[i];
+		n++;
+	}
+	return n;
+}
+
+static void
+add_all(GPtrArray *out, char **v)
+{
+	int i;
+
+	for (i = 0; v[i] != NULL; i++)
+		g_ptr_array_add(out, v[i]);
+	g_free(v);
+}
+
+/* Only names that follow the name rule: one made outside ie-vshell could
+ * hold what the line editor would insert or show raw. */
+static void
+add_valid(GPtrArray *out, char **v)
+{
+	int i;
+
+	for (i = 0; v[i] != NULL; i++)
+		if (vm_name_valid(v[i]))
+			g_ptr_array_add(out, v[i]);
+		else
+			g_free(v[i]);
+	g_free(v);
+}
+
+/* Candidates for positional argument n of d, by its kind in the table. */
+static void
+arg_candidates(struct shell *sh, const struct cmd_def *d, int n,
+    char **pos, GPtrArray *out)
+{
+	char *argv[] = { "snapshot", NULL, "list", NULL };
+	size_t i;
+
+	switch (n < 0 || n >= d->max_pos ? ARG_NONE : d->args[n]) {
+	case ARG_VM:
+		add_valid(out, shell_vm_names(sh));
+		break;
+	case ARG_UPLOAD:
+		add_all(out, images_upload_names(sh));
+		break;
+	case ARG_COMMAND:
+		for (i = 0; i < cmd_table_len; i++)
+			g_ptr_array_add(out, g_strdup(cmd_table[i].name));
+		break;
+	case ARG_ACTION:
+		add_all(out, g_strsplit(d->actions, " ", -1));
+		break;
+	case ARG_SNAPSHOT:
+		/* A new snapshot's name is the user's to make up. */
+		if (strcmp(pos[1], "create") == 0)
+			break;
+		argv[1] = pos[0];
+		add_valid(out, shell_column(sh, argv, 3, "snapshot"));
+		break;
+	default:
+		break;
+	}
+}
+
 static char **
 candidates(struct shell *sh, char **words, int nwords)
 {
 	const struct cmd_def *d;
 	GPtrArray *out = g_ptr_array_new();
+	char *pos[CMD_MAX_POS] = { 0 };
 	size_t i;
 	int j;
 
@@ -109,20 +195,13 @@ candidates(struct shell *sh, char **words, int nwords)
 		for (i = 0; i < cmd_table_len; i++)
 			g_ptr_array_add(out, g_strdup(cmd_table[i].name));
 	} else if ((d = cmd_find(words[0])) != NULL) {
-		for (j = 0; j < CMD_MAX_OPTS && d->opts[j].name; j++)
+		int n = position(d, words, nwords, pos);
+
+		for (j = 0; n >= 0 && j < CMD_MAX_OPTS && d->opts[j].name;
+		    j++)
 			if (!(d->opts[j].flags & OPT_ADMIN) || sh->sess.admin)
 				g_ptr_array_add(out, g_strdup(d->opts[j].name));
-		if ((d->flags & CMD_VMARG) && nwords == 1) {
-			char **vms = shell_vm_names(sh);
-
-			for (j = 0; vms[j] != NULL; j++)
-				g_ptr_array_add(out, vms[j]);
-			g_free(vms);
-		}
-		if (d->id == CMD_HELP && nwords == 1)
-			for (i = 0; i < cmd_table_len; i++)
-				g_ptr_array_add(out,
-				    g_strdup(cmd_table[i].name));
+		arg_candidates(sh, d, n, pos, out);
 	}
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
@@ -272,6 +351,7 @@ repl_interactive(struct shell *sh)
 	el_wset(el, EL_ADDFN, L"ie-abandon", L"abandon the line", abandon);
 	el_set(el, EL_BIND, "^C", "ie-abandon", NULL);
 	el_set(el, EL_SETTY, "-d", "-isig", NULL);
+	shell_banner(sh);
 	while (!sh->quit) {
 		const char *line;
 		char *copy;

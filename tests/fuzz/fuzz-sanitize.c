@@ -106,6 +106,25 @@ is_clean(const char *s, bool keep_newlines)
 	return true;
 }
 
+/* json_ascii_new: printable ASCII (and layout) only, and text that was
+ * printable ASCII already is left alone. */
+static void
+check_json_ascii(const char *s)
+{
+	char *out = json_ascii_new(s);
+	const unsigned char *p;
+	bool ascii = true;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		ascii = ascii && ((*p >= 0x20 && *p < 0x7f) || *p == '\n' ||
+		    *p == '\t');
+	for (p = (const unsigned char *)out; *p != '\0'; p++)
+		CHECK((*p >= 0x20 && *p < 0x7f) || *p == '\n' || *p == '\t');
+	if (ascii)
+		CHECK(strcmp(out, s) == 0);
+	g_free(out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -130,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Harmless text goes through untouched. */
 	else if (is_clean(s, keep_newlines))
 		CHECK(strcmp(out, s) == 0);
+	check_json_ascii(s);
 	g_free(out);
 	free(s);
 	return 0;

@@ -205,6 +205,58 @@ def scenario_two_users():
     ok(finish(pa) == 0 and finish(pb) == 0, "both leave with Ctrl-D")
 
 
+def complete(p, typed):
+    """Types a partial line and Tab, Tab; returns what the shell showed."""
+    drain(p)
+    p.send(typed + "\t\t")
+    try:
+        p.expect_exact(PROMPT, timeout=3)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        pass
+    shown = p.before
+    p.sendcontrol("c")
+    prompt(p)
+    return shown
+
+
+def scenario_banner():
+    """USER_A has a running VM web with a snapshot 'before', an upload,
+    and a quota; USER_B has nothing."""
+    a, b = os.environ["USER_A"], os.environ["USER_B"]
+    pa = spawn(a)
+    ok(prompt(pa), "the prompt appears")
+    banner = pa.before
+    ok(re.search(r"web\s+running\s+[0-9.]+", banner),
+       "the banner lists web, running, with its address (%r)" % banner)
+    ok("Quota:" in banner and "1 of 5 VMs" in banner,
+       "the banner shows quota use")
+    pb = spawn(b)
+    ok(prompt(pb), "the other user's prompt appears")
+    ok("no VMs yet" in pb.before and "web" not in pb.before,
+       "the other user's banner shows none of %s's VMs" % a)
+    finish(pb)
+    out = complete(pa, "snapshot web ")
+    ok(all(w in out for w in ("create", "list", "revert", "delete")),
+       "Tab offers the snapshot actions (%r)" % out)
+    pa.send("snapshot web revert bef\t")
+    out = run(pa, "")
+    ok(out is not None and "reverted web to snapshot before" in out,
+       "Tab completes the snapshot name (%r)" % out)
+    out = complete(pa, "shutdown web --")
+    ok("--timeout" in out and "--force" in out,
+       "Tab offers shutdown's options")
+    pa.send("info w\t")
+    out = run(pa, "")
+    ok(out is not None and "state:" in out, "Tab completes a VM for info")
+    out = complete(pa, "define x pl")
+    ok("ain.img" in out, "Tab offers an upload for define's IMAGE")
+    out = complete(pa, "define x we")
+    ok("ird" not in out, "but not a name that would need quoting")
+    out = complete(pa, "help sn")
+    ok("apshot" in out, "Tab completes a command name after help")
+    ok(finish(pa) == 0, "Ctrl-D leaves")
+
+
 if __name__ == "__main__":
     globals()["scenario_" + sys.argv[1]]()
     print("# pty %s: %d passed, %d failed" % (sys.argv[1], passes, failures))

@@ -19,12 +19,12 @@ check "and says it exists" err_has "already exists"
 check "with one line" err_one_line
 
 vsh -c 'list'
-check "list shows web shut off" out_has "^web  *shut off$"
+check "list shows web shut off" out_has "^web  *shut off  *-$"
 
 vsh -c 'start web'
 check "start web" rc_is 0
 vsh -c 'list'
-check "list shows web running" out_has "^web  *running$"
+check "list shows web running" out_has "^web  *running  *[0-9.]*$"
 vsh -c 'start web'
 check "start of a running VM fails" rc_is 1
 check "and says so" err_has "already running"
@@ -77,9 +77,9 @@ printf 'define a\ndefine b\n\nlist\nstart a\n' | "$SH" -f "$CONF" >"$OUT" 2>"$ER
 RC=$?
 check "line mode runs every line" rc_is 0
 check "line mode prints no prompt" out_lacks "ie-vshell>"
-check "line mode lists a" out_has "^a  *shut off$"
+check "line mode lists a" out_has "^a  *shut off  *-$"
 check "line mode runs the last line" out_has "^started a$"
-check "line mode lists b" out_has "^b  *shut off$"
+check "line mode lists b" out_has "^b  *shut off  *-$"
 printf 'start nosuch\nlist\n' | "$SH" -f "$CONF" >"$OUT" 2>"$ERR"
 RC=$?
 check "line mode exits non-zero when a command failed" rc_is 1

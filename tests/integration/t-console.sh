@@ -15,7 +15,7 @@ start_vmd || exit 1
 vsh -u $A -c "define web"
 vsh -u $A -c "console web"
 check "console of a shut-off VM is refused" rc_is 1
-check "saying how to start it" err_has "web is not running; 'start web' first"
+check "saying how to start it" err_has "web is not running; 'start web' boots it"
 check "in one line" err_one_line
 vsh -u $A -c "start web"
 vsh -u $A -c "console web"

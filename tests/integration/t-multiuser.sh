@@ -54,9 +54,9 @@ check "$B does not see c-web" out_lacks "c-web"
 
 vsh -u $B -c 'start web'; check "$B starts web" rc_is 0
 vsh -u $A -c 'list'
-check "$A's web is unaffected by $B's start" out_has "^web  *shut off$"
+check "$A's web is unaffected by $B's start" out_has "^web  *shut off  *-$"
 vsh -u $C -c 'list'
-check "$C's web is unaffected by $B's start" out_has "^web  *shut off$"
+check "$C's web is unaffected by $B's start" out_has "^web  *shut off  *-$"
 
 for cmd in start destroy undefine dumpxml; do
 	vsh -u $A -c "$cmd $B/web"
@@ -68,7 +68,7 @@ for cmd in start destroy undefine dumpxml; do
 	check "$A cannot $cmd an unowned VM" err_has "no such VM: orphan"
 done
 vsh -u $B -c 'list'
-check "$B's web still runs after $A's attempts" out_has "^web  *running$"
+check "$B's web still runs after $A's attempts" out_has "^web  *running  *[0-9.]*$"
 vsh -u $A -c "define $B/evil"
 check "$A cannot define a VM for $B" err_has "permission denied"
 vsh -u $A -c "list --all"
@@ -83,13 +83,18 @@ check "admin sees $A's c-web" out_has "^$A  *c-web "
 check "admin sees $B's web" out_has "^$B  *web  *running"
 check "admin sees $C's web" out_has "^$C  *web "
 check "admin sees unowned domains as such" out_has "^-  *u${UA}_orphan"
+vsh -u $ADM -c 'list --all --json'
+check "admin list --all --json parses, with owners" $PYTHON -c "import json; d = json.load(open('$OUT')); exit(not {'owner': '$B', 'name': 'web', 'state': 'running'}.items() <= [v for v in d['vms'] if v['owner'] == '$B'][0].items())"
+vsh -u $ADM -c "info $B/web"; check "admin sees $B/web's details" out_has "^state:  *running"
+vsh -u $ADM -c "snapshot $B/web create by-admin"; check "admin snapshots $B/web" rc_is 0
+vsh -u $B -c "snapshot web list"; check "$B sees the admin's snapshot" out_has "^by-admin "
 vsh -u $ADM -c "destroy $B/web"; check "admin destroys $B/web" rc_is 0
 vsh -u $ADM -c "dumpxml $C/web"; check "admin dumps $C/web" out_has "user=.$C."
 vsh -u $ADM -c "undefine nosuchuser/web"; check "admin naming an unknown user" err_has "no such user"
 vsh -u $ADM -c "list"
 check "admin's plain list shows only the admin's VMs" out_lacks "c-web"
 vsh -u $B -c 'list'
-check "$B sees the admin's destroy" out_has "^web  *shut off$"
+check "$B sees the admin's destroy" out_has "^web  *shut off  *-$"
 
 # Interactive sessions of two users at once, through pseudo-terminals.
 if "$PYTHON" -c 'import pexpect' 2>/dev/null; then

@@ -195,6 +195,13 @@ test_flags(void)
 		{ "quota", CMD_QUOTA, 0 },
 		{ "users", CMD_USERS, CMD_ADMIN },
 		{ "images", CMD_IMAGES, 0 },
+		{ "info", CMD_INFO, CMD_VMARG },
+		{ "ip", CMD_IP, CMD_VMARG },
+		{ "shutdown", CMD_SHUTDOWN, CMD_MUTATES | CMD_VMARG },
+		{ "reboot", CMD_REBOOT, CMD_MUTATES | CMD_VMARG },
+		{ "reset", CMD_RESET, CMD_MUTATES | CMD_VMARG },
+		{ "snapshot", CMD_SNAPSHOT, CMD_MUTATES | CMD_VMARG },
+		{ "console", CMD_CONSOLE, CMD_VMARG | CMD_STREAM },
 	};
 	const struct cmd_def *d;
 	size_t i;
@@ -329,7 +336,7 @@ static void
 test_vm_commands(void)
 {
 	static const char *const cmds[] = { "undefine", "start", "destroy",
-	    "dumpxml" };
+	    "dumpxml", "info", "ip", "shutdown", "reboot", "reset" };
 	char l[64];
 	size_t i;
 
@@ -340,8 +347,8 @@ test_vm_commands(void)
 		expect_ok(cat(l, c, " web"), "web", NULL);
 		expect_ok(cat(l, c, " alice/web"), "alice/web", NULL);
 		expect_usage(cat(l, c, " web db"), "too many arguments");
-		expect_usage(cat(l, c, " web --force"),
-		    "unknown option '--force'");
+		expect_usage(cat(l, c, " web --bogus"),
+		    "unknown option '--bogus'");
 		expect_usage(cat(l, c, " --all web"), "unknown option '--all'");
 		expect_usage(cat(l, c, " -web"), "unknown option '-web'");
 		expect_ok(cat(l, c, " -- -web"), "-web", NULL);
@@ -369,7 +376,8 @@ test_counts(void)
 
 		argv[0] = (char *)d->name;
 		for (n = 1; n < CMD_MAX_POS + 3; n++)
-			argv[n] = (char *)"x";
+			argv[n] = (char *)(n <= CMD_MAX_POS &&
+			    d->args[n - 1] == ARG_ACTION ? "list" : "x");
 		for (n = 0; n <= CMD_MAX_POS + 1; n++) {
 			int want = n >= d->min_pos && n <= d->max_pos ?
 			    ST_OK : ST_USAGE;
@@ -380,6 +388,46 @@ test_counts(void)
 				g_assert_cmpint(call.npos, ==, n);
 		}
 	}
+}
+
+/* Every position a command takes has a kind for completion; actions and
+ * snapshot names are checked by their form. */
+static void
+test_arg_kinds(void)
+{
+	const struct cmd_def *d = cmd_find("snapshot");
+	size_t i;
+	int j;
+
+	for (i = 0; i < cmd_table_len; i++)
+		for (j = 0; j < CMD_MAX_POS; j++)
+			g_assert_true((j < cmd_table[i].max_pos) ==
+			    (cmd_table[i].args[j] != ARG_NONE));
+	g_assert_cmpint(d->args[0], ==, ARG_VM);
+	g_assert_cmpint(d->args[1], ==, ARG_ACTION);
+	g_assert_cmpint(d->args[2], ==, ARG_SNAPSHOT);
+	g_assert_true(cmd_action_valid(d, "create"));
+	g_assert_true(cmd_action_valid(d, "delete"));
+	g_assert_false(cmd_action_valid(d, "creat"));
+	g_assert_false(cmd_action_valid(d, ""));
+	g_assert_false(cmd_action_valid(cmd_find("start"), "create"));
+	g_assert_cmpint(cmd_find("define")->args[1], ==, ARG_UPLOAD);
+	g_assert_cmpint(cmd_find("help")->args[0], ==, ARG_COMMAND);
+	expect_ok("snapshot web create s1", "web", "create", "s1", NULL);
+	expect_ok("snapshot web list", "web", "list", NULL);
+	expect_usage("snapshot web", "missing argument");
+	expect_usage("snapshot web rm s1", "unknown action 'rm'");
+	expect_usage("snapshot web create s1 s2", "too many arguments");
+	expect_usage("snapshot web create Bad_Snap",
+	    "invalid snapshot name 'Bad_Snap'");
+	expect_usage("snapshot web create ../x", "invalid snapshot name");
+	assert_opt("shutdown web --timeout 5 --force", "--timeout", "5");
+	assert_opt("shutdown web --timeout 5 --force", "--force", "");
+	expect_usage("shutdown web --timeout", "option needs a value");
+	assert_opt("info web --json", "--json", "");
+	assert_opt("list --json", "--json", "");
+	assert_opt("quota --json", "--json", "");
+	assert_opt("images --json", "--json", "");
 }
 
 static void
@@ -395,7 +443,7 @@ test_messages(void)
 	g_assert_cmpint(parse("list --bogus", &call, err, sizeof(err), &argv),
 	    ==, ST_USAGE);
 	g_assert_cmpstr(err, ==, "list: unknown option '--bogus'; "
-	    "usage: list [--all]");
+	    "usage: list [--all] [--json]");
 	g_strfreev(argv);
 	g_assert_cmpint(parse("sh -c id", &call, err, sizeof(err), &argv), ==,
 	    ST_USAGE);
@@ -564,6 +612,7 @@ main(int argc, char **argv)
 	g_test_add_func("/cmdtab/parse/define", test_define);
 	g_test_add_func("/cmdtab/parse/vm-commands", test_vm_commands);
 	g_test_add_func("/cmdtab/parse/counts", test_counts);
+	g_test_add_func("/cmdtab/parse/arg-kinds", test_arg_kinds);
 	g_test_add_func("/cmdtab/parse/messages", test_messages);
 	g_test_add_func("/cmdtab/parse/message-truncated",
 	    test_message_truncated);

@@ -254,6 +254,33 @@ test_random(void)
 	g_rand_free(r);
 }
 
+static void
+expect_json(const char *in, const char *want)
+{
+	char *out = json_ascii_new(in);
+
+	g_assert_cmpstr(out, ==, want);
+	g_free(out);
+}
+
+/* JSON text comes out in printable ASCII, meaning the same. */
+static void
+test_json_ascii(void)
+{
+	expect_json("{\"a\" : \"b\"}", "{\"a\" : \"b\"}");
+	expect_json("{\n  \"a\" : 1\n}", "{\n  \"a\" : 1\n}");
+	expect_json("\"caf\xc3\xa9\"", "\"caf\\u00e9\"");
+	/* C1 CSI and a bidi override: never raw on a terminal. */
+	expect_json("\"\xc2\x9b" "2J\"", "\"\\u009b2J\"");
+	expect_json("\"\xe2\x80\xae\"", "\"\\u202e\"");
+	expect_json("\"\x7f\"", "\"\\u007f\"");
+	/* Beyond the BMP: a surrogate pair. */
+	expect_json("\"\xf0\x9f\x98\x80\"", "\"\\ud83d\\ude00\"");
+	/* Invalid UTF-8 becomes U+FFFD. */
+	expect_json("\"a\xff" "b\"", "\"a\\ufffdb\"");
+	expect_json("", "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -268,5 +295,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sanitize/max", test_max);
 	g_test_add_func("/sanitize/max-property", test_max_property);
 	g_test_add_func("/sanitize/random", test_random);
+	g_test_add_func("/sanitize/json-ascii", test_json_ascii);
 	return g_test_run();
 }

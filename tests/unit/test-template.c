@@ -692,6 +692,76 @@ quiet(void *ctx, const char *msg, ...)
 {
 }
 
+/* The template a VM was made from is kept with its owner record. */
+static void
+test_owner_template(void)
+{
+	struct template *t = load_ok(minimal);
+	struct render_args a = alice_web;
+	xmlDocPtr doc;
+	char *xml, *name;
+
+	a.template_name = "small";
+	doc = render_doc(t, &a);
+	xml = owner_xml(doc);
+	name = owner_template_new(xml);
+	g_assert_cmpstr(name, ==, "small");
+	g_free(name);
+	g_free(xml);
+	xmlFreeDoc(doc);
+	doc = render_doc(t, &alice_web);
+	xml = owner_xml(doc);
+	g_assert_null(owner_template_new(xml));
+	g_free(xml);
+	xmlFreeDoc(doc);
+	template_free(t);
+	g_assert_null(owner_template_new(NULL));
+	g_assert_null(owner_template_new("<owner template='x'"));
+	g_assert_null(owner_template_new("<other template='x'/>"));
+	g_assert_null(owner_template_new("<!DOCTYPE owner [<!ENTITY e 'x'>]>"
+	    "<owner template='&e;'/>"));
+}
+
+static void
+test_domain_macs(void)
+{
+	char **m = domain_macs_new("<domain><devices>"
+	    "<interface type='bridge'><mac address='52:54:00:00:00:01'/>"
+	    "</interface><disk/><interface type='network'>"
+	    "<mac address='52:54:00:00:00:02'/></interface>"
+	    "<hostdev><mac address='no'/></hostdev></devices></domain>");
+
+	g_assert_cmpuint(g_strv_length(m), ==, 2);
+	g_assert_cmpstr(m[0], ==, "52:54:00:00:00:01");
+	g_assert_cmpstr(m[1], ==, "52:54:00:00:00:02");
+	g_strfreev(m);
+	m = domain_macs_new("<domain/>");
+	g_assert_cmpuint(g_strv_length(m), ==, 0);
+	g_strfreev(m);
+	m = domain_macs_new("not xml");
+	g_assert_cmpuint(g_strv_length(m), ==, 0);
+	g_strfreev(m);
+}
+
+static void
+test_xml_string(void)
+{
+	const char *snap = "<domainsnapshot><name>s1</name>"
+	    "<state>running</state><creationTime>1700000000</creationTime>"
+	    "</domainsnapshot>";
+	char *v;
+
+	v = xml_string_new(snap, "string(/domainsnapshot/state)");
+	g_assert_cmpstr(v, ==, "running");
+	g_free(v);
+	v = xml_string_new(snap, "string(/domainsnapshot/creationTime)");
+	g_assert_cmpstr(v, ==, "1700000000");
+	g_free(v);
+	g_assert_null(xml_string_new(snap, "string(/domainsnapshot/none)"));
+	g_assert_null(xml_string_new(NULL, "string(/a)"));
+	g_assert_null(xml_string_new("<a", "string(/a)"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -701,6 +771,9 @@ main(int argc, char **argv)
 	xmlSetGenericErrorFunc(NULL, quiet);
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/template/default-loads", test_default_loads);
+	g_test_add_func("/template/owner-template", test_owner_template);
+	g_test_add_func("/template/domain-macs", test_domain_macs);
+	g_test_add_func("/template/xml-string", test_xml_string);
 	g_test_add_func("/template/load-missing", test_load_missing);
 	g_test_add_func("/template/load-broken-file", test_load_broken_file);
 	g_test_add_func("/template/render/name", test_render_name);
