@@ -33,16 +33,17 @@ e2e_need() {
 		skip "no libvirt-qemu user (Debian: libvirt-daemon-system)"
 	curl -V | grep -q '^Protocols:.* sftp' ||
 		skip "this curl has no sftp:// (Debian's links libssh2)"
-	SHELL_CONF="$sysconfdir/ie-vshell/ie-vshell.conf"
-	if [ -e "$SHELL_CONF" ] && ! grep -qF "$E2E_MARK" "$SHELL_CONF"; then
-		skip "$SHELL_CONF exists; these tests would replace it"
-	fi
 }
 
 # The lock: one e2e script at a time on this machine.
 e2e_lock() {
 	exec 9>/run/lock/ie-vshell-e2e.lock
 	flock -w 900 9 || skip "another e2e run holds /run/lock/ie-vshell-e2e.lock"
+	# Checked under the lock: an earlier run's file is gone by then.
+	SHELL_CONF="$sysconfdir/ie-vshell/ie-vshell.conf"
+	if [ -e "$SHELL_CONF" ] && ! grep -qF "$E2E_MARK" "$SHELL_CONF"; then
+		skip "$SHELL_CONF exists; these tests would replace it"
+	fi
 }
 
 E2E_UNDO=()	# commands run at exit, last first
