@@ -21,6 +21,7 @@
 #include "virt.h"
 
 #define CHUNK 4096
+#define DRAIN_CHUNKS 16
 #define STREAM_EVENTS (VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | \
 	VIR_STREAM_EVENT_HANGUP)
 
@@ -75,7 +76,7 @@ send_data(int fd, const char *buf, size_t len)
 	size_t used = 0, off = 0;
 	int r = 0;
 
-	/* Empty once: the "attached" mark. */
+	/* With len 0, one empty message: the "attached" mark. */
 	do {
 		struct proto_msg *m = proto_data_new(buf + off, len - off,
 		    PROTO_MAX_STRINGS - 1, &used);
@@ -87,17 +88,23 @@ send_data(int fd, const char *buf, size_t len)
 	return r;
 }
 
-/* Guest to student, until libvirt has nothing more now.  Returns 1 while
- * the console stays open, 0 at its end, -1 if the client went away. */
+/* Guest to student, until libvirt has nothing more now, or for a few
+ * chunks: a guest that prints without end must not keep the student's
+ * Ctrl-] waiting.  Returns 1 while the console stays open, 0 at its end,
+ * -1 if the client went away. */
 static int
-drain(virStreamPtr st, int fd, char **why)
+drain(virStreamPtr st, int fd, int wake, char **why)
 {
+	uint64_t one = 1;
 	char buf[CHUNK];
+	int i;
 
-	for (;;) {
-		int n = virStreamRecv(st, buf, sizeof(buf));
+	for (i = 0;; i++) {
+		int n;
 
-		if (n == -2)
+		if (i == DRAIN_CHUNKS)	/* more next round, input first */
+			return write(wake, &one, sizeof(one)) < 0 ? -1 : 1;
+		if ((n = virStreamRecv(st, buf, sizeof(buf))) == -2)
 			break;
 		if (n <= 0) {
 			*why = g_strdup(n == 0 ? _("the console closed: the VM "
@@ -182,7 +189,7 @@ relay(virStreamPtr st, int fd, int wake, char **why)
 		if (p[1].revents) {
 			if (read(wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -1;
-			r = drain(st, fd, why);
+			r = drain(st, fd, wake, why);
 		}
 		if (r > 0 && p[0].revents)
 			r = from_client(st, fd, why);

@@ -1374,11 +1374,16 @@ info_text(struct ctx *x, struct vm_info *v)
 	ok(x, "state:      %s", v->state);
 	ok(x, "vCPUs:      %u", v->vcpus);
 	ok(x, "memory:     %lld MiB", v->memory_mib);
-	if (v->disk_virtual >= 0)
-		ok(x, _("disk:       %.1f GiB virtual, %.1f GiB used"),
-		    v->disk_virtual / (double)(1 << 30),
-		    v->disk_used / (double)(1 << 30));
-	else
+	if (v->disk_virtual >= 0) {
+		char *virt = g_format_size_full(v->disk_virtual,
+		    G_FORMAT_SIZE_IEC_UNITS);
+		char *used = g_format_size_full(MAX(v->disk_used, 0),
+		    G_FORMAT_SIZE_IEC_UNITS);
+
+		ok(x, _("disk:       %s virtual, %s used"), virt, used);
+		g_free(virt);
+		g_free(used);
+	} else
 		ok(x, "%s", _("disk:       none yet (define it with an image)"));
 	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
 	ok(x, "uptime:     %s", up);
@@ -1628,6 +1633,16 @@ struct disk_row {
 	bool defined;
 };
 
+/* "19.0 MiB", "2.0 GiB": a small disk does not show as 0.0 GiB. */
+static void
+add_size(struct proto_msg *m, int64_t bytes)
+{
+	char *s = g_format_size_full(MAX(bytes, 0), G_FORMAT_SIZE_IEC_UNITS);
+
+	proto_msg_add(m, s);
+	g_free(s);
+}
+
 static void
 images_table(struct ctx *x, GArray *rows)
 {
@@ -1642,10 +1657,8 @@ images_table(struct ctx *x, GArray *rows)
 		struct disk_row *d = &g_array_index(rows, struct disk_row, i);
 
 		proto_msg_add(x->resp, d->vm);
-		proto_msg_addf(x->resp, "%.1f GiB", d->allocated /
-		    (double)(1 << 30));
-		proto_msg_addf(x->resp, "%.1f GiB", d->charged /
-		    (double)(1 << 30));
+		add_size(x->resp, d->allocated);
+		add_size(x->resp, d->charged);
 		proto_msg_add(x->resp, d->defined ? _("defined") : "-");
 	}
 }

@@ -18,6 +18,7 @@
 #include "console.h"
 #include "i18n.h"
 #include "proto.h"
+#include "sanitize.h"
 
 #define ESCAPE 0x1d		/* Ctrl-] */
 #define IN_CHUNK 1024
@@ -35,6 +36,9 @@ term_raw(struct term *t, const char *vm)
 	struct termios raw;
 
 	fprintf(stderr, _("connected to %s; Ctrl-] leaves"), vm);
+	if (strchr(vm, '/') != NULL)
+		fprintf(stderr, "%s", _(" (another user's VM: its control "
+		    "characters are shown escaped)"));
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
 		/* A serial line carries no window size. */
 		fprintf(stderr, _(" (in the guest, 'stty rows %u cols %u' "
@@ -112,10 +116,42 @@ from_keyboard(int sock)
 	return r < 0 ? -1 : 0;
 }
 
-/* Guest to screen, as it is: the student's own VM.  Returns 1 to go on,
- * 0 with *end at the broker's final answer, -1 if the broker is gone. */
+/* Another user's guest (an admin attached as USER/NAME) must not reach
+ * the admin's terminal with its escape sequences: each piece escaped, its
+ * line ends made CR LF for the raw terminal. */
 static int
-from_broker(int sock, struct proto_msg **end)
+write_escaped(const struct proto_msg *m)
+{
+	uint32_t i;
+	int r = 0;
+
+	for (i = 0; i < m->nstr && r == 0; i++) {
+		char **lines = g_strsplit(m->str[i], "\n", -1), *clean;
+		guint j;
+
+		for (j = 0; lines[j] != NULL && r == 0; j++) {
+			char *src, *dst;
+
+			for (src = dst = lines[j]; *src != '\0'; src++)
+				if (*src != '\r')	/* line ends are ours */
+					*dst++ = *src;
+			*dst = '\0';
+			clean = sanitize_new(lines[j], false, 0);
+			r = write_all(STDOUT_FILENO, clean, strlen(clean));
+			if (r == 0 && lines[j + 1] != NULL)
+				r = write_all(STDOUT_FILENO, "\r\n", 2);
+			g_free(clean);
+		}
+		g_strfreev(lines);
+	}
+	return r;
+}
+
+/* Guest to screen, as it is when it is the student's own VM.  Returns 1
+ * to go on, 0 with *end at the broker's final answer, -1 if the broker is
+ * gone. */
+static int
+from_broker(int sock, bool escape, struct proto_msg **end)
 {
 	struct proto_msg *m = NULL;
 	const char *why;
@@ -129,12 +165,15 @@ from_broker(int sock, struct proto_msg **end)
 		*end = m;
 		return 0;
 	}
-	buf = g_malloc(PROTO_MAX_FRAME);
-	if (m->type == PROTO_DATA &&
-	    (len = proto_data_join(m, buf, PROTO_MAX_FRAME)) >= 0 &&
-	    write_all(STDOUT_FILENO, buf, len) == 0)
-		r = 1;
-	g_free(buf);
+	if (m->type == PROTO_DATA && escape)
+		r = write_escaped(m) == 0 ? 1 : -1;
+	else if (m->type == PROTO_DATA) {
+		buf = g_malloc(PROTO_MAX_FRAME);
+		if ((len = proto_data_join(m, buf, PROTO_MAX_FRAME)) >= 0 &&
+		    write_all(STDOUT_FILENO, buf, len) == 0)
+			r = 1;
+		g_free(buf);
+	}
 	proto_msg_free(m);
 	return r;
 }
@@ -142,7 +181,7 @@ from_broker(int sock, struct proto_msg **end)
 /* Relays until the broker's answer.  Input ended or left: keep reading the
  * broker, which answers the detach. */
 static struct proto_msg *
-relay(int sock)
+relay(int sock, bool escape)
 {
 	struct proto_msg *end = NULL;
 	bool typing = true;
@@ -160,8 +199,11 @@ relay(int sock)
 			break;
 		}
 		if (p[0].revents)
-			r = from_broker(sock, &end);
-		else if (p[1].revents && (r = from_keyboard(sock)) == 0) {
+			r = from_broker(sock, escape, &end);
+		/* Both each round: a flood from the guest must not hide
+		 * the student's Ctrl-]. */
+		if (r == 1 && end == NULL && p[1].revents &&
+		    (r = from_keyboard(sock)) == 0) {
 			typing = false;
 			r = 1;
 		}
@@ -203,7 +245,7 @@ console_attach(struct shell *sh, const char *vm, int argc, char **argv,
 	}
 	proto_msg_free(first);
 	term_raw(&t, vm);
-	*resp = relay(sh->sess.fd);
+	*resp = relay(sh->sess.fd, strchr(vm, '/') != NULL);
 	term_restore(&t);
 	fputs("\n", stderr);
 	if (*resp == NULL) {

@@ -253,10 +253,10 @@ uploads_free(GArray *u)
 }
 
 static char *
-gib_new(int64_t bytes)
+size_new(int64_t bytes)
 {
 	return bytes < 0 ? g_strdup(bytes == -1 ? "?" : "-") :
-	    g_strdup_printf("%.1f GiB", bytes / (double)(1 << 30));
+	    g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
 }
 
 int
@@ -274,8 +274,8 @@ images_print_uploads(struct shell *sh)
 	for (i = 0; i < ups->len; i++) {
 		struct upload *u = &g_array_index(ups, struct upload, i);
 		char *name = sanitize_new(u->name, false, 64);
-		char *alloc = gib_new(u->allocated);
-		char *vs = gib_new(u->refused ? -2 : u->vsize);
+		char *alloc = size_new(u->allocated);
+		char *vs = size_new(u->refused ? -2 : u->vsize);
 
 		printf("  %-24s  %-12s  %-12s  %-12s\n", name, alloc,
 		    _(u->format), vs);

@@ -17,6 +17,7 @@ LIBVIRTD=/usr/sbin/libvirtd
 VIRTLOGD=/usr/sbin/virtlogd
 QEMU=/usr/bin/qemu-system-x86_64
 STUDENTS=ie-vshell-students
+ADMINS=ievs-e2e-admins
 GUEST_LINE="ie-vshell test guest: up"
 E2E_MARK="# written by ie-vshell's e2e tests"
 
@@ -131,6 +132,7 @@ $E2E_MARK
 [daemon]
 socket = $SOCK
 pam_service = ie-vshell-e2e
+admin_group = $ADMINS
 [libvirt]
 uri = qemu:///system
 [storage]
@@ -221,7 +223,7 @@ S
 }
 
 # e2e_setup USERS...: everything above; USERS with a leading + are
-# students (in $STUDENTS), others are not.
+# students (in $STUDENTS), with @ students and admins, others neither.
 e2e_setup() {
 	local u
 	e2e_need
@@ -230,9 +232,13 @@ e2e_setup() {
 		groupadd "$STUDENTS" || exit 1
 		undo groupdel "$STUDENTS"
 	fi
+	groupdel "$ADMINS" >/dev/null 2>&1
+	groupadd "$ADMINS" || exit 1
+	undo groupdel "$ADMINS"
 	for u in "$@"; do
 		case $u in
 		+*) e2e_user "${u#+}" "$STUDENTS" || exit 1 ;;
+		@*) e2e_user "${u#@}" "$STUDENTS,$ADMINS" || exit 1 ;;
 		*) e2e_user "$u" || exit 1 ;;
 		esac
 	done
