@@ -56,6 +56,19 @@ ops_shutdown(void)
 	users_shutdown();
 }
 
+/* The response becomes the one message, with the status. */
+static int
+vfail(struct ctx *x, int status, const char *fmt, va_list ap)
+{
+	char *s = g_strdup_vprintf(fmt, ap);
+
+	proto_msg_free(x->resp);
+	x->resp = proto_msg_new(PROTO_RESPONSE, status, 1);
+	proto_msg_add(x->resp, s);
+	g_free(s);
+	return -1;
+}
+
 static int
 fail(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -63,15 +76,10 @@ static int
 fail(struct ctx *x, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = g_strdup_vprintf(fmt, ap);
+	vfail(x, ST_FAILED, fmt, ap);
 	va_end(ap);
-	proto_msg_free(x->resp);
-	x->resp = proto_msg_new(PROTO_RESPONSE, ST_FAILED, 1);
-	proto_msg_add(x->resp, s);
-	g_free(s);
 	return -1;
 }
 
@@ -98,14 +106,10 @@ static int
 usage(struct ctx *x, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = g_strdup_vprintf(fmt, ap);
+	vfail(x, ST_USAGE, fmt, ap);
 	va_end(ap);
-	fail(x, "%s", s);
-	x->resp->status = ST_USAGE;
-	g_free(s);
 	return -1;
 }
 
