@@ -6,7 +6,9 @@ real sshd.  The VM `web` is running when this starts.
 usage: sshpty.py SSH-COMMAND...   (environment: TMP)"""
 
 import os
+import json
 import re
+import subprocess
 import sys
 import time
 
@@ -109,10 +111,14 @@ def admin_console():
           "the guest's escape sequences are shown escaped")
     pd.ok("\x1b]0;pwned" not in p.before and "\x1b[2J" not in p.before,
           "and none reaches the terminal raw")
-    p.sendcontrol("]")
+    # The VM stops under the console: the console says so and ends.
+    subprocess.run(json.loads(os.environ["STOP_ARGV"]), check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pd.ok(expect(p, "the console closed: the VM stopped"),
+          "when the VM stops, the console says so")
     p.expect(pexpect.EOF)
     p.close()
-    pd.ok(p.exitstatus == 0, "Ctrl-] leaves (%r)" % p.exitstatus)
+    pd.ok(p.exitstatus == 0, "and ends (%r)" % p.exitstatus)
 
 
 def main():

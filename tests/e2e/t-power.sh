@@ -45,8 +45,10 @@ check "the guest boots again" \
     bash -c "for i in \$(seq 1 600); do [ \"\$(grep -cF '$GUEST_LINE' '$TMP/serial.log')\" -ge 2 ] && exit 0; sleep 0.1; done; exit 1"
 
 # An admin on the student's console sees the guest's escape sequences
-# escaped.
-if SCENARIO=admin-console VM="$A/web" TMP=$TMP "$PYTHON" \
+# escaped; the student destroys the VM under it, and the console ends.
+stop_argv=$($PYTHON -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \
+    ssh "${SSH_OPTS[@]}" -p "$PORT" -i "$TMP/keys/$A" "$A@127.0.0.1" destroy web)
+if SCENARIO=admin-console VM="$A/web" STOP_ARGV=$stop_argv TMP=$TMP "$PYTHON" \
     "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt -p "$PORT" \
     -i "$TMP/keys/$ADM" "$ADM@127.0.0.1"; then
 	ok "an admin on a student's console"
@@ -55,6 +57,10 @@ else
 	sed 's/^/# pty: /' "$TMP/sshpty.log" | tail -20
 fi
 
+check "web is shut off" test "$(state)" = "shut off"
+: > "$TMP/serial.log"
+ssh_key $A start web
+wait_for "$TMP/serial.log" "$GUEST_LINE" 120
 ssh_key $A info web
 check "info web" rc_is 0
 check "info: running" out_has "state: *running"
