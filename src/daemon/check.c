@@ -288,7 +288,7 @@ check_libvirt(const struct config *cfg)
 	virConnectPtr c;
 	unsigned long v = 0;
 
-	if (virt_init(cfg->uri) < 0 || (c = virt_get(&err)) == NULL) {
+	if (virt_init(cfg->uri) < 0 || (c = virt_get(true, &err)) == NULL) {
 		report(false, "start libvirtd, or correct [libvirt] uri",
 		    "libvirt reachable at %s: %s", cfg->uri,
 		    err ? err : "cannot initialise libvirt");

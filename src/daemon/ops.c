@@ -1832,7 +1832,7 @@ import_upload(struct ctx *x)
 
 	if (find_template(x) == NULL)
 		return -1;
-	if ((conn = virt_get(&err)) != NULL) {
+	if ((conn = virt_get(true, &err)) != NULL) {
 		dom = virDomainLookupByName(conn, x->t->domain);
 		virConnectClose(conn);
 		if (dom != NULL) {
@@ -1880,7 +1880,8 @@ run_handler(struct ctx *x)
 	x->lock = m;
 	for (attempt = 0; attempt < 2; attempt++) {
 		char *err = NULL;
-		virConnectPtr conn = virt_get(&err);
+		virConnectPtr conn = virt_get(
+		    !(x->call->def->flags & CMD_MUTATES), &err);
 
 		proto_msg_free(x->resp);
 		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);

@@ -1,5 +1,8 @@
-/* libvirt connection handling.  libvirt connections are thread safe, so
- * every client thread shares one; the lock only guards replacing it. */
+/* libvirt connection handling.  libvirtd serves at most
+ * max_client_requests (default 5) calls of one connection at a time, so the
+ * client threads share a few connections: one kept for requests that change
+ * nothing (a `list` never queues behind starts), the others taken in turn.
+ * The lock only guards opening and replacing them. */
 #include "config.h"
 
 #include <glib.h>
@@ -8,8 +11,11 @@
 #include "log.h"
 #include "virt.h"
 
+#define POOL 4		/* slot 0: read-only requests; 1..POOL-1 the rest */
+
 static GMutex lock;
-static virConnectPtr current;
+static virConnectPtr pool[POOL];
+static unsigned turn, slots;
 static char *uri;
 /* libvirt's event loop: streams (the console) and keepalives need one. */
 static GThread *events;
@@ -43,11 +49,14 @@ virt_init(const char *u)
 	virConnectPtr c;
 
 	uri = g_strdup(u);
+	/* The test driver lives in this process, and each connection to a
+	 * node file has a state of its own: one connection there. */
+	slots = g_str_has_prefix(u, "test:") ? 1 : POOL;
 	virSetErrorFunc(NULL, quiet);
 	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
 		return -1;
 	events = g_thread_new("libvirt-events", events_main, NULL);
-	if ((c = virt_get(&err)) == NULL) {
+	if ((c = virt_get(true, &err)) == NULL) {
 		/* Not fatal: libvirtd may start after us. */
 		log_msg(LOG_WARNING, "%s; will retry on the next request", err);
 		g_free(err);
@@ -60,10 +69,14 @@ virt_init(const char *u)
 void
 virt_shutdown(void)
 {
+	int i;
+
 	g_mutex_lock(&lock);
-	if (current != NULL)
-		virConnectClose(current);
-	current = NULL;
+	for (i = 0; i < POOL; i++) {
+		if (pool[i] != NULL)
+			virConnectClose(pool[i]);
+		pool[i] = NULL;
+	}
 	g_mutex_unlock(&lock);
 	g_free(uri);
 	uri = NULL;
@@ -84,25 +97,35 @@ virt_error(void)
 }
 
 virConnectPtr
-virt_get(char **err)
+virt_get(bool readonly, char **err)
 {
 	virConnectPtr c;
+	unsigned slot;
 
 	*err = NULL;
 	g_mutex_lock(&lock);
-	if (current == NULL) {
+	slot = readonly || slots == 1 ? 0 : 1 + turn++ % (slots - 1);
+	/* One found dead (libvirtd restarted) is replaced now, not after
+	 * a request has failed on it. */
+	if (pool[slot] != NULL && virConnectIsAlive(pool[slot]) == 0) {
+		log_msg(LOG_WARNING, "lost the connection to %s (%u); "
+		    "reconnecting", uri, slot);
+		virConnectClose(pool[slot]);
+		pool[slot] = NULL;
+	}
+	if (pool[slot] == NULL) {
 		/* Opening under the lock: the other threads would only queue
 		 * up to open the same connection. */
-		current = virConnectOpen(uri);
-		if (current == NULL) {
+		pool[slot] = virConnectOpen(uri);
+		if (pool[slot] == NULL) {
 			*err = g_strdup_printf("cannot connect to libvirt "
 			    "(%s): %s", uri, virt_error());
 			g_mutex_unlock(&lock);
 			return NULL;
 		}
-		log_msg(LOG_INFO, "connected to %s", uri);
+		log_msg(LOG_INFO, "connected to %s (%u)", uri, slot);
 	}
-	c = current;
+	c = pool[slot];
 	virConnectRef(c);
 	g_mutex_unlock(&lock);
 	return c;
@@ -111,17 +134,18 @@ virt_get(char **err)
 int
 virt_failed(virConnectPtr conn)
 {
-	int dead = virConnectIsAlive(conn) == 0;
+	int dead = virConnectIsAlive(conn) == 0, i;
 
 	if (!dead)
 		return 0;
 	g_mutex_lock(&lock);
-	if (current == conn) {
-		log_msg(LOG_WARNING, "lost the connection to %s; reconnecting",
-		    uri);
-		virConnectClose(current);
-		current = NULL;
-	}
+	for (i = 0; i < POOL; i++)
+		if (pool[i] == conn) {
+			log_msg(LOG_WARNING, "lost the connection to %s "
+			    "(%d); reconnecting", uri, i);
+			virConnectClose(pool[i]);
+			pool[i] = NULL;
+		}
 	g_mutex_unlock(&lock);
 	return 1;
 }
