@@ -1,0 +1,780 @@
+"""The benchmarks that need the real stack: libvirtd on qemu:///system with
+300 domains, 60 real accounts, the broker as root, and sshd on 127.0.0.1.
+Everything is set up here and undone when it ends, while holding the lock
+of the end-to-end tests (they share libvirtd, the shell's config file,
+/etc/shells and the students' group).  See README.md."""
+
+import fcntl
+import grp
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+import bench as B
+
+URI = "qemu:///system"
+LOCK = "/run/lock/ie-vshell-e2e.lock"
+SYSCONF = "/usr/local/etc/ie-vshell/ie-vshell.conf"
+PAM_SERVICE = "ie-vshell-bench"
+STUDENTS = "ie-vshell-students"
+PREFIX = "ievb"             # students ievb01..ievb60; no test uses these
+BASH_USER = "ievbsh"        # the control of the login scenario
+RUNNING = 6                 # users whose vm0 runs throughout
+MIX_VM = "vm4"              # the VM each session starts and destroys
+LIBVIRTD = "/usr/sbin/libvirtd"
+VIRTLOGD = "/usr/sbin/virtlogd"
+
+
+class Undo:
+    """Steps that undo what was set up, run last first."""
+
+    def __init__(self):
+        self.steps = []
+
+    def add(self, what, fn, *args):
+        self.steps.append((what, fn, args))
+
+    def run(self):
+        while self.steps:
+            what, fn, args = self.steps.pop()
+            try:
+                fn(*args)
+            except Exception as e:      # keep undoing the rest
+                print("bench: undo %s: %s" % (what, e))
+
+
+def sh(*argv, **kw):
+    return subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                          **kw)
+
+
+def lock():
+    f = open(LOCK, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("bench: waiting for %s (an e2e run holds it)" % LOCK)
+        fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
+def libvirt_up():
+    return subprocess.run(["virsh", "-c", URI, "version"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def pid_of(pidfile):
+    with open(pidfile) as f:
+        return int(f.read().strip())
+
+
+def stop_pid(pid, name):
+    """SIGTERM, then wait until the process is really gone."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    print("bench: %s (pid %d) needed SIGKILL" % (name, pid))
+
+
+def start_libvirtd(undo):
+    """libvirtd (and virtlogd) on the system socket, unless one answers;
+    only daemons started here are stopped at the end."""
+    if libvirt_up():
+        return "already running"
+    sock = "/run/libvirt/virtlogd-sock"
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sock)
+        s.close()
+    except OSError:
+        sh(VIRTLOGD, "-d")
+        for _ in range(100):
+            if os.path.exists("/run/virtlogd.pid"):
+                break
+            time.sleep(0.1)
+        undo.add("virtlogd", stop_pid, pid_of("/run/virtlogd.pid"),
+                 "virtlogd")
+    sh(LIBVIRTD, "-d")
+    for _ in range(100):
+        if libvirt_up():
+            break
+        time.sleep(0.1)
+    undo.add("libvirtd", stop_pid, pid_of("/run/libvirtd.pid"), "libvirtd")
+    return "started by the benchmark"
+
+
+def make_user(name, shell, home, undo, groups=None):
+    if subprocess.run(["id", name], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        raise RuntimeError("user %s exists already; remove it first" % name)
+    sh("useradd", "-m", "-d", home, "-s", shell,
+       *(["-G", groups] if groups else []), name)
+    undo.add("user " + name, sh, "userdel", "-r", name,
+             stderr=subprocess.DEVNULL)
+    return pwd.getpwnam(name)
+
+
+def domain_xml(uid, user, vm):
+    """A diskless TCG guest of 64 MiB: it sits in SeaBIOS looking for a
+    boot disk, which is all a start and a destroy need."""
+    return ("<domain type='qemu'><name>u%d_%s</name>"
+            "<metadata><ievs:owner xmlns:ievs='urn:ie-vshell:owner:1'"
+            " uid='%d' user='%s' vm='%s'/></metadata>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type>"
+            "<boot dev='hd'/></os><on_poweroff>destroy</on_poweroff>"
+            "<devices><memballoon model='none'/></devices></domain>"
+            % (uid, vm, uid, user, vm))
+
+
+def remove_domains(conn, uids):
+    import libvirt
+    for d in conn.listAllDomains(0):
+        name = d.name()
+        if not name.startswith("u") or "_" not in name:
+            continue
+        try:
+            if int(name[1:name.index("_")]) not in uids:
+                continue
+        except ValueError:
+            continue
+        try:
+            if d.isActive():
+                d.destroy()
+            d.undefine()
+        except libvirt.libvirtError as e:
+            print("bench: removing %s: %s" % (name, e))
+
+
+def write_config(tmp, sock):
+    with open(SYSCONF, "w") as f:
+        f.write("# written by ie-vshell's benchmark (bench/system.py)\n"
+                "[daemon]\nsocket = %s\npam_service = %s\n"
+                "[libvirt]\nuri = %s\n"
+                "[storage]\npool_dir = %s/pool\n"
+                "[upload]\ndir = %s/upload/%%u\n"
+                "[templates]\ndir = %s\n"
+                "[limits]\nrequests_per_minute = 1000000\n"
+                "sessions_per_user = 1024\n"
+                "[quota]\nvms = unlimited\nrunning = unlimited\n"
+                "vcpus = unlimited\nmemory = unlimited\n"
+                % (sock, PAM_SERVICE, URI, tmp, tmp,
+                   os.path.join(B.TOP, "templates")))
+    os.chmod(SYSCONF, 0o644)
+
+
+def put_config(tmp, sock, undo):
+    """The shell's config at its compiled-in path (sshd's login shell reads
+    it there), also the broker's.  A file already there is put back."""
+    d = os.path.dirname(SYSCONF)
+    if not os.path.isdir(d):
+        os.makedirs(d)
+        undo.add("config dir", os.rmdir, d)
+    if os.path.exists(SYSCONF):
+        saved = os.path.join(tmp, "saved-ie-vshell.conf")
+        shutil.copy2(SYSCONF, saved)
+        undo.add("config", shutil.copy2, saved, SYSCONF)
+    else:
+        undo.add("config", os.unlink, SYSCONF)
+    write_config(tmp, sock)
+    pam = "/etc/pam.d/" + PAM_SERVICE
+    shutil.copy(os.path.join(B.TOP, "pam.d/ie-vshell"), pam)
+    undo.add("pam service", os.unlink, pam)
+
+
+def add_shell(path, undo):
+    with open("/etc/shells") as f:
+        if path + "\n" in f.read():
+            return
+    with open("/etc/shells", "a") as f:
+        f.write(path + "\n")
+
+    def remove():
+        with open("/etc/shells") as f:
+            lines = [ln for ln in f if ln != path + "\n"]
+        with open("/etc/shells", "w") as f:
+            f.writelines(lines)
+    undo.add("/etc/shells", remove)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def drop_to(pw):
+    os.initgroups(pw.pw_name, pw.pw_gid)
+    os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
+    os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
+
+
+def status_of(body):
+    return body[2]
+
+
+def strings(body):
+    """The strings of a frame body (after its 12-byte header)."""
+    out, off = [], 12
+    while off + 4 <= len(body):
+        n = int.from_bytes(body[off:off + 4], "big")
+        out.append(body[off + 4:off + 4 + n].decode(errors="replace"))
+        off += 4 + n
+    return out
+
+
+class Session:
+    """A forked client that becomes a student (setresuid) before it
+    connects to the broker and speaks the protocol; driven over a socket
+    pair by JSON lines.  Commands: {"op": "list", "n": N} (N requests back
+    to back, latencies returned), {"op": "mix", "secs": S} (list, start,
+    destroy of MIX_VM until S seconds have passed), {"op": "quit"}."""
+
+    def __init__(self, pw, sockpath):
+        self.pw = pw
+        a, b = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            a.close()
+            code = 1
+            try:
+                code = self.child(b, sockpath)
+            finally:
+                os._exit(code)
+        b.close()
+        self.ctl = a
+        self.rf = a.makefile("r")
+        self.hello = json.loads(self.rf.readline())
+
+    def child(self, ctl, sockpath):
+        drop_to(self.pw)
+        rf = ctl.makefile("r")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sockpath)
+        hello = B.recv_frame(s)
+        ctl.sendall(json.dumps({"status": status_of(hello)}).encode()
+                    + b"\n")
+        reqs = {w: B.frame([w] if w == "list" else [w, MIX_VM])
+                for w in ("list", "start", "destroy")}
+        for line in rf:
+            cmd = json.loads(line)
+            if cmd["op"] == "quit":
+                break
+            if cmd["op"] == "list":
+                out = {"list": []}
+                for _ in range(cmd["n"]):
+                    t = time.perf_counter()
+                    s.sendall(reqs["list"])
+                    st = status_of(B.recv_frame(s))
+                    out["list"].append(time.perf_counter() - t)
+                    if st:
+                        out.setdefault("errors", []).append("list %d" % st)
+            else:
+                out = self.mix(s, reqs, cmd["secs"])
+            ctl.sendall(json.dumps(out).encode() + b"\n")
+        s.close()
+        return 0
+
+    @staticmethod
+    def mix(s, reqs, secs):
+        """Whole rounds of list, start, destroy; a round begun before the
+        deadline is finished, so no VM is left running."""
+        out = {"list": [], "start": [], "destroy": [], "done": [],
+               "errors": []}
+        t0 = time.monotonic()
+        end = t0 + secs
+        while time.monotonic() < end:
+            for w in ("list", "start", "destroy"):
+                t = time.perf_counter()
+                try:
+                    s.sendall(reqs[w])
+                    body = B.recv_frame(s)
+                except (OSError, EOFError) as e:
+                    out["errors"].append("%s: %s" % (w, e))
+                    return out
+                dt = time.perf_counter() - t
+                out[w].append(dt)
+                if status_of(body):
+                    out["errors"].append("%s: %s" % (
+                        w, " ".join(strings(body))))
+                elif w != "list":
+                    out["done"].append(time.monotonic() - t0)
+        return out
+
+    def send(self, cmd):
+        self.ctl.sendall(json.dumps(cmd).encode() + b"\n")
+
+    def result(self):
+        return json.loads(self.rf.readline())
+
+    def close(self):
+        try:
+            self.send({"op": "quit"})
+        except OSError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.ctl.close()
+
+
+def baseline_mix(conns, uids, secs):
+    """The same mix straight to libvirt: one thread and one connection per
+    student (as each student's own virsh would have), each on its own
+    domains: listAllDomains and the state of the user's five, then
+    lookupByName + create, lookupByName + destroy."""
+    import libvirt
+    outs = [None] * len(conns)
+    go = threading.Barrier(len(conns) + 1)
+
+    def worker(i):
+        conn, uid = conns[i], uids[i]
+        pre = "u%d_" % uid
+        name = pre + MIX_VM
+        out = {"list": [], "start": [], "destroy": [], "done": [],
+               "errors": []}
+        outs[i] = out
+        go.wait()
+        t0 = time.monotonic()
+        while time.monotonic() < t0 + secs:
+            t = time.perf_counter()
+            try:
+                for d in conn.listAllDomains(0):
+                    if d.name().startswith(pre):
+                        d.state()
+            except libvirt.libvirtError as e:
+                out["errors"].append("list: %s" % e)
+            out["list"].append(time.perf_counter() - t)
+            for w in ("start", "destroy"):
+                t = time.perf_counter()
+                try:
+                    d = conn.lookupByName(name)
+                    d.create() if w == "start" else d.destroy()
+                    out["done"].append(time.monotonic() - t0)
+                except libvirt.libvirtError as e:
+                    out["errors"].append("%s: %s" % (w, e))
+                out[w].append(time.perf_counter() - t)
+    ts = [threading.Thread(target=worker, args=(i,))
+          for i in range(len(conns))]
+    for t in ts:
+        t.start()
+    go.wait()
+    for t in ts:
+        t.join()
+    return outs
+
+
+def merge(outs, secs):
+    """One window: all latencies pooled, throughput of the starts and
+    destroys completed within it, errors."""
+    r = {"list": [], "start": [], "destroy": [], "errors": []}
+    done = 0
+    for o in outs:
+        for k in ("list", "start", "destroy", "errors"):
+            r[k] += o.get(k, [])
+        done += sum(1 for t in o.get("done", []) if t <= secs)
+    r["ops_per_s"] = done / secs
+    return r
+
+
+def whole_process(shell, pw, runs, env):
+    """`ie-vshell -c list` as the student against `virsh -c URI list
+    --all` as root, interleaved."""
+    ours, virsh = [], []
+    uenv = dict(env, HOME=pw.pw_dir, USER=pw.pw_name, LOGNAME=pw.pw_name)
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([shell, "-c", "list"], stdout=subprocess.DEVNULL,
+                       check=True, env=uenv, user=pw.pw_uid,
+                       group=pw.pw_gid, extra_groups=[])
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run(["/usr/bin/virsh", "-c", URI, "list", "--all"],
+                       stdout=subprocess.DEVNULL, check=True, env=env)
+        virsh.append(time.perf_counter() - t)
+    return ours, virsh
+
+
+def direct_lists(conn, uid, n):
+    """In one libvirt connection: what the broker asks for one student's
+    list (the listing, then the owner record and state of the five), and
+    what virsh's `list --all` asks (the listing and every state)."""
+    pre = "u%d_" % uid
+    mine, every = [], []
+    for i in range(n):
+        t = time.perf_counter()
+        for d in conn.listAllDomains(0):
+            if d.name().startswith(pre):
+                d.metadata(2, "urn:ie-vshell:owner:1")
+                d.state()
+        mine.append(time.perf_counter() - t)
+        if i % 20 == 0:
+            t = time.perf_counter()
+            for d in conn.listAllDomains(0):
+                d.state()
+            every.append(time.perf_counter() - t)
+    return mine, every
+
+
+def login(port, keys, who, prompt, env):
+    """Seconds from starting `ssh -tt` to the login shell's first
+    prompt."""
+    import pexpect
+    argv = ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "BatchMode=yes", "-o", "PasswordAuthentication=no",
+            "-i", os.path.join(keys, who), "-p", str(port), "-tt",
+            "%s@127.0.0.1" % who]
+    t = time.perf_counter()
+    p = pexpect.spawn("/usr/bin/ssh", argv, env=env, timeout=30,
+                      dimensions=(24, 100))
+    p.expect(prompt)
+    dt = time.perf_counter() - t
+    p.sendeof()
+    p.expect(pexpect.EOF)
+    p.close()
+    return dt
+
+
+SSHD_CONFIG = """Include %s/contrib/sshd_config.d/ie-vshell.conf
+Port %d
+ListenAddress 127.0.0.1
+HostKey %s/host_key
+PidFile %s/sshd.pid
+UsePAM yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+PermitUserEnvironment no
+AcceptEnv LANG LC_*
+PrintMotd no
+X11Forwarding yes
+Subsystem sftp /usr/lib/openssh/sftp-server
+"""
+
+
+def start_sshd(tmp, undo):
+    """sshd on a free port of 127.0.0.1, configured as the e2e tier does:
+    the project's snippet first, then Debian's defaults."""
+    d = os.path.join(tmp, "ssh")
+    os.makedirs(d)
+    os.makedirs("/run/sshd", exist_ok=True)
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+       os.path.join(d, "host_key"))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    conf = os.path.join(d, "sshd_config")
+    with open(conf, "w") as f:
+        f.write(SSHD_CONFIG % (B.TOP, port, d, d))
+    sh("/usr/sbin/sshd", "-f", conf, "-E", os.path.join(d, "sshd.log"))
+    pidfile = os.path.join(d, "sshd.pid")
+    for _ in range(100):
+        if os.path.exists(pidfile) and os.path.getsize(pidfile):
+            break
+        time.sleep(0.05)
+    undo.add("sshd", stop_pid, pid_of(pidfile), "sshd")
+    return port
+
+
+def user_keys(pw, keys):
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", pw.pw_name,
+       "-f", os.path.join(keys, pw.pw_name))
+    d = os.path.join(pw.pw_dir, ".ssh")
+    os.makedirs(d, exist_ok=True)
+    # Root's, as the snippet advises: students cannot add options to it.
+    shutil.copy(os.path.join(keys, pw.pw_name + ".pub"),
+                os.path.join(d, "authorized_keys"))
+    os.chmod(os.path.join(d, "authorized_keys"), 0o644)
+
+
+def run(a, tmp, env):
+    """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
+    their figures."""
+    import libvirt
+    res = {"notes": []}
+    undo = Undo()
+    old = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(
+        SystemExit(143)))
+    lockf = lock()
+    t_setup = time.monotonic()
+    try:
+        res["libvirtd"] = start_libvirtd(undo)
+        conn = libvirt.open(URI)
+        res["libvirt_version"] = conn.getLibVersion()
+        os.chmod(tmp, 0o755)
+        for sub in ("run", "upload", "home", "keys"):
+            os.makedirs(os.path.join(tmp, sub), mode=0o755)
+        os.chmod(os.path.join(tmp, "keys"), 0o700)
+        shell = os.path.join(tmp, "ie-vshell")
+        shutil.copy(os.path.join(a.build, "src/shell/ie-vshell"), shell)
+        os.chmod(shell, 0o755)
+        add_shell(shell, undo)
+        if not any(g.gr_name == STUDENTS for g in grp.getgrall()):
+            sh("groupadd", STUDENTS)
+            undo.add("group", sh, "groupdel", STUDENTS)
+        users = [make_user("%s%02d" % (PREFIX, i), shell,
+                           os.path.join(tmp, "home", "%s%02d" % (PREFIX, i)),
+                           undo, STUDENTS)
+                 for i in range(1, a.users + 1)]
+        uids = {pw.pw_uid for pw in users}
+        undo.add("domains", remove_domains, conn, uids)
+        for pw in users:
+            for k in range(B.PER_USER):
+                conn.defineXML(domain_xml(pw.pw_uid, pw.pw_name, "vm%d" % k))
+        for pw in users[:RUNNING]:
+            conn.lookupByName("u%d_vm0" % pw.pw_uid).create()
+        sock = os.path.join(tmp, "run", "ie-vmd.sock")
+        put_config(tmp, sock, undo)
+        log = open(os.path.join(tmp, "ie-vmd-system.log"), "w")
+        vmd = subprocess.Popen([os.path.join(a.build, "src/daemon/ie-vmd"),
+                                "-F", "-f", SYSCONF], stderr=log)
+        undo.add("broker", lambda: (vmd.terminate(), vmd.wait()))
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        res["domains"] = len(conn.listAllDomains(0))
+        res["running"] = len(conn.listAllDomains(
+            libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+        res["setup_s"] = time.monotonic() - t_setup
+        print("bench: system set up in %.0f s" % res["setup_s"])
+
+        # 1. list on qemu:///system
+        res["rss_vmd_idle"] = rss_kib(vmd.pid)
+        res["sys_shell"], res["sys_virsh"] = whole_process(
+            shell, users[0], a.runs, env)
+        s = Session(users[0], sock)
+        s.send({"op": "list", "n": 20 * a.runs})
+        r = s.result()
+        s.close()
+        res["sys_session"] = r["list"]
+        res["sys_session_errors"] = r.get("errors", [])
+        res["sys_direct_mine"], res["sys_direct_all"] = direct_lists(
+            conn, users[0].pw_uid, 20 * a.runs)
+        print("bench: scenario 1 on %s done" % URI)
+
+        # 3 and 2: 60 sessions, then the mix, against direct libvirt
+        sessions = [Session(pw, sock) for pw in users]
+        bad = [s.pw.pw_name for s in sessions if s.hello["status"]]
+        if bad:
+            res["notes"].append("sessions refused by the broker: %s" % bad)
+        time.sleep(1)
+        res["rss_vmd_60"] = rss_kib(vmd.pid)
+        bconns = [libvirt.open(URI) for _ in users]
+        win = a.soak / a.windows
+        res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
+        for w in range(a.windows):
+            for s in sessions:
+                s.send({"op": "mix", "secs": win})
+            res["mix"].append(merge([s.result() for s in sessions], win))
+            res["rss_vmd_soak"].append(rss_kib(vmd.pid))
+            res["base"].append(merge(baseline_mix(
+                bconns, [pw.pw_uid for pw in users], a.base_window),
+                a.base_window))
+            print("bench: mix window %d/%d: %.1f ops/s (direct %.1f), "
+                  "broker RSS %d KiB" % (
+                      w + 1, a.windows, res["mix"][-1]["ops_per_s"],
+                      res["base"][-1]["ops_per_s"],
+                      res["rss_vmd_soak"][-1]))
+        for c in bconns:
+            c.close()
+        for s in sessions:
+            s.close()
+        time.sleep(1)
+        res["rss_vmd_after"] = rss_kib(vmd.pid)
+
+        # 5. ssh login, ie-vshell against bash
+        keys = os.path.join(tmp, "keys")
+        bpw = make_user(BASH_USER, "/bin/bash",
+                        os.path.join(tmp, "home", BASH_USER), undo)
+        user_keys(users[0], keys)
+        user_keys(bpw, keys)
+        port = start_sshd(tmp, undo)
+        lenv = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8",
+                "HOME": tmp}
+        res["login_ours"], res["login_bash"] = [], []
+        for i in range(a.login_runs + 1):
+            o = login(port, keys, users[0].pw_name, r"ie-vshell> ", lenv)
+            b = login(port, keys, BASH_USER, BASH_USER + r"@[^\r\n]*\$ ",
+                      lenv)
+            if i:               # the first pair warms the caches
+                res["login_ours"].append(o)
+                res["login_bash"].append(b)
+        print("bench: scenario 5 done")
+    finally:
+        t = time.monotonic()
+        undo.run()
+        res["undo_s"] = time.monotonic() - t
+        lockf.close()
+        signal.signal(signal.SIGTERM, old)
+    return res
+
+
+def fmt_kib(xs):
+    return "%d KiB (%d-%d)" % (statistics.median(xs), min(xs), max(xs))
+
+
+def spread(xs, f="%.1f"):
+    return (f + " (" + f + "-" + f + ")") % (statistics.median(xs),
+                                              min(xs), max(xs))
+
+
+def ms(x):
+    return "%.2f ms" % (x * 1e3)
+
+
+def report(r, a):
+    """RESULTS.md's sections on the real stack, and the targets they
+    check as (what, figure, met)."""
+    med = statistics.median
+    verdict = B.verdict
+    tg = []
+    ratio = med(r["sys_shell"]) / med(r["sys_virsh"])
+    p50 = B.pct(r["sys_session"], 50)
+    tg.append(("whole-process `list` <= 1/10 of `virsh list --all` "
+               "(qemu:///system)", "%.3f" % ratio, ratio <= 0.10))
+    tg.append(("in-session `list` p50 <= 1 ms at 300 domains "
+               "(qemu:///system)", ms(p50), p50 <= 1e-3))
+    out = ["""## 1b. `list` latency, 300 domains (60 users x 5), qemu:///system
+
+libvirtd %s (libvirt %d.%d.%d), %d domains defined (diskless TCG guests
+of 64 MiB with the broker's ownership record), %d of them running.  The
+shell runs as the student `%s01` and reads the system config; virsh runs
+as root.  Runs interleaved.
+
+| what | median (spread) |
+|---|---|
+| whole process: `ie-vshell -c list` (the user's 5 VMs) | %s |
+| whole process: `virsh -c qemu:///system list --all` (all 300) | %s |
+| ratio ie-vshell / virsh | %.3f (target <= 0.10: %s) |
+| in one session: `list` request to answer, p50 | %s (target <= 1 ms: %s) |
+| in one session: `list` request to answer, p99 | %s (n=%d, errors %d) |
+| one libvirt connection: the broker's calls for one `list` (listAllDomains, then owner record and state of the 5), p50 / p99 | %s / %s |
+| one libvirt connection: virsh's calls for `list --all` (listAllDomains, then 300 states), p50 | %s (n=%d) |
+""" % (r["libvirtd"], r["libvirt_version"] // 1000000,
+       r["libvirt_version"] // 1000 % 1000, r["libvirt_version"] % 1000,
+       r["domains"], r["running"], PREFIX,
+       B.fmt_ms(r["sys_shell"]), B.fmt_ms(r["sys_virsh"]), ratio,
+       verdict(ratio <= 0.10), ms(p50), verdict(p50 <= 1e-3),
+       ms(B.pct(r["sys_session"], 99)), len(r["sys_session"]),
+       len(r["sys_session_errors"]),
+       ms(B.pct(r["sys_direct_mine"], 50)),
+       ms(B.pct(r["sys_direct_mine"], 99)),
+       ms(B.pct(r["sys_direct_all"], 50)), len(r["sys_direct_all"]))]
+
+    mix, base = r["mix"], r["base"]
+    pool = lambda ws, k: [x for w in ws for x in w[k]]
+    ml, bl = pool(mix, "list"), pool(base, "list")
+    mp99 = B.pct(ml, 99)
+    merr = sum(len(w["errors"]) for w in mix)
+    berr = sum(len(w["errors"]) for w in base)
+    mt = [w["ops_per_s"] for w in mix]
+    bt = [w["ops_per_s"] for w in base]
+    tratio = med(mt) / med(bt) if med(bt) else float("nan")
+    tg.append(("`list` p99 <= 20 ms under the 60-session mix, 0 errors",
+               "%s, %d errors" % (ms(mp99), merr),
+               mp99 <= 0.020 and merr == 0))
+    tg.append(("start/destroy throughput >= 0.9x direct libvirt",
+               "%.2f" % tratio, tratio >= 0.9))
+    errs = sorted({e for w in mix + base for e in w["errors"]})[:5]
+    out.append("""## 2. Concurrency: %d sessions, each looping `list`, `start`, `destroy`
+
+%d students, each with its own session to the broker (a forked process
+that takes the student's uid with setresuid, then connects and speaks the
+protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
+baseline is the same mix from %d threads of one Python process straight to
+libvirt, each with its own connection (as each student's own virsh would
+have): `listAllDomains` and the state of the user's five, then
+`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows of %d s
+through the broker (%d s in all, the soak of section 3), each followed by
+a window of %d s straight to libvirt.  Throughput counts the starts and
+destroys completed within a window; median (min-max) over the windows.
+
+| what | through the broker | straight to libvirt |
+|---|---|---|
+| `list` p50, all windows | %s | %s |
+| `list` p99, all windows | %s (target <= 20 ms: %s) | %s |
+| `list` p99 per window | %s ms | %s ms |
+| `start` p50 / p99 | %s / %s | %s / %s |
+| `destroy` p50 / p99 | %s / %s | %s / %s |
+| starts + destroys per second | %s | %s |
+| ratio broker / direct (medians) | %.2f (target >= 0.9: %s) | |
+| requests | %d | %d |
+| errors | %d | %d |
+""" % (a.users, a.users, MIX_VM, MIX_VM, a.users, a.windows,
+       a.soak // a.windows, a.soak, a.base_window,
+       ms(B.pct(ml, 50)), ms(B.pct(bl, 50)), ms(mp99),
+       verdict(mp99 <= 0.020 and merr == 0), ms(B.pct(bl, 99)),
+       spread([B.pct(w["list"], 99) * 1e3 for w in mix]),
+       spread([B.pct(w["list"], 99) * 1e3 for w in base]),
+       ms(B.pct(pool(mix, "start"), 50)), ms(B.pct(pool(mix, "start"), 99)),
+       ms(B.pct(pool(base, "start"), 50)),
+       ms(B.pct(pool(base, "start"), 99)),
+       ms(B.pct(pool(mix, "destroy"), 50)),
+       ms(B.pct(pool(mix, "destroy"), 99)),
+       ms(B.pct(pool(base, "destroy"), 50)),
+       ms(B.pct(pool(base, "destroy"), 99)),
+       spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
+       verdict(tratio >= 0.9),
+       sum(len(pool([w], k)) for w in mix for k in
+           ("list", "start", "destroy")),
+       sum(len(pool([w], k)) for w in base for k in
+           ("list", "start", "destroy")), merr, berr))
+    if errs:
+        out.append("First errors (distinct): %s\n" % "; ".join(
+            "`%s`" % e for e in errs))
+
+    soak = r["rss_vmd_soak"]
+    out.append("""## 3b. Broker memory (ie-vmd on qemu:///system)
+
+| ie-vmd | RSS |
+|---|---|
+| idle, no session (after scenario 1b) | %d KiB |
+| %d idle sessions connected | %d KiB |
+| after each window of the mix (%d s each) | %s KiB |
+| growth from the first window to the last (%d s of mix) | %+d KiB |
+| the sessions closed again | %d KiB |
+""" % (r["rss_vmd_idle"], a.users, r["rss_vmd_60"], a.soak // a.windows,
+       ", ".join("%d" % x for x in soak), a.soak - a.soak // a.windows,
+       soak[-1] - soak[0], r["rss_vmd_after"]))
+
+    lr = med(r["login_ours"]) / med(r["login_bash"])
+    tg.append(("ssh key login to the first prompt <= 1.1x bash",
+               "%.2f" % lr, lr <= 1.1))
+    out.append("""## 5. ssh key login to the first prompt
+
+sshd on 127.0.0.1 (a free port) with PAM and the project's snippet, as the
+e2e tier runs it; `ssh -tt` with an ed25519 key, timed from its start to
+the login shell's first prompt (`ie-vshell> `, or bash's `USER@HOST:~$ `
+after Debian's /etc/profile and skeleton dotfiles).  %d runs each,
+interleaved, after one pair to warm up.
+
+| login shell | time to the first prompt |
+|---|---|
+| `ie-vshell` (student `%s01`; the broker checks the account and opens a session) | %s |
+| `/bin/bash` (`%s`) | %s |
+| ratio ie-vshell / bash | %.2f (target <= 1.1: %s) |
+""" % (len(r["login_ours"]), PREFIX, B.fmt_ms(r["login_ours"]), BASH_USER,
+       B.fmt_ms(r["login_bash"]), lr, verdict(lr <= 1.1)))
+    for n in r["notes"]:
+        out.append("Note: %s\n" % n)
+    return "\n".join(out), tg
