@@ -5,7 +5,8 @@ with its spread over repeated runs, and every comparison is a ratio of two
 figures measured side by side.
 
 usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
-                [--soak SECONDS] [--windows N] [--base-window SECONDS]
+                [--soak SECONDS] [--windows N] [--base-windows N]
+                [--base-window SECONDS] [--base-shared]
                 [--login-runs N] [--users N] [--no-system]"""
 
 import argparse
@@ -233,10 +234,15 @@ def main():
     ap.add_argument("--import-runs", type=int, default=3)
     ap.add_argument("--soak", type=int, default=600,
                     help="seconds of the 60-session mix (issue 8: 10 min)")
-    ap.add_argument("--windows", type=int, default=5,
+    ap.add_argument("--windows", type=int, default=4,
                     help="the soak is measured in this many windows")
-    ap.add_argument("--base-window", type=int, default=12,
-                    help="seconds of direct libvirt after each window")
+    ap.add_argument("--base-windows", type=int, default=3,
+                    help="windows of direct libvirt, one after each of "
+                    "the first windows of the soak")
+    ap.add_argument("--base-window", type=int, default=45,
+                    help="seconds of each window of direct libvirt")
+    ap.add_argument("--base-shared", action="store_true",
+                    help="the direct threads share one connection")
     ap.add_argument("--login-runs", type=int, default=20)
     ap.add_argument("--users", type=int, default=USERS)
     ap.add_argument("--no-system", action="store_true",

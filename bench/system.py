@@ -38,14 +38,14 @@ class Undo:
     def __init__(self):
         self.steps = []
 
-    def add(self, what, fn, *args):
-        self.steps.append((what, fn, args))
+    def add(self, what, fn, *args, **kw):
+        self.steps.append((what, fn, args, kw))
 
     def run(self):
         while self.steps:
-            what, fn, args = self.steps.pop()
+            what, fn, args, kw = self.steps.pop()
             try:
-                fn(*args)
+                fn(*args, **kw)
             except Exception as e:      # keep undoing the rest
                 print("bench: undo %s: %s" % (what, e))
 
@@ -125,7 +125,7 @@ def make_user(name, shell, home, undo, groups=None):
         raise RuntimeError("user %s exists already; remove it first" % name)
     sh("useradd", "-m", "-d", home, "-s", shell,
        *(["-G", groups] if groups else []), name)
-    undo.add("user " + name, sh, "userdel", "-r", name,
+    undo.add("user " + name, subprocess.run, ["userdel", "-r", name],
              stderr=subprocess.DEVNULL)
     return pwd.getpwnam(name)
 
@@ -295,28 +295,36 @@ class Session:
 
     @staticmethod
     def mix(s, reqs, secs):
-        """Whole rounds of list, start, destroy; a round begun before the
-        deadline is finished, so no VM is left running."""
+        """Rounds of list, start, destroy until the deadline; no request
+        but the destroy of a VM this round started goes out after it."""
         out = {"list": [], "start": [], "destroy": [], "done": [],
                "errors": []}
         t0 = time.monotonic()
         end = t0 + secs
+
+        def one(w):
+            t = time.perf_counter()
+            try:
+                s.sendall(reqs[w])
+                body = B.recv_frame(s)
+            except (OSError, EOFError) as e:
+                out["errors"].append("%s: %s" % (w, e))
+                return None
+            out[w].append(time.perf_counter() - t)
+            if status_of(body):
+                out["errors"].append("%s: %s" % (
+                    w, " ".join(strings(body))))
+                return False
+            if w != "list":
+                out["done"].append(time.monotonic() - t0)
+            return True
+
         while time.monotonic() < end:
-            for w in ("list", "start", "destroy"):
-                t = time.perf_counter()
-                try:
-                    s.sendall(reqs[w])
-                    body = B.recv_frame(s)
-                except (OSError, EOFError) as e:
-                    out["errors"].append("%s: %s" % (w, e))
-                    return out
-                dt = time.perf_counter() - t
-                out[w].append(dt)
-                if status_of(body):
-                    out["errors"].append("%s: %s" % (
-                        w, " ".join(strings(body))))
-                elif w != "list":
-                    out["done"].append(time.monotonic() - t0)
+            if one("list") is None or time.monotonic() >= end:
+                break
+            r = one("start")
+            if r is None or (r and one("destroy") is None):
+                break
         return out
 
     def send(self, cmd):
@@ -352,24 +360,31 @@ def baseline_mix(conns, uids, secs):
         outs[i] = out
         go.wait()
         t0 = time.monotonic()
-        while time.monotonic() < t0 + secs:
+
+        def one(w):
             t = time.perf_counter()
             try:
-                for d in conn.listAllDomains(0):
-                    if d.name().startswith(pre):
-                        d.state()
-            except libvirt.libvirtError as e:
-                out["errors"].append("list: %s" % e)
-            out["list"].append(time.perf_counter() - t)
-            for w in ("start", "destroy"):
-                t = time.perf_counter()
-                try:
+                if w == "list":
+                    for d in conn.listAllDomains(0):
+                        if d.name().startswith(pre):
+                            d.state()
+                else:
                     d = conn.lookupByName(name)
                     d.create() if w == "start" else d.destroy()
                     out["done"].append(time.monotonic() - t0)
-                except libvirt.libvirtError as e:
-                    out["errors"].append("%s: %s" % (w, e))
-                out[w].append(time.perf_counter() - t)
+                ok = True
+            except libvirt.libvirtError as e:
+                out["errors"].append("%s: %s" % (w, e))
+                ok = False
+            out[w].append(time.perf_counter() - t)
+            return ok
+
+        while time.monotonic() < t0 + secs:
+            one("list")
+            if time.monotonic() >= t0 + secs:
+                break
+            if one("start"):
+                one("destroy")
     ts = [threading.Thread(target=worker, args=(i,))
           for i in range(len(conns))]
     for t in ts:
@@ -380,16 +395,20 @@ def baseline_mix(conns, uids, secs):
     return outs
 
 
-def merge(outs, secs):
-    """One window: all latencies pooled, throughput of the starts and
-    destroys completed within it, errors."""
+def merge(outs, secs, head):
+    """One window: all latencies pooled, errors, and the throughput of the
+    starts and destroys completed within the window and within its first
+    `head` seconds (the length of a baseline window: both sides ramp up
+    alike from an idle start)."""
     r = {"list": [], "start": [], "destroy": [], "errors": []}
-    done = 0
+    done = head_done = 0
     for o in outs:
         for k in ("list", "start", "destroy", "errors"):
             r[k] += o.get(k, [])
         done += sum(1 for t in o.get("done", []) if t <= secs)
+        head_done += sum(1 for t in o.get("done", []) if t <= head)
     r["ops_per_s"] = done / secs
+    r["head_ops_per_s"] = head_done / head
     return r
 
 
@@ -506,58 +525,85 @@ def user_keys(pw, keys):
     os.chmod(os.path.join(d, "authorized_keys"), 0o644)
 
 
-def run(a, tmp, env):
-    """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
-    their figures."""
-    import libvirt
-    res = {"notes": []}
-    undo = Undo()
-    old = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(
-        SystemExit(143)))
-    lockf = lock()
-    t_setup = time.monotonic()
-    try:
+class Stack:
+    """The real stack, set up under the e2e lock: libvirtd, the students
+    and their 300 domains (RUNNING of them started), the system config,
+    and the broker (its argv prefixed by `wrap`, e.g. a profiler).
+    close() undoes it all and drops the lock."""
+
+    def __init__(self, a, tmp, res, wrap=()):
+        import libvirt
+        self.undo = Undo()
+        self.old = signal.signal(signal.SIGTERM, lambda *_: (
+            _ for _ in ()).throw(SystemExit(143)))
+        self.lockf = lock()
+        t = time.monotonic()
+        try:
+            self.setup(a, tmp, res, wrap, libvirt)
+        except BaseException:
+            self.close()
+            raise
+        res["setup_s"] = time.monotonic() - t
+        print("bench: system set up in %.0f s" % res["setup_s"])
+
+    def setup(self, a, tmp, res, wrap, libvirt):
+        undo = self.undo
         res["libvirtd"] = start_libvirtd(undo)
-        conn = libvirt.open(URI)
+        self.conn = conn = libvirt.open(URI)
         res["libvirt_version"] = conn.getLibVersion()
         os.chmod(tmp, 0o755)
         for sub in ("run", "upload", "home", "keys"):
             os.makedirs(os.path.join(tmp, sub), mode=0o755)
         os.chmod(os.path.join(tmp, "keys"), 0o700)
-        shell = os.path.join(tmp, "ie-vshell")
+        self.shell = shell = os.path.join(tmp, "ie-vshell")
         shutil.copy(os.path.join(a.build, "src/shell/ie-vshell"), shell)
         os.chmod(shell, 0o755)
         add_shell(shell, undo)
         if not any(g.gr_name == STUDENTS for g in grp.getgrall()):
             sh("groupadd", STUDENTS)
             undo.add("group", sh, "groupdel", STUDENTS)
-        users = [make_user("%s%02d" % (PREFIX, i), shell,
-                           os.path.join(tmp, "home", "%s%02d" % (PREFIX, i)),
-                           undo, STUDENTS)
-                 for i in range(1, a.users + 1)]
-        uids = {pw.pw_uid for pw in users}
-        undo.add("domains", remove_domains, conn, uids)
+        self.users = users = [
+            make_user("%s%02d" % (PREFIX, i), shell,
+                      os.path.join(tmp, "home", "%s%02d" % (PREFIX, i)),
+                      undo, STUDENTS)
+            for i in range(1, a.users + 1)]
+        undo.add("domains", remove_domains, conn,
+                 {pw.pw_uid for pw in users})
         for pw in users:
             for k in range(B.PER_USER):
                 conn.defineXML(domain_xml(pw.pw_uid, pw.pw_name, "vm%d" % k))
         for pw in users[:RUNNING]:
             conn.lookupByName("u%d_vm0" % pw.pw_uid).create()
-        sock = os.path.join(tmp, "run", "ie-vmd.sock")
+        self.sock = sock = os.path.join(tmp, "run", "ie-vmd.sock")
         put_config(tmp, sock, undo)
         log = open(os.path.join(tmp, "ie-vmd-system.log"), "w")
-        vmd = subprocess.Popen([os.path.join(a.build, "src/daemon/ie-vmd"),
-                                "-F", "-f", SYSCONF], stderr=log)
+        self.vmd = vmd = subprocess.Popen(
+            list(wrap) + [os.path.join(a.build, "src/daemon/ie-vmd"), "-F",
+                          "-f", SYSCONF], stderr=log)
         undo.add("broker", lambda: (vmd.terminate(), vmd.wait()))
-        for _ in range(200):
+        for _ in range(600):
             if os.path.exists(sock):
                 break
             time.sleep(0.05)
         res["domains"] = len(conn.listAllDomains(0))
         res["running"] = len(conn.listAllDomains(
             libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
-        res["setup_s"] = time.monotonic() - t_setup
-        print("bench: system set up in %.0f s" % res["setup_s"])
 
+    def close(self):
+        self.undo.run()
+        self.lockf.close()
+        signal.signal(signal.SIGTERM, self.old)
+
+
+def run(a, tmp, env):
+    """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
+    their figures."""
+    import libvirt
+    res = {"notes": []}
+    st = Stack(a, tmp, res)
+    conn, users, shell, sock, vmd, undo = (
+        st.conn, st.users, st.shell, st.sock, st.vmd, st.undo)
+    try:
         # 1. list on qemu:///system
         res["rss_vmd_idle"] = rss_kib(vmd.pid)
         res["sys_shell"], res["sys_virsh"] = whole_process(
@@ -579,23 +625,33 @@ def run(a, tmp, env):
             res["notes"].append("sessions refused by the broker: %s" % bad)
         time.sleep(1)
         res["rss_vmd_60"] = rss_kib(vmd.pid)
-        bconns = [libvirt.open(URI) for _ in users]
+        if a.base_shared:
+            bconns = [libvirt.open(URI)] * len(users)
+        else:
+            bconns = [libvirt.open(URI) for _ in users]
         win = a.soak / a.windows
         res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
+        res["mix_s"] = 0
         for w in range(a.windows):
+            t = time.monotonic()
             for s in sessions:
                 s.send({"op": "mix", "secs": win})
-            res["mix"].append(merge([s.result() for s in sessions], win))
+            res["mix"].append(merge([s.result() for s in sessions], win,
+                                    a.base_window))
+            res["mix_s"] += time.monotonic() - t
             res["rss_vmd_soak"].append(rss_kib(vmd.pid))
-            res["base"].append(merge(baseline_mix(
-                bconns, [pw.pw_uid for pw in users], a.base_window),
-                a.base_window))
-            print("bench: mix window %d/%d: %.1f ops/s (direct %.1f), "
-                  "broker RSS %d KiB" % (
+            print("bench: mix window %d/%d: %.2f ops/s (first %d s: %.2f),"
+                  " broker RSS %d KiB" % (
                       w + 1, a.windows, res["mix"][-1]["ops_per_s"],
-                      res["base"][-1]["ops_per_s"],
+                      a.base_window, res["mix"][-1]["head_ops_per_s"],
                       res["rss_vmd_soak"][-1]))
-        for c in bconns:
+            if w < a.base_windows:
+                res["base"].append(merge(baseline_mix(
+                    bconns, [pw.pw_uid for pw in users], a.base_window),
+                    a.base_window, a.base_window))
+                print("bench: direct window: %.2f ops/s" %
+                      res["base"][-1]["ops_per_s"])
+        for c in set(bconns):
             c.close()
         for s in sessions:
             s.close()
@@ -622,10 +678,8 @@ def run(a, tmp, env):
         print("bench: scenario 5 done")
     finally:
         t = time.monotonic()
-        undo.run()
+        st.close()
         res["undo_s"] = time.monotonic() - t
-        lockf.close()
-        signal.signal(signal.SIGTERM, old)
     return res
 
 
@@ -687,7 +741,8 @@ as root.  Runs interleaved.
     mp99 = B.pct(ml, 99)
     merr = sum(len(w["errors"]) for w in mix)
     berr = sum(len(w["errors"]) for w in base)
-    mt = [w["ops_per_s"] for w in mix]
+    mt = [w["head_ops_per_s"] for w in mix]
+    mtw = [w["ops_per_s"] for w in mix]
     bt = [w["ops_per_s"] for w in base]
     tratio = med(mt) / med(bt) if med(bt) else float("nan")
     tg.append(("`list` p99 <= 20 ms under the 60-session mix, 0 errors",
@@ -702,12 +757,15 @@ as root.  Runs interleaved.
 that takes the student's uid with setresuid, then connects and speaks the
 protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
 baseline is the same mix from %d threads of one Python process straight to
-libvirt, each with its own connection (as each student's own virsh would
-have): `listAllDomains` and the state of the user's five, then
+libvirt, %s: `listAllDomains` and the state of the user's five, then
 `lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows of %d s
-through the broker (%d s in all, the soak of section 3), each followed by
-a window of %d s straight to libvirt.  Throughput counts the starts and
-destroys completed within a window; median (min-max) over the windows.
+through the broker (%.0f s of mix in all, with the rounds in flight at
+each deadline: the soak of section 3); after each of the first %d, a
+window of %d s straight to libvirt.  Every window starts with all VMs
+stopped; after its deadline only the destroy of a VM just started goes
+out.  Throughput counts the starts and destroys completed; it is compared
+over the same length of time from the start of each window (the first %d
+s of the broker's windows).  Median (min-max) over the windows.
 
 | what | through the broker | straight to libvirt |
 |---|---|---|
@@ -716,12 +774,16 @@ destroys completed within a window; median (min-max) over the windows.
 | `list` p99 per window | %s ms | %s ms |
 | `start` p50 / p99 | %s / %s | %s / %s |
 | `destroy` p50 / p99 | %s / %s | %s / %s |
-| starts + destroys per second | %s | %s |
+| starts + destroys per second, first %d s of a window | %s | %s |
 | ratio broker / direct (medians) | %.2f (target >= 0.9: %s) | |
+| starts + destroys per second, whole window | %s (%d s) | |
 | requests | %d | %d |
 | errors | %d | %d |
-""" % (a.users, a.users, MIX_VM, MIX_VM, a.users, a.windows,
-       a.soak // a.windows, a.soak, a.base_window,
+""" % (a.users, a.users, MIX_VM, MIX_VM, a.users,
+       "all sharing one connection, as the broker does" if a.base_shared
+       else "each with its own connection (as each student's own virsh "
+       "would have)", a.windows, a.soak // a.windows, r["mix_s"],
+       a.base_windows, a.base_window, a.base_window,
        ms(B.pct(ml, 50)), ms(B.pct(bl, 50)), ms(mp99),
        verdict(mp99 <= 0.020 and merr == 0), ms(B.pct(bl, 99)),
        spread([B.pct(w["list"], 99) * 1e3 for w in mix]),
@@ -733,8 +795,8 @@ destroys completed within a window; median (min-max) over the windows.
        ms(B.pct(pool(mix, "destroy"), 99)),
        ms(B.pct(pool(base, "destroy"), 50)),
        ms(B.pct(pool(base, "destroy"), 99)),
-       spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
-       verdict(tratio >= 0.9),
+       a.base_window, spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
+       verdict(tratio >= 0.9), spread(mtw, "%.2f"), a.soak // a.windows,
        sum(len(pool([w], k)) for w in mix for k in
            ("list", "start", "destroy")),
        sum(len(pool([w], k)) for w in base for k in

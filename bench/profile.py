@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""Profiles one student's `list` on the real stack (bench/system.py's
+setup: 300 domains on qemu:///system, under the e2e lock): the syscalls of
+the broker per request (strace -c), where the broker and libvirtd spend
+their CPU (perf), and the broker's instructions by function (callgrind).
+Summaries go to stdout; see README.md for what they showed.
+
+usage: profile.py --build DIR [--lists N] [--tool strace|perf|callgrind]"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import system  # noqa: E402
+
+
+def lists(st, n):
+    """n list requests in one session of the first student; seconds."""
+    s = system.Session(st.users[0], st.sock)
+    s.send({"op": "list", "n": 20})         # warm up
+    s.result()
+    t = time.perf_counter()
+    s.send({"op": "list", "n": n})
+    r = s.result()
+    dt = time.perf_counter() - t
+    s.close()
+    print("profile: %d lists in %.2f s, errors %s" % (
+        n, dt, r.get("errors", [])))
+    return dt
+
+
+def libvirtd_pid():
+    with open("/run/libvirtd.pid") as f:
+        return int(f.read())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--lists", type=int, default=1000)
+    ap.add_argument("--tool", default="strace",
+                    choices=("strace", "perf", "callgrind"))
+    a = ap.parse_args()
+    a.users = 60
+    tmp = tempfile.mkdtemp(prefix="ievs-profile.")
+    out = os.path.join(tmp, "out")
+    wrap = ()
+    if a.tool == "callgrind":
+        wrap = ("valgrind", "--tool=callgrind", "--callgrind-out-file=" +
+                out)
+    res = {}
+    st = system.Stack(a, tmp, res, wrap)
+    try:
+        if a.tool == "callgrind":
+            lists(st, a.lists)
+        elif a.tool == "strace":
+            p = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-p",
+                                  str(st.vmd.pid)])
+            time.sleep(1)
+            lists(st, a.lists)
+            p.terminate()
+            p.wait()
+        else:
+            p = subprocess.Popen(["perf", "record", "-g", "-o", out, "-p",
+                                  "%d,%d" % (st.vmd.pid, libvirtd_pid())],
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(1)
+            lists(st, a.lists)
+            p.send_signal(2)
+            p.wait()
+    finally:
+        st.close()
+    if a.tool == "callgrind":
+        subprocess.run(["callgrind_annotate", "--inclusive=yes", out])
+        subprocess.run(["callgrind_annotate", out])
+    elif a.tool == "strace":
+        with open(out) as f:
+            sys.stdout.write(f.read())
+    else:
+        subprocess.run(["perf", "report", "-i", out, "--stdio",
+                        "--no-children", "--sort", "comm,dso,sym",
+                        "--percent-limit", "1", "-g", "none"])
+    subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
