@@ -5,7 +5,8 @@ the broker per request (strace -c), where the broker and libvirtd spend
 their CPU (perf), and the broker's instructions by function (callgrind).
 Summaries go to stdout; see README.md for what they showed.
 
-usage: profile.py --build DIR [--lists N] [--tool strace|perf|callgrind]"""
+usage: profile.py --build DIR [--lists N] [--keep FILE]
+                  [--tool strace|connect|perf|callgrind]"""
 
 import argparse
 import os
@@ -33,6 +34,40 @@ def lists(st, n):
     return dt
 
 
+def connect(st, n):
+    """Whole `ie-vshell -c list` processes: the shell's own CPU and
+    syscalls, then the CPU the broker and libvirtd spend on each."""
+    pw = st.users[0]
+    env = {"PATH": "/usr/bin:/bin", "HOME": pw.pw_dir, "LANG": "C.UTF-8"}
+    cmd = [st.shell, "-c", "list"]
+    kw = dict(env=env, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
+    subprocess.run(["perf", "stat", "-r", str(n), "-e",
+                    "task-clock,context-switches"] + cmd,
+                   stdout=subprocess.DEVNULL, **kw)
+    subprocess.run(["strace", "-c", "-f"] + cmd,
+                   stdout=subprocess.DEVNULL, **kw)
+    p = subprocess.Popen(["perf", "stat", "-e", "task-clock", "-p",
+                          "%d,%d" % (st.vmd.pid, libvirtd_pid())])
+    time.sleep(1)
+    t = time.perf_counter()
+    for _ in range(n):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, **kw)
+    print("profile: %d whole lists in %.3f s (perf stat below counts %d)"
+          % (n, time.perf_counter() - t, n))
+    p.send_signal(2)
+    p.wait()
+    s = system.Session(pw, st.sock)
+    p = subprocess.Popen(["perf", "stat", "-e", "task-clock", "-p",
+                          "%d,%d" % (st.vmd.pid, libvirtd_pid())])
+    time.sleep(1)
+    s.send({"op": "list", "n": n})
+    s.result()
+    p.send_signal(2)
+    p.wait()
+    s.close()
+    print("profile: the last perf stat: %d lists in one session" % n)
+
+
 def libvirtd_pid():
     with open("/run/libvirtd.pid") as f:
         return int(f.read())
@@ -42,8 +77,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--lists", type=int, default=1000)
+    ap.add_argument("--keep", help="copy the raw profile here")
     ap.add_argument("--tool", default="strace",
-                    choices=("strace", "perf", "callgrind"))
+                    choices=("strace", "perf", "callgrind", "connect"))
     a = ap.parse_args()
     a.users = 60
     tmp = tempfile.mkdtemp(prefix="ievs-profile.")
@@ -57,6 +93,8 @@ def main():
     try:
         if a.tool == "callgrind":
             lists(st, a.lists)
+        elif a.tool == "connect":
+            connect(st, a.lists // 20)
         elif a.tool == "strace":
             p = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-p",
                                   str(st.vmd.pid)])
@@ -77,6 +115,8 @@ def main():
     if a.tool == "callgrind":
         subprocess.run(["callgrind_annotate", "--inclusive=yes", out])
         subprocess.run(["callgrind_annotate", out])
+    elif a.tool == "connect":
+        pass
     elif a.tool == "strace":
         with open(out) as f:
             sys.stdout.write(f.read())
@@ -84,6 +124,8 @@ def main():
         subprocess.run(["perf", "report", "-i", out, "--stdio",
                         "--no-children", "--sort", "comm,dso,sym",
                         "--percent-limit", "1", "-g", "none"])
+    if a.keep and os.path.exists(out):
+        subprocess.run(["cp", out, a.keep])
     subprocess.run(["rm", "-rf", tmp])
 
 
