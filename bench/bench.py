@@ -7,6 +7,7 @@ figures measured side by side.
 usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--soak SECONDS] [--windows N] [--base-windows N]
                 [--base-window SECONDS] [--base-shared]
+                [--libvirtd-conf FILE]
                 [--login-runs N] [--users N] [--no-system]"""
 
 import argparse
@@ -130,8 +131,9 @@ def in_session(sock, runs):
     return xs
 
 
-def idle_rss(argv, prompt, env):
-    """RSS in KiB of an interactive program idle at its prompt."""
+def idle_rss(argv, prompt, env, more=None):
+    """RSS in KiB of an interactive program idle at its prompt; more, if
+    given, gets its PSS and private KiB, and its RSS by mapping."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(argv[0], argv, env)
@@ -149,10 +151,33 @@ def idle_rss(argv, prompt, env):
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
+    if more is not None:
+        more.append(smaps(pid))
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     os.close(fd)
     return rss
+
+
+def smaps(pid):
+    """PSS and private KiB of a process, and its RSS by mapped file."""
+    r = {"pss": 0, "private": 0, "maps": {}}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            k, v = line.split()[:2]
+            if k == "Pss:":
+                r["pss"] = int(v)
+            elif k in ("Private_Clean:", "Private_Dirty:"):
+                r["private"] += int(v)
+    cur = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            w = line.split()
+            if not w[0].endswith(":"):
+                cur = os.path.basename(w[5]) if len(w) > 5 else "[anon]"
+            elif w[0] == "Rss:":
+                r["maps"][cur] = r["maps"].get(cur, 0) + int(w[1])
+    return r
 
 
 def wall(cmd, env=None):
@@ -212,6 +237,19 @@ def fmt_s(xs):
     return "%.2f s (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
 
 
+def shell_memory(sm):
+    """What the idle shell's RSS is made of."""
+    pss = statistics.median(m["pss"] for m in sm)
+    priv = statistics.median(m["private"] for m in sm)
+    maps = sm[0]["maps"]
+    libs = sorted(maps.items(), key=lambda kv: -kv[1])[:9]
+    return ("\nOf the idle `ie-vshell`'s RSS, most is pages of shared "
+            "libraries, which every process using them shares: its PSS "
+            "is %d KiB and its private pages %d KiB (median of 3).  RSS "
+            "by mapping: %s.\n" % (pss, priv, ", ".join(
+                "%s %d KiB" % kv for kv in libs)))
+
+
 def machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -239,10 +277,13 @@ def main():
     ap.add_argument("--base-windows", type=int, default=3,
                     help="windows of direct libvirt, one after each of "
                     "the first windows of the soak")
-    ap.add_argument("--base-window", type=int, default=45,
+    ap.add_argument("--base-window", type=int, default=30,
                     help="seconds of each window of direct libvirt")
     ap.add_argument("--base-shared", action="store_true",
                     help="the direct threads share one connection")
+    ap.add_argument("--libvirtd-conf",
+                    help="start libvirtd with this config (an experiment; "
+                    "fails if one runs already)")
     ap.add_argument("--login-runs", type=int, default=20)
     ap.add_argument("--users", type=int, default=USERS)
     ap.add_argument("--no-system", action="store_true",
@@ -263,8 +304,10 @@ def main():
         res["virsh"] = timed(["/usr/bin/virsh", "-c", uri, "list", "--all"],
                              a.runs, env)
         res["session"] = in_session(b.sock, 20 * a.runs)
+        res["smaps_shell"] = []
         res["rss_shell"] = [idle_rss([shell, "-f", b.conf], b"ie-vshell> ",
-                                     env) for _ in range(3)]
+                                     env, res["smaps_shell"])
+                            for _ in range(3)]
         res["rss_virsh"] = [idle_rss(["/usr/bin/virsh", "-c", uri],
                                      b"virsh # ", env) for _ in range(3)]
         res["rss_bash"] = [idle_rss(["/bin/bash", "--norc", "-i"], b"$ ",
@@ -314,7 +357,7 @@ URI), so both list the same 300 domains.
 | `bash --norc -i` | %d KiB |
 | ratio ie-vshell / virsh | %.2f |
 | ratio ie-vshell / bash | %.2f |
-
+%%(shellmem)s
 ## 4. Import, 2 GiB images (1 GiB of data, then a hole), warm page cache
 
 Whole `ie-vshell -c "define NAME IMAGE"` (broker on the test driver:
@@ -365,13 +408,17 @@ with `sync` give the tools the same guarantee.
         out += ("\nThe scenarios on the real stack (qemu:///system, the "
                 "60-session mix, broker memory, ssh login) were left out "
                 "(--no-system).\n")
-    summary = ["", "Whole run: %.1f minutes (`bench/run.sh`, defaults "
-               "unless said here: %s)." % (
-                   (time.monotonic() - t_start) / 60, " ".join(
-                       sys.argv[1:])),
+    opts = [w for i, w in enumerate(sys.argv[1:]) if w not in (
+        "--build", "--out") and sys.argv[i] not in ("--build", "--out")]
+    summary = ["", "bench.py ran %.1f minutes%s, options: %s." % (
+        (time.monotonic() - t_start) / 60,
+        " (%.0f s of it waiting for the e2e lock)" % sysres["lock_wait_s"]
+        if sysres and sysres["lock_wait_s"] >= 1 else "",
+        " ".join(opts) or "the defaults"),
                "", "| target | measured | |", "|---|---|---|"]
     summary += ["| %s | %s | %s |" % (w, m, verdict(ok)) for w, m, ok in tg]
     out = out.replace("%(summary)s", "\n".join(summary) + "\n")
+    out = out.replace("%(shellmem)s", shell_memory(res["smaps_shell"]))
     with open(a.out, "w") as f:
         f.write(out)
     print(out)

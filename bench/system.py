@@ -92,10 +92,14 @@ def stop_pid(pid, name):
     print("bench: %s (pid %d) needed SIGKILL" % (name, pid))
 
 
-def start_libvirtd(undo):
+def start_libvirtd(undo, conf=None):
     """libvirtd (and virtlogd) on the system socket, unless one answers;
-    only daemons started here are stopped at the end."""
+    only daemons started here are stopped at the end.  conf: a libvirtd
+    config to start it with (an experiment; a running one is kept)."""
     if libvirt_up():
+        if conf:
+            raise RuntimeError("libvirtd runs already; --libvirtd-conf "
+                               "needs one started by the benchmark")
         return "already running"
     sock = "/run/libvirt/virtlogd-sock"
     s = socket.socket(socket.AF_UNIX)
@@ -110,12 +114,16 @@ def start_libvirtd(undo):
             time.sleep(0.1)
         undo.add("virtlogd", stop_pid, pid_of("/run/virtlogd.pid"),
                  "virtlogd")
-    sh(LIBVIRTD, "-d")
+    sh(LIBVIRTD, "-d", *(["-f", conf] if conf else []))
     for _ in range(100):
         if libvirt_up():
             break
         time.sleep(0.1)
     undo.add("libvirtd", stop_pid, pid_of("/run/libvirtd.pid"), "libvirtd")
+    if conf:
+        with open(conf) as f:
+            return "started by the benchmark with %s" % "; ".join(
+                ln.strip() for ln in f if ln.strip()[:1] not in ("", "#"))
     return "started by the benchmark"
 
 
@@ -536,7 +544,9 @@ class Stack:
         self.undo = Undo()
         self.old = signal.signal(signal.SIGTERM, lambda *_: (
             _ for _ in ()).throw(SystemExit(143)))
+        t = time.monotonic()
         self.lockf = lock()
+        res["lock_wait_s"] = time.monotonic() - t
         t = time.monotonic()
         try:
             self.setup(a, tmp, res, wrap, libvirt)
@@ -548,7 +558,8 @@ class Stack:
 
     def setup(self, a, tmp, res, wrap, libvirt):
         undo = self.undo
-        res["libvirtd"] = start_libvirtd(undo)
+        res["libvirtd"] = start_libvirtd(
+            undo, getattr(a, "libvirtd_conf", None))
         self.conn = conn = libvirt.open(URI)
         res["libvirt_version"] = conn.getLibVersion()
         os.chmod(tmp, 0o755)
@@ -629,16 +640,20 @@ def run(a, tmp, env):
             bconns = [libvirt.open(URI)] * len(users)
         else:
             bconns = [libvirt.open(URI) for _ in users]
-        win = a.soak / a.windows
         res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
-        res["mix_s"] = 0
+        # The soak counts the broker's windows with the rounds in flight
+        # at their deadlines: each window is what is left of it, shared.
+        res["mix_s"], res["windows_s"] = 0, []
         for w in range(a.windows):
+            win = max(a.base_window, (a.soak - res["mix_s"]) /
+                      (a.windows - w))
             t = time.monotonic()
             for s in sessions:
                 s.send({"op": "mix", "secs": win})
             res["mix"].append(merge([s.result() for s in sessions], win,
                                     a.base_window))
-            res["mix_s"] += time.monotonic() - t
+            res["windows_s"].append(time.monotonic() - t)
+            res["mix_s"] += res["windows_s"][-1]
             res["rss_vmd_soak"].append(rss_kib(vmd.pid))
             print("bench: mix window %d/%d: %.2f ops/s (first %d s: %.2f),"
                   " broker RSS %d KiB" % (
@@ -758,10 +773,10 @@ that takes the student's uid with setresuid, then connects and speaks the
 protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
 baseline is the same mix from %d threads of one Python process straight to
 libvirt, %s: `listAllDomains` and the state of the user's five, then
-`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows of %d s
-through the broker (%.0f s of mix in all, with the rounds in flight at
-each deadline: the soak of section 3); after each of the first %d, a
-window of %d s straight to libvirt.  Every window starts with all VMs
+`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows
+through the broker, of %s s with the rounds in flight at each deadline
+(%.0f s of mix in all: the soak of section 3); after each of the first
+%d, a window of %d s straight to libvirt.  Every window starts with all VMs
 stopped; after its deadline only the destroy of a VM just started goes
 out.  Throughput counts the starts and destroys completed; it is compared
 over the same length of time from the start of each window (the first %d
@@ -776,13 +791,14 @@ s of the broker's windows).  Median (min-max) over the windows.
 | `destroy` p50 / p99 | %s / %s | %s / %s |
 | starts + destroys per second, first %d s of a window | %s | %s |
 | ratio broker / direct (medians) | %.2f (target >= 0.9: %s) | |
-| starts + destroys per second, whole window | %s (%d s) | |
+| starts + destroys per second, whole window | %s | |
 | requests | %d | %d |
 | errors | %d | %d |
 """ % (a.users, a.users, MIX_VM, MIX_VM, a.users,
        "all sharing one connection, as the broker does" if a.base_shared
        else "each with its own connection (as each student's own virsh "
-       "would have)", a.windows, a.soak // a.windows, r["mix_s"],
+       "would have)", a.windows, ", ".join("%.0f" % x for x in
+                                          r["windows_s"]), r["mix_s"],
        a.base_windows, a.base_window, a.base_window,
        ms(B.pct(ml, 50)), ms(B.pct(bl, 50)), ms(mp99),
        verdict(mp99 <= 0.020 and merr == 0), ms(B.pct(bl, 99)),
@@ -796,7 +812,7 @@ s of the broker's windows).  Median (min-max) over the windows.
        ms(B.pct(pool(base, "destroy"), 50)),
        ms(B.pct(pool(base, "destroy"), 99)),
        a.base_window, spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
-       verdict(tratio >= 0.9), spread(mtw, "%.2f"), a.soak // a.windows,
+       verdict(tratio >= 0.9), spread(mtw, "%.2f"),
        sum(len(pool([w], k)) for w in mix for k in
            ("list", "start", "destroy")),
        sum(len(pool([w], k)) for w in base for k in
@@ -812,11 +828,11 @@ s of the broker's windows).  Median (min-max) over the windows.
 |---|---|
 | idle, no session (after scenario 1b) | %d KiB |
 | %d idle sessions connected | %d KiB |
-| after each window of the mix (%d s each) | %s KiB |
-| growth from the first window to the last (%d s of mix) | %+d KiB |
+| after each window of the mix | %s KiB |
+| growth from the first window to the last (%.0f s of mix) | %+d KiB |
 | the sessions closed again | %d KiB |
-""" % (r["rss_vmd_idle"], a.users, r["rss_vmd_60"], a.soak // a.windows,
-       ", ".join("%d" % x for x in soak), a.soak - a.soak // a.windows,
+""" % (r["rss_vmd_idle"], a.users, r["rss_vmd_60"],
+       ", ".join("%d" % x for x in soak), r["mix_s"] - r["windows_s"][0],
        soak[-1] - soak[0], r["rss_vmd_after"]))
 
     lr = med(r["login_ours"]) / med(r["login_bash"])
