@@ -28,6 +28,14 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USERS, PER_USER = 60, 5
 
 
+T0 = time.monotonic()
+
+
+def clock():
+    """Time since the start, for progress lines."""
+    return "[%4.0f s]" % (time.monotonic() - T0)
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -274,10 +282,10 @@ def main():
                     help="seconds of the 60-session mix (issue 8: 10 min)")
     ap.add_argument("--windows", type=int, default=4,
                     help="the soak is measured in this many windows")
-    ap.add_argument("--base-windows", type=int, default=3,
+    ap.add_argument("--base-windows", type=int, default=2,
                     help="windows of direct libvirt, one after each of "
                     "the first windows of the soak")
-    ap.add_argument("--base-window", type=int, default=30,
+    ap.add_argument("--base-window", type=int, default=45,
                     help="seconds of each window of direct libvirt")
     ap.add_argument("--base-shared", action="store_true",
                     help="the direct threads share one connection")
@@ -312,13 +320,20 @@ def main():
                                      b"virsh # ", env) for _ in range(3)]
         res["rss_bash"] = [idle_rss(["/bin/bash", "--norc", "-i"], b"$ ",
                                     dict(env, PS1="$ ")) for _ in range(3)]
+        print("bench: %s test-driver scenarios done" % clock())
         res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
+        print("bench: %s import done" % clock())
     finally:
         b.stop()
     sysres = None
     if not a.no_system:
+        sys.modules["bench"] = sys.modules[__name__]   # one T0, one TOP
         import system
-        sysres = system.run(a, tmp, env)
+        systmp = tempfile.mkdtemp(prefix="ievs-bench-system.")
+        try:
+            sysres = system.run(a, systmp, env)
+        finally:
+            subprocess.run(["rm", "-rf", systmp])
     ratio = statistics.median(res["shell"]) / statistics.median(res["virsh"])
     p50 = pct(res["session"], 50) * 1e3
     p99 = pct(res["session"], 99) * 1e3
@@ -402,7 +417,7 @@ with `sync` give the tools the same guarantee.
            "%.2f" % q_ratio, q_ratio >= 0.9)]
     if sysres is not None:
         text, more = system.report(sysres, a)
-        out += "\n" + text
+        out += "\n" + text + "\n" + system.CLOSING
         tg[2:2] = more
     else:
         out += ("\nThe scenarios on the real stack (qemu:///system, the "
