@@ -21,7 +21,7 @@ import bench as B
 
 URI = "qemu:///system"
 LOCK = "/run/lock/ie-vshell-e2e.lock"
-SYSCONF = "/usr/local/etc/ie-vshell/ie-vshell.conf"
+SYSCONF = "/usr/local/etc/ie-vshell/ie-vshell.conf"  # see sysconf()
 PAM_SERVICE = "ie-vshell-bench"
 STUDENTS = "ie-vshell-students"
 PREFIX = "ievb"             # students ievb01..ievb60; no test uses these
@@ -185,6 +185,18 @@ def write_config(tmp, sock):
                 % (sock, PAM_SERVICE, URI, tmp, tmp,
                    os.path.join(B.TOP, "templates")))
     os.chmod(SYSCONF, 0o644)
+
+
+def sysconf(build):
+    """The shell's compiled-in config path: $sysconfdir of the build."""
+    v = {}
+    with open(os.path.join(build, "Makefile")) as f:
+        for line in f:
+            k, eq, val = line.partition(" = ")
+            if eq and k in ("prefix", "sysconfdir"):
+                v[k] = val.strip()
+    d = v["sysconfdir"].replace("${prefix}", v["prefix"])
+    return os.path.join(d, "ie-vshell", "ie-vshell.conf")
 
 
 def put_config(tmp, sock, undo):
@@ -558,7 +570,9 @@ class Stack:
                                                      res["setup_s"]))
 
     def setup(self, a, tmp, res, wrap, libvirt):
+        global SYSCONF
         undo = self.undo
+        SYSCONF = sysconf(a.build)
         res["libvirtd"] = start_libvirtd(
             undo, getattr(a, "libvirtd_conf", None))
         self.conn = conn = libvirt.open(URI)
