@@ -6,7 +6,8 @@ their CPU (perf), and the broker's instructions by function (callgrind).
 Summaries go to stdout; see README.md for what they showed.
 
 usage: profile.py --build DIR [--lists N] [--keep FILE]
-                  [--tool strace|connect|perf|callgrind]"""
+                  [--tool strace|connect|perf|callgrind|memcheck|massif]
+                  [--windows N] [--secs S]"""
 
 import argparse
 import os
@@ -68,6 +69,21 @@ def connect(st, n):
     print("profile: the last perf stat: %d lists in one session" % n)
 
 
+def mix(st, windows, secs):
+    """The broker under valgrind through windows of the 60-session mix
+    (bench.py's scenario 2), for leaks and the heap over time."""
+    sessions = [system.Session(pw, st.sock) for pw in st.users]
+    for w in range(windows):
+        for s in sessions:
+            s.send({"op": "mix", "secs": secs})
+        r = system.merge([s.result() for s in sessions], secs, secs)
+        print("profile: window %d: %.2f starts + destroys/s, %d errors, "
+              "RSS %d KiB" % (w + 1, r["ops_per_s"], len(r["errors"]),
+                              system.rss_kib(st.vmd.pid)))
+    for s in sessions:
+        s.close()
+
+
 def libvirtd_pid():
     with open("/run/libvirtd.pid") as f:
         return int(f.read())
@@ -79,7 +95,12 @@ def main():
     ap.add_argument("--lists", type=int, default=1000)
     ap.add_argument("--keep", help="copy the raw profile here")
     ap.add_argument("--tool", default="strace",
-                    choices=("strace", "perf", "callgrind", "connect"))
+                    choices=("strace", "perf", "callgrind", "connect",
+                             "memcheck", "massif"))
+    ap.add_argument("--windows", type=int, default=3,
+                    help="memcheck, massif: windows of the 60-session mix")
+    ap.add_argument("--secs", type=int, default=60,
+                    help="memcheck, massif: seconds of each window")
     a = ap.parse_args()
     a.users = 60
     tmp = tempfile.mkdtemp(prefix="ievs-profile.")
@@ -88,11 +109,20 @@ def main():
     if a.tool == "callgrind":
         wrap = ("valgrind", "--tool=callgrind", "--callgrind-out-file=" +
                 out)
+    elif a.tool == "memcheck":
+        wrap = ("valgrind", "-q", "--leak-check=full", "--show-leak-kinds="
+                "definite,indirect,possible", "--num-callers=30",
+                "--log-file=" + out)
+    elif a.tool == "massif":
+        wrap = ("valgrind", "--tool=massif", "--time-unit=ms",
+                "--massif-out-file=" + out)
     res = {}
     st = system.Stack(a, tmp, res, wrap)
     try:
         if a.tool == "callgrind":
             lists(st, a.lists)
+        elif a.tool in ("memcheck", "massif"):
+            mix(st, a.windows, a.secs)
         elif a.tool == "connect":
             connect(st, a.lists // 20)
         elif a.tool == "strace":
@@ -117,6 +147,12 @@ def main():
         subprocess.run(["callgrind_annotate", out])
     elif a.tool == "connect":
         pass
+    elif a.tool == "memcheck":
+        with open(out) as f:
+            text = f.read()
+        sys.stdout.write(text or "profile: memcheck reported nothing\n")
+    elif a.tool == "massif":
+        subprocess.run(["ms_print", out])
     elif a.tool == "strace":
         with open(out) as f:
             sys.stdout.write(f.read())
