@@ -935,15 +935,4 @@ bench/README.md.
   shared with every process that maps them; the shell's PSS is about 1
   MiB (section 3).  Reaching 3 MiB of RSS means not mapping GLib in the
   shell (its config reader and strings), about 1.3 MiB.
-- **Import** (the scenario as it was; not profiled here).  The broker
-  fsyncs an imported disk before it defines a VM on it; `qemu-img
-  convert` and `cp` do not, and the rows with `sync` in section 4 give
-  them the same guarantee.  Against `qemu-img convert` + fsync the raw
-  import has been at par in every run (1.06 and 1.11 so far).  The qcow2
-  import (in-kernel copy of the data extents, `qemu-img info` and
-  `check`, fsync) came to 0.93 and 0.79 of `cp --sparse=always` + fsync
-  in two full runs; `qemu-img info` and `check` take 0.01 s each on this
-  image outside the broker, so the gap of ~0.5 s is elsewhere (the
-  confinement of those two runs, the copy, or the fsync), to be profiled
-  with `perf trace` of the broker during an import.
 """
