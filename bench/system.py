@@ -932,7 +932,7 @@ bench/README.md.
   `mallopt(M_ARENA_MAX, 2)` at start would bound it.
 - **Idle shell RSS.**  About 3.2 MiB of the ~4 MiB are clean pages of
   shared libraries (libc, GLib and what GLib pulls in: libm, libpcre2),
-  shared with every process that maps them; the shell's PSS is about 1
-  MiB (section 3).  Reaching 3 MiB of RSS means not mapping GLib in the
+  shared with every process that maps them; the shell's private pages,
+  what each further session costs, are under 1 MiB (section 3).  Reaching 3 MiB of RSS means not mapping GLib in the
   shell (its config reader and strings), about 1.3 MiB.
 """
