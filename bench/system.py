@@ -927,12 +927,13 @@ bench/README.md.
   window by window in smaller steps (section 3b).  Under valgrind, with 3
   windows of the same mix, memcheck finds no definite, indirect or
   possible leak at exit, and massif shows the heap flat between windows
-  (1.34 MB useful heap at rest after each): the growth is memory glibc
-  keeps in its per-thread arenas (60 client threads).
-  `mallopt(M_ARENA_MAX, 2)` at start would bound it.
+  (1.34 MB useful heap at rest after each): the growth is most likely
+  memory glibc keeps in its per-thread arenas (60 client threads);
+  `mallopt(M_ARENA_MAX, 2)` at start should bound it (not tried).
 - **Idle shell RSS.**  About 3.2 MiB of the ~4 MiB are clean pages of
   shared libraries (libc, GLib and what GLib pulls in: libm, libpcre2),
   shared with every process that maps them; the shell's private pages,
-  what each further session costs, are under 1 MiB (section 3).  Reaching 3 MiB of RSS means not mapping GLib in the
-  shell (its config reader and strings), about 1.3 MiB.
+  what each further session costs, are under 1 MiB (section 3).
+  Reaching 3 MiB of RSS means not mapping GLib in the shell (its config
+  reader and strings), about 1.3 MiB.
 """
