@@ -4,6 +4,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 contrib/debian-deps.sh
+# The benchmark's direct-libvirt baselines alone need the Python binding.
+if ! dpkg-query -W -f='${db:Status-Abbrev}' python3-libvirt 2>/dev/null |
+    grep -q '^ii'; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q python3-libvirt >/dev/null ||
+		{ apt-get update -q && apt-get install -y -q python3-libvirt; }
+fi
 if [ -f Makefile ]; then
 	make -s -j"$(nproc)" >/dev/null
 	build=$PWD

@@ -1,0 +1,939 @@
+"""The benchmarks that need the real stack: libvirtd on qemu:///system with
+300 domains, 60 real accounts, the broker as root, and sshd on 127.0.0.1.
+Everything is set up here and undone when it ends, while holding the lock
+of the end-to-end tests (they share libvirtd, the shell's config file,
+/etc/shells and the students' group).  See README.md."""
+
+import fcntl
+import grp
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+import bench as B
+
+URI = "qemu:///system"
+LOCK = "/run/lock/ie-vshell-e2e.lock"
+SYSCONF = "/usr/local/etc/ie-vshell/ie-vshell.conf"  # see sysconf()
+PAM_SERVICE = "ie-vshell-bench"
+STUDENTS = "ie-vshell-students"
+PREFIX = "ievb"             # students ievb01..ievb60; no test uses these
+BASH_USER = "ievbsh"        # the control of the login scenario
+RUNNING = 6                 # users whose vm0 runs throughout
+MIX_VM = "vm4"              # the VM each session starts and destroys
+LIBVIRTD = "/usr/sbin/libvirtd"
+VIRTLOGD = "/usr/sbin/virtlogd"
+
+
+class Undo:
+    """Steps that undo what was set up, run last first."""
+
+    def __init__(self):
+        self.steps = []
+
+    def add(self, what, fn, *args, **kw):
+        self.steps.append((what, fn, args, kw))
+
+    def run(self):
+        while self.steps:
+            what, fn, args, kw = self.steps.pop()
+            try:
+                fn(*args, **kw)
+            except Exception as e:      # keep undoing the rest
+                print("bench: undo %s: %s" % (what, e))
+
+
+def sh(*argv, **kw):
+    return subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                          **kw)
+
+
+def lock():
+    f = open(LOCK, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("bench: waiting for %s (an e2e run holds it)" % LOCK)
+        fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
+def libvirt_up():
+    return subprocess.run(["virsh", "-c", URI, "version"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def pid_of(pidfile):
+    with open(pidfile) as f:
+        return int(f.read().strip())
+
+
+def stop_pid(pid, name):
+    """SIGTERM, then wait until the process is really gone."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    print("bench: %s (pid %d) needed SIGKILL" % (name, pid))
+
+
+def start_libvirtd(undo, conf=None):
+    """libvirtd (and virtlogd) on the system socket, unless one answers;
+    only daemons started here are stopped at the end.  conf: a libvirtd
+    config to start it with (an experiment; a running one is kept)."""
+    if libvirt_up():
+        if conf:
+            raise RuntimeError("libvirtd runs already; --libvirtd-conf "
+                               "needs one started by the benchmark")
+        return "already running"
+    sock = "/run/libvirt/virtlogd-sock"
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sock)
+        s.close()
+    except OSError:
+        sh(VIRTLOGD, "-d")
+        for _ in range(100):
+            if os.path.exists("/run/virtlogd.pid"):
+                break
+            time.sleep(0.1)
+        undo.add("virtlogd", stop_pid, pid_of("/run/virtlogd.pid"),
+                 "virtlogd")
+    sh(LIBVIRTD, "-d", *(["-f", conf] if conf else []))
+    for _ in range(100):
+        if libvirt_up():
+            break
+        time.sleep(0.1)
+    undo.add("libvirtd", stop_pid, pid_of("/run/libvirtd.pid"), "libvirtd")
+    if conf:
+        with open(conf) as f:
+            return "started by the benchmark with %s" % "; ".join(
+                ln.strip() for ln in f if ln.strip()[:1] not in ("", "#"))
+    return "started by the benchmark"
+
+
+def make_user(name, shell, home, undo, groups=None):
+    if subprocess.run(["id", name], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        raise RuntimeError("user %s exists already; remove it first" % name)
+    sh("useradd", "-m", "-d", home, "-s", shell,
+       *(["-G", groups] if groups else []), name)
+    undo.add("user " + name, subprocess.run, ["userdel", "-r", name],
+             stderr=subprocess.DEVNULL)
+    return pwd.getpwnam(name)
+
+
+def domain_xml(uid, user, vm):
+    """A diskless TCG guest of 64 MiB: it sits in SeaBIOS looking for a
+    boot disk, which is all a start and a destroy need."""
+    return ("<domain type='qemu'><name>u%d_%s</name>"
+            "<metadata><ievs:owner xmlns:ievs='urn:ie-vshell:owner:1'"
+            " uid='%d' user='%s' vm='%s'/></metadata>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type>"
+            "<boot dev='hd'/></os><on_poweroff>destroy</on_poweroff>"
+            "<devices><memballoon model='none'/></devices></domain>"
+            % (uid, vm, uid, user, vm))
+
+
+def remove_domains(conn, uids):
+    import libvirt
+    for d in conn.listAllDomains(0):
+        name = d.name()
+        if not name.startswith("u") or "_" not in name:
+            continue
+        try:
+            if int(name[1:name.index("_")]) not in uids:
+                continue
+        except ValueError:
+            continue
+        try:
+            if d.isActive():
+                d.destroy()
+            d.undefine()
+        except libvirt.libvirtError as e:
+            print("bench: removing %s: %s" % (name, e))
+
+
+def write_config(tmp, sock):
+    with open(SYSCONF, "w") as f:
+        f.write("# written by ie-vshell's benchmark (bench/system.py)\n"
+                "[daemon]\nsocket = %s\npam_service = %s\n"
+                "[libvirt]\nuri = %s\n"
+                "[storage]\npool_dir = %s/pool\n"
+                "[upload]\ndir = %s/upload/%%u\n"
+                "[templates]\ndir = %s\n"
+                "[limits]\nrequests_per_minute = 1000000\n"
+                "sessions_per_user = 1024\n"
+                "[quota]\nvms = unlimited\nrunning = unlimited\n"
+                "vcpus = unlimited\nmemory = unlimited\n"
+                % (sock, PAM_SERVICE, URI, tmp, tmp,
+                   os.path.join(B.TOP, "templates")))
+    os.chmod(SYSCONF, 0o644)
+
+
+def sysconf(build):
+    """The shell's compiled-in config path: $sysconfdir of the build."""
+    v = {}
+    with open(os.path.join(build, "Makefile")) as f:
+        for line in f:
+            k, eq, val = line.partition(" = ")
+            if eq and k in ("prefix", "sysconfdir"):
+                v[k] = val.strip()
+    d = v["sysconfdir"].replace("${prefix}", v["prefix"])
+    return os.path.join(d, "ie-vshell", "ie-vshell.conf")
+
+
+def put_config(tmp, sock, undo):
+    """The shell's config at its compiled-in path (sshd's login shell reads
+    it there), also the broker's.  A file already there is put back."""
+    d = os.path.dirname(SYSCONF)
+    if not os.path.isdir(d):
+        os.makedirs(d)
+        undo.add("config dir", os.rmdir, d)
+    if os.path.exists(SYSCONF):
+        saved = os.path.join(tmp, "saved-ie-vshell.conf")
+        shutil.copy2(SYSCONF, saved)
+        undo.add("config", shutil.copy2, saved, SYSCONF)
+    else:
+        undo.add("config", os.unlink, SYSCONF)
+    write_config(tmp, sock)
+    pam = "/etc/pam.d/" + PAM_SERVICE
+    shutil.copy(os.path.join(B.TOP, "pam.d/ie-vshell"), pam)
+    undo.add("pam service", os.unlink, pam)
+
+
+def add_shell(path, undo):
+    with open("/etc/shells") as f:
+        if path + "\n" in f.read():
+            return
+    with open("/etc/shells", "a") as f:
+        f.write(path + "\n")
+
+    def remove():
+        with open("/etc/shells") as f:
+            lines = [ln for ln in f if ln != path + "\n"]
+        with open("/etc/shells", "w") as f:
+            f.writelines(lines)
+    undo.add("/etc/shells", remove)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def drop_to(pw):
+    os.initgroups(pw.pw_name, pw.pw_gid)
+    os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
+    os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
+
+
+def status_of(body):
+    return body[2]
+
+
+def strings(body):
+    """The strings of a frame body (after its 12-byte header)."""
+    out, off = [], 12
+    while off + 4 <= len(body):
+        n = int.from_bytes(body[off:off + 4], "big")
+        out.append(body[off + 4:off + 4 + n].decode(errors="replace"))
+        off += 4 + n
+    return out
+
+
+class Session:
+    """A forked client that becomes a student (setresuid) before it
+    connects to the broker and speaks the protocol; driven over a socket
+    pair by JSON lines.  Commands: {"op": "list", "n": N} (N requests back
+    to back, latencies returned), {"op": "mix", "secs": S} (list, start,
+    destroy of MIX_VM until S seconds have passed), {"op": "quit"}."""
+
+    def __init__(self, pw, sockpath):
+        self.pw = pw
+        a, b = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            a.close()
+            code = 1
+            try:
+                code = self.child(b, sockpath)
+            finally:
+                os._exit(code)
+        b.close()
+        self.ctl = a
+        self.rf = a.makefile("r")
+        self.hello = json.loads(self.rf.readline())
+
+    def child(self, ctl, sockpath):
+        drop_to(self.pw)
+        rf = ctl.makefile("r")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sockpath)
+        hello = B.recv_frame(s)
+        ctl.sendall(json.dumps({"status": status_of(hello)}).encode()
+                    + b"\n")
+        reqs = {w: B.frame([w] if w == "list" else [w, MIX_VM])
+                for w in ("list", "start", "destroy")}
+        for line in rf:
+            cmd = json.loads(line)
+            if cmd["op"] == "quit":
+                break
+            if cmd["op"] == "list":
+                out = {"list": []}
+                for _ in range(cmd["n"]):
+                    t = time.perf_counter()
+                    s.sendall(reqs["list"])
+                    st = status_of(B.recv_frame(s))
+                    out["list"].append(time.perf_counter() - t)
+                    if st:
+                        out.setdefault("errors", []).append("list %d" % st)
+            else:
+                out = self.mix(s, reqs, cmd["secs"])
+            ctl.sendall(json.dumps(out).encode() + b"\n")
+        s.close()
+        return 0
+
+    @staticmethod
+    def mix(s, reqs, secs):
+        """Rounds of list, start, destroy until the deadline; no request
+        but the destroy of a VM this round started goes out after it."""
+        out = {"list": [], "start": [], "destroy": [], "done": [],
+               "errors": []}
+        t0 = time.monotonic()
+        end = t0 + secs
+
+        def one(w):
+            t = time.perf_counter()
+            try:
+                s.sendall(reqs[w])
+                body = B.recv_frame(s)
+            except (OSError, EOFError) as e:
+                out["errors"].append("%s: %s" % (w, e))
+                return None
+            out[w].append(time.perf_counter() - t)
+            if status_of(body):
+                out["errors"].append("%s: %s" % (
+                    w, " ".join(strings(body))))
+                return False
+            if w != "list":
+                out["done"].append(time.monotonic() - t0)
+            return True
+
+        while time.monotonic() < end:
+            if one("list") is None or time.monotonic() >= end:
+                break
+            r = one("start")
+            if r is None or (r and one("destroy") is None):
+                break
+        return out
+
+    def send(self, cmd):
+        self.ctl.sendall(json.dumps(cmd).encode() + b"\n")
+
+    def result(self):
+        return json.loads(self.rf.readline())
+
+    def close(self):
+        try:
+            self.send({"op": "quit"})
+        except OSError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.ctl.close()
+
+
+def baseline_mix(conns, uids, secs):
+    """The same mix straight to libvirt: one thread and one connection per
+    student (as each student's own virsh would have), each on its own
+    domains: listAllDomains and the state of the user's five, then
+    lookupByName + create, lookupByName + destroy."""
+    import libvirt
+    outs = [None] * len(conns)
+    go = threading.Barrier(len(conns) + 1)
+
+    def worker(i):
+        conn, uid = conns[i], uids[i]
+        pre = "u%d_" % uid
+        name = pre + MIX_VM
+        out = {"list": [], "start": [], "destroy": [], "done": [],
+               "errors": []}
+        outs[i] = out
+        go.wait()
+        t0 = time.monotonic()
+
+        def one(w):
+            t = time.perf_counter()
+            try:
+                if w == "list":
+                    for d in conn.listAllDomains(0):
+                        if d.name().startswith(pre):
+                            d.state()
+                else:
+                    d = conn.lookupByName(name)
+                    d.create() if w == "start" else d.destroy()
+                    out["done"].append(time.monotonic() - t0)
+                ok = True
+            except libvirt.libvirtError as e:
+                out["errors"].append("%s: %s" % (w, e))
+                ok = False
+            out[w].append(time.perf_counter() - t)
+            return ok
+
+        while time.monotonic() < t0 + secs:
+            one("list")
+            if time.monotonic() >= t0 + secs:
+                break
+            if one("start"):
+                one("destroy")
+    ts = [threading.Thread(target=worker, args=(i,))
+          for i in range(len(conns))]
+    for t in ts:
+        t.start()
+    go.wait()
+    for t in ts:
+        t.join()
+    return outs
+
+
+def merge(outs, secs, head):
+    """One window: all latencies pooled, errors, and the throughput of the
+    starts and destroys completed within the window and within its first
+    `head` seconds (the length of a baseline window: both sides ramp up
+    alike from an idle start)."""
+    r = {"list": [], "start": [], "destroy": [], "errors": []}
+    done = head_done = 0
+    for o in outs:
+        for k in ("list", "start", "destroy", "errors"):
+            r[k] += o.get(k, [])
+        done += sum(1 for t in o.get("done", []) if t <= secs)
+        head_done += sum(1 for t in o.get("done", []) if t <= head)
+    r["ops_per_s"] = done / secs
+    r["head_ops_per_s"] = head_done / head
+    return r
+
+
+def whole_process(shell, pw, runs, env):
+    """`ie-vshell -c list` as the student against `virsh -c URI list
+    --all` as root, interleaved."""
+    ours, virsh = [], []
+    uenv = dict(env, HOME=pw.pw_dir, USER=pw.pw_name, LOGNAME=pw.pw_name)
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([shell, "-c", "list"], stdout=subprocess.DEVNULL,
+                       check=True, env=uenv, user=pw.pw_uid,
+                       group=pw.pw_gid, extra_groups=[])
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run(["/usr/bin/virsh", "-c", URI, "list", "--all"],
+                       stdout=subprocess.DEVNULL, check=True, env=env)
+        virsh.append(time.perf_counter() - t)
+    return ours, virsh
+
+
+def direct_lists(conn, uid, n):
+    """In one libvirt connection: what the broker asks for one student's
+    list (the listing, then the owner record and state of the five), and
+    what virsh's `list --all` asks (the listing and every state)."""
+    pre = "u%d_" % uid
+    mine, every = [], []
+    for i in range(n):
+        t = time.perf_counter()
+        for d in conn.listAllDomains(0):
+            if d.name().startswith(pre):
+                d.metadata(2, "urn:ie-vshell:owner:1")
+                d.state()
+        mine.append(time.perf_counter() - t)
+        if i % 20 == 0:
+            t = time.perf_counter()
+            for d in conn.listAllDomains(0):
+                d.state()
+            every.append(time.perf_counter() - t)
+    return mine, every
+
+
+def login(port, keys, who, prompt, env):
+    """Seconds from starting `ssh -tt` to the login shell's first
+    prompt."""
+    import pexpect
+    argv = ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "BatchMode=yes", "-o", "PasswordAuthentication=no",
+            "-i", os.path.join(keys, who), "-p", str(port), "-tt",
+            "%s@127.0.0.1" % who]
+    t = time.perf_counter()
+    p = pexpect.spawn("/usr/bin/ssh", argv, env=env, timeout=30,
+                      dimensions=(24, 100))
+    p.expect(prompt)
+    dt = time.perf_counter() - t
+    p.sendeof()
+    p.expect(pexpect.EOF)
+    p.close()
+    return dt
+
+
+SSHD_CONFIG = """Include %s/contrib/sshd_config.d/ie-vshell.conf
+Port %d
+ListenAddress 127.0.0.1
+HostKey %s/host_key
+PidFile %s/sshd.pid
+UsePAM yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+PermitUserEnvironment no
+AcceptEnv LANG LC_*
+PrintMotd no
+X11Forwarding yes
+Subsystem sftp /usr/lib/openssh/sftp-server
+"""
+
+
+def start_sshd(tmp, undo):
+    """sshd on a free port of 127.0.0.1, configured as the e2e tier does:
+    the project's snippet first, then Debian's defaults."""
+    d = os.path.join(tmp, "ssh")
+    os.makedirs(d)
+    os.makedirs("/run/sshd", exist_ok=True)
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+       os.path.join(d, "host_key"))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    conf = os.path.join(d, "sshd_config")
+    with open(conf, "w") as f:
+        f.write(SSHD_CONFIG % (B.TOP, port, d, d))
+    sh("/usr/sbin/sshd", "-f", conf, "-E", os.path.join(d, "sshd.log"))
+    pidfile = os.path.join(d, "sshd.pid")
+    for _ in range(100):
+        if os.path.exists(pidfile) and os.path.getsize(pidfile):
+            break
+        time.sleep(0.05)
+    undo.add("sshd", stop_pid, pid_of(pidfile), "sshd")
+    return port
+
+
+def user_keys(pw, keys):
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", pw.pw_name,
+       "-f", os.path.join(keys, pw.pw_name))
+    d = os.path.join(pw.pw_dir, ".ssh")
+    os.makedirs(d, exist_ok=True)
+    # Root's, as the snippet advises: students cannot add options to it.
+    shutil.copy(os.path.join(keys, pw.pw_name + ".pub"),
+                os.path.join(d, "authorized_keys"))
+    os.chmod(os.path.join(d, "authorized_keys"), 0o644)
+
+
+class Stack:
+    """The real stack, set up under the e2e lock: libvirtd, the students
+    and their 300 domains (RUNNING of them started), the system config,
+    and the broker (its argv prefixed by `wrap`, e.g. a profiler).
+    close() undoes it all and drops the lock."""
+
+    def __init__(self, a, tmp, res, wrap=()):
+        import libvirt
+        self.undo = Undo()
+        self.old = signal.signal(signal.SIGTERM, lambda *_: (
+            _ for _ in ()).throw(SystemExit(143)))
+        t = time.monotonic()
+        self.lockf = lock()
+        res["lock_wait_s"] = time.monotonic() - t
+        t = time.monotonic()
+        try:
+            self.setup(a, tmp, res, wrap, libvirt)
+        except BaseException:
+            self.close()
+            raise
+        res["setup_s"] = time.monotonic() - t
+        print("bench: %s system set up in %.0f s" % (B.clock(),
+                                                     res["setup_s"]))
+
+    def setup(self, a, tmp, res, wrap, libvirt):
+        global SYSCONF
+        undo = self.undo
+        SYSCONF = sysconf(a.build)
+        res["libvirtd"] = start_libvirtd(
+            undo, getattr(a, "libvirtd_conf", None))
+        self.conn = conn = libvirt.open(URI)
+        res["libvirt_version"] = conn.getLibVersion()
+        os.chmod(tmp, 0o755)
+        for sub in ("run", "upload", "home", "keys"):
+            os.makedirs(os.path.join(tmp, sub), mode=0o755)
+        os.chmod(os.path.join(tmp, "keys"), 0o700)
+        self.shell = shell = os.path.join(tmp, "ie-vshell")
+        shutil.copy(os.path.join(a.build, "src/shell/ie-vshell"), shell)
+        os.chmod(shell, 0o755)
+        add_shell(shell, undo)
+        if not any(g.gr_name == STUDENTS for g in grp.getgrall()):
+            sh("groupadd", STUDENTS)
+            undo.add("group", sh, "groupdel", STUDENTS)
+        self.users = users = [
+            make_user("%s%02d" % (PREFIX, i), shell,
+                      os.path.join(tmp, "home", "%s%02d" % (PREFIX, i)),
+                      undo, STUDENTS)
+            for i in range(1, a.users + 1)]
+        undo.add("domains", remove_domains, conn,
+                 {pw.pw_uid for pw in users})
+        for pw in users:
+            for k in range(B.PER_USER):
+                conn.defineXML(domain_xml(pw.pw_uid, pw.pw_name, "vm%d" % k))
+        for pw in users[:RUNNING]:
+            conn.lookupByName("u%d_vm0" % pw.pw_uid).create()
+        self.sock = sock = os.path.join(tmp, "run", "ie-vmd.sock")
+        put_config(tmp, sock, undo)
+        log = open(os.path.join(tmp, "ie-vmd-system.log"), "w")
+        self.vmd = vmd = subprocess.Popen(
+            list(wrap) + [os.path.join(a.build, "src/daemon/ie-vmd"), "-F",
+                          "-f", SYSCONF], stderr=log)
+        undo.add("broker", lambda: (vmd.terminate(), vmd.wait()))
+        for _ in range(600):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        res["domains"] = len(conn.listAllDomains(0))
+        res["running"] = len(conn.listAllDomains(
+            libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+
+    def close(self):
+        self.undo.run()
+        self.lockf.close()
+        signal.signal(signal.SIGTERM, self.old)
+
+
+def run(a, tmp, env):
+    """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
+    their figures."""
+    import libvirt
+    res = {"notes": []}
+    st = Stack(a, tmp, res)
+    conn, users, shell, sock, vmd, undo = (
+        st.conn, st.users, st.shell, st.sock, st.vmd, st.undo)
+    try:
+        # 1. list on qemu:///system
+        res["rss_vmd_idle"] = rss_kib(vmd.pid)
+        res["sys_shell"], res["sys_virsh"] = whole_process(
+            shell, users[0], a.runs, env)
+        s = Session(users[0], sock)
+        s.send({"op": "list", "n": 20 * a.runs})
+        r = s.result()
+        s.close()
+        res["sys_session"] = r["list"]
+        res["sys_session_errors"] = r.get("errors", [])
+        res["sys_direct_mine"], res["sys_direct_all"] = direct_lists(
+            conn, users[0].pw_uid, 20 * a.runs)
+        print("bench: %s scenario 1 on %s done" % (B.clock(), URI))
+
+        # 3 and 2: 60 sessions, then the mix, against direct libvirt
+        sessions = [Session(pw, sock) for pw in users]
+        bad = [s.pw.pw_name for s in sessions if s.hello["status"]]
+        if bad:
+            res["notes"].append("sessions refused by the broker: %s" % bad)
+        time.sleep(1)
+        res["rss_vmd_60"] = rss_kib(vmd.pid)
+        if a.base_shared:
+            bconns = [libvirt.open(URI)] * len(users)
+        else:
+            bconns = [libvirt.open(URI) for _ in users]
+        res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
+        # The soak counts the broker's windows with the rounds in flight
+        # at their deadlines (the drain, guessed from the windows before):
+        # each window gets what is left of it, shared.
+        res["mix_s"], res["windows_s"], drains = 0, [], [20.0]
+        for w in range(a.windows):
+            win = max(a.base_window, (a.soak - res["mix_s"]) /
+                      (a.windows - w) - statistics.mean(drains))
+            t = time.monotonic()
+            for s in sessions:
+                s.send({"op": "mix", "secs": win})
+            res["mix"].append(merge([s.result() for s in sessions], win,
+                                    a.base_window))
+            res["windows_s"].append(time.monotonic() - t)
+            res["mix_s"] += res["windows_s"][-1]
+            drains.append(res["windows_s"][-1] - win)
+            if w == 0:
+                drains.pop(0)
+            res["rss_vmd_soak"].append(rss_kib(vmd.pid))
+            print("bench: %s mix window %d/%d: %.2f ops/s (first %d s: "
+                  "%.2f), broker RSS %d KiB" % (
+                      B.clock(), w + 1, a.windows,
+                      res["mix"][-1]["ops_per_s"],
+                      a.base_window, res["mix"][-1]["head_ops_per_s"],
+                      res["rss_vmd_soak"][-1]))
+            if w < a.base_windows:
+                res["base"].append(merge(baseline_mix(
+                    bconns, [pw.pw_uid for pw in users], a.base_window),
+                    a.base_window, a.base_window))
+                print("bench: %s direct window: %.2f ops/s" % (
+                    B.clock(), res["base"][-1]["ops_per_s"]))
+        for c in set(bconns):
+            c.close()
+        for s in sessions:
+            s.close()
+        time.sleep(1)
+        res["rss_vmd_after"] = rss_kib(vmd.pid)
+
+        # 5. ssh login, ie-vshell against bash
+        keys = os.path.join(tmp, "keys")
+        bpw = make_user(BASH_USER, "/bin/bash",
+                        os.path.join(tmp, "home", BASH_USER), undo)
+        user_keys(users[0], keys)
+        user_keys(bpw, keys)
+        port = start_sshd(tmp, undo)
+        lenv = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8",
+                "HOME": tmp}
+        res["login_ours"], res["login_bash"] = [], []
+        for i in range(a.login_runs + 1):
+            o = login(port, keys, users[0].pw_name, r"ie-vshell> ", lenv)
+            b = login(port, keys, BASH_USER, BASH_USER + r"@[^\r\n]*\$ ",
+                      lenv)
+            if i:               # the first pair warms the caches
+                res["login_ours"].append(o)
+                res["login_bash"].append(b)
+        print("bench: %s scenario 5 done" % B.clock())
+    finally:
+        t = time.monotonic()
+        st.close()
+        res["undo_s"] = time.monotonic() - t
+    return res
+
+
+def fmt_kib(xs):
+    return "%d KiB (%d-%d)" % (statistics.median(xs), min(xs), max(xs))
+
+
+def spread(xs, f="%.1f"):
+    return (f + " (" + f + "-" + f + ")") % (statistics.median(xs),
+                                              min(xs), max(xs))
+
+
+def ms(x):
+    return "%.2f ms" % (x * 1e3)
+
+
+def report(r, a):
+    """RESULTS.md's sections on the real stack, and the targets they
+    check as (what, figure, met)."""
+    med = statistics.median
+    verdict = B.verdict
+    tg = []
+    ratio = med(r["sys_shell"]) / med(r["sys_virsh"])
+    p50 = B.pct(r["sys_session"], 50)
+    tg.append(("whole-process `list` <= 1/10 of `virsh list --all` "
+               "(qemu:///system)", "%.3f" % ratio, ratio <= 0.10))
+    tg.append(("in-session `list` p50 <= 1 ms at 300 domains "
+               "(qemu:///system)", ms(p50), p50 <= 1e-3))
+    out = ["""## 1b. `list` latency, 300 domains (60 users x 5), qemu:///system
+
+libvirtd %s (libvirt %d.%d.%d), %d domains defined (diskless TCG guests
+of 64 MiB with the broker's ownership record), %d of them running.  The
+shell runs as the student `%s01` and reads the system config; virsh runs
+as root.  Runs interleaved.
+
+| what | median (spread) |
+|---|---|
+| whole process: `ie-vshell -c list` (the user's 5 VMs) | %s |
+| whole process: `virsh -c qemu:///system list --all` (all 300) | %s |
+| ratio ie-vshell / virsh | %.3f (target <= 0.10: %s) |
+| in one session: `list` request to answer, p50 | %s (target <= 1 ms: %s) |
+| in one session: `list` request to answer, p99 | %s (n=%d, errors %d) |
+| one libvirt connection: the broker's calls for one `list` (listAllDomains, then owner record and state of the 5), p50 / p99 | %s / %s |
+| one libvirt connection: virsh's calls for `list --all` (listAllDomains, then 300 states), p50 | %s (n=%d) |
+""" % (r["libvirtd"], r["libvirt_version"] // 1000000,
+       r["libvirt_version"] // 1000 % 1000, r["libvirt_version"] % 1000,
+       r["domains"], r["running"], PREFIX,
+       B.fmt_ms(r["sys_shell"]), B.fmt_ms(r["sys_virsh"]), ratio,
+       verdict(ratio <= 0.10), ms(p50), verdict(p50 <= 1e-3),
+       ms(B.pct(r["sys_session"], 99)), len(r["sys_session"]),
+       len(r["sys_session_errors"]),
+       ms(B.pct(r["sys_direct_mine"], 50)),
+       ms(B.pct(r["sys_direct_mine"], 99)),
+       ms(B.pct(r["sys_direct_all"], 50)), len(r["sys_direct_all"]))]
+
+    mix, base = r["mix"], r["base"]
+    pool = lambda ws, k: [x for w in ws for x in w[k]]
+    ml, bl = pool(mix, "list"), pool(base, "list")
+    mp99 = B.pct(ml, 99)
+    merr = sum(len(w["errors"]) for w in mix)
+    berr = sum(len(w["errors"]) for w in base)
+    mt = [w["head_ops_per_s"] for w in mix]
+    mtw = [w["ops_per_s"] for w in mix]
+    bt = [w["ops_per_s"] for w in base]
+    tratio = med(mt) / med(bt) if med(bt) else float("nan")
+    tg.append(("`list` p99 <= 20 ms under the 60-session mix, 0 errors",
+               "%s, %d errors" % (ms(mp99), merr),
+               mp99 <= 0.020 and merr == 0))
+    tg.append(("start/destroy throughput >= 0.9x direct libvirt",
+               "%.2f" % tratio, tratio >= 0.9))
+    errs = sorted({e for w in mix + base for e in w["errors"]})[:5]
+    out.append("""## 2. Concurrency: %d sessions, each looping `list`, `start`, `destroy`
+
+%d students, each with its own session to the broker (a forked process
+that takes the student's uid with setresuid, then connects and speaks the
+protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
+baseline is the same mix from %d threads of one Python process straight to
+libvirt, %s: `listAllDomains` and the state of the user's five, then
+`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows
+through the broker, of %s s with the rounds in flight at each deadline
+(%.0f s of mix in all: the soak of section 3); after each of the first
+%d, a window of %d s straight to libvirt.  Every window starts with all VMs
+stopped; after its deadline only the destroy of a VM just started goes
+out.  Throughput counts the starts and destroys completed; it is compared
+over the same length of time from the start of each window (the first %d
+s of the broker's windows).  Median (min-max) over the windows.
+
+| what | through the broker | straight to libvirt |
+|---|---|---|
+| `list` p50, all windows | %s | %s |
+| `list` p99, all windows | %s (target <= 20 ms: %s) | %s |
+| `list` p99 per window | %s ms | %s ms |
+| `start` p50 / p99 | %s / %s | %s / %s |
+| `destroy` p50 / p99 | %s / %s | %s / %s |
+| starts + destroys per second, first %d s of a window | %s | %s |
+| ratio broker / direct (medians) | %.2f (target >= 0.9: %s) | |
+| starts + destroys per second, whole window | %s | |
+| requests | %d | %d |
+| errors | %d | %d |
+""" % (a.users, a.users, MIX_VM, MIX_VM, a.users,
+       "all sharing one connection, as the broker does" if a.base_shared
+       else "each with its own connection (as each student's own virsh "
+       "would have)", a.windows, ", ".join("%.0f" % x for x in
+                                          r["windows_s"]), r["mix_s"],
+       a.base_windows, a.base_window, a.base_window,
+       ms(B.pct(ml, 50)), ms(B.pct(bl, 50)), ms(mp99),
+       verdict(mp99 <= 0.020 and merr == 0), ms(B.pct(bl, 99)),
+       spread([B.pct(w["list"], 99) * 1e3 for w in mix]),
+       spread([B.pct(w["list"], 99) * 1e3 for w in base]),
+       ms(B.pct(pool(mix, "start"), 50)), ms(B.pct(pool(mix, "start"), 99)),
+       ms(B.pct(pool(base, "start"), 50)),
+       ms(B.pct(pool(base, "start"), 99)),
+       ms(B.pct(pool(mix, "destroy"), 50)),
+       ms(B.pct(pool(mix, "destroy"), 99)),
+       ms(B.pct(pool(base, "destroy"), 50)),
+       ms(B.pct(pool(base, "destroy"), 99)),
+       a.base_window, spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
+       verdict(tratio >= 0.9), spread(mtw, "%.2f"),
+       sum(len(pool([w], k)) for w in mix for k in
+           ("list", "start", "destroy")),
+       sum(len(pool([w], k)) for w in base for k in
+           ("list", "start", "destroy")), merr, berr))
+    if errs:
+        out.append("First errors (distinct): %s\n" % "; ".join(
+            "`%s`" % e for e in errs))
+
+    soak = r["rss_vmd_soak"]
+    out.append("""## 3b. Broker memory (ie-vmd on qemu:///system)
+
+| ie-vmd | RSS |
+|---|---|
+| idle, no session (after scenario 1b) | %d KiB |
+| %d idle sessions connected | %d KiB |
+| after each window of the mix | %s KiB |
+| growth from the first window to the last (%.0f s of mix) | %+d KiB |
+| the sessions closed again | %d KiB |
+""" % (r["rss_vmd_idle"], a.users, r["rss_vmd_60"],
+       ", ".join("%d" % x for x in soak), r["mix_s"] - r["windows_s"][0],
+       soak[-1] - soak[0], r["rss_vmd_after"]))
+
+    lr = med(r["login_ours"]) / med(r["login_bash"])
+    tg.append(("ssh key login to the first prompt <= 1.1x bash",
+               "%.2f" % lr, lr <= 1.1))
+    out.append("""## 5. ssh key login to the first prompt
+
+sshd on 127.0.0.1 (a free port) with PAM and the project's snippet, as the
+e2e tier runs it; `ssh -tt` with an ed25519 key, timed from its start to
+the login shell's first prompt (`ie-vshell> `, or bash's `USER@HOST:~$ `
+after Debian's /etc/profile and skeleton dotfiles).  %d runs each,
+interleaved, after one pair to warm up.
+
+| login shell | time to the first prompt |
+|---|---|
+| `ie-vshell` (student `%s01`; the broker checks the account and opens a session) | %s |
+| `/bin/bash` (`%s`) | %s |
+| ratio ie-vshell / bash | %.2f (target <= 1.1: %s) |
+""" % (len(r["login_ours"]), PREFIX, B.fmt_ms(r["login_ours"]), BASH_USER,
+       B.fmt_ms(r["login_bash"]), lr, verdict(lr <= 1.1)))
+    for n in r["notes"]:
+        out.append("Note: %s\n" % n)
+    return "\n".join(out), tg
+
+
+CLOSING = """## Closing note: what was profiled, and why targets are missed
+
+From `bench/profile.py` and runs with `--base-shared` and
+`--libvirtd-conf` on this machine (2026-11-26); details in
+bench/README.md.
+
+- **`list` on qemu:///system (whole process and in-session).**  The
+  broker's own work is small; the time is in the libvirt calls it makes.
+  Every `list`, also a student's own, calls `virConnectListAllDomains()`
+  (`scan_domains()`, src/daemon/ops.c) and then frees 300 handles to keep
+  5.  Callgrind, 320 lists: 6.7 M instructions per list in ie-vmd, 73.5 %
+  of them in `virDomainFree` of those handles (96,000 calls; libvirt's
+  `virDomainDispose` formats every UUID with `virUUIDFormat` ->
+  `g_snprintf` for a debug line that is not logged: 58 % of the total),
+  11.7 % in `virConnectListAllDomains` (XDR of 300 entries,
+  `virGetDomain`), 5.5 % in `domain_owner` (5 `virDomainGetMetadata`
+  + `owner_parse`), 2.7 % in 5 `virDomainGetState`.  Each list is 11
+  sequential RPCs (strace: 39 `poll`, 158 `write`, 74 `futex` per list);
+  broker and libvirtd spend 3.6 ms of CPU on it (perf stat).  The same
+  calls from Python on one connection take as long (section 1b).  Fix,
+  in src/daemon: a table of domains by owner in the broker, loaded once
+  and kept current by lifecycle events (`virConnectDomainEventRegisterAny`,
+  DEFINED/UNDEFINED/STARTED/STOPPED), answering `list` and the quota
+  scans without an RPC.
+- **Throughput and `list` p99 under the 60-session mix.**  The broker
+  shares one libvirt connection among all its client threads
+  (`virt_get()`, src/daemon/virt.c), and libvirtd serves at most
+  `max_client_requests` (5 by default) calls of one connection at once,
+  while 60 connections may use all `max_workers` (20).  With the 60
+  direct threads on one shared connection (`--base-shared`), the direct
+  rate falls to the broker's: 2.16 against 2.36 starts + destroys per
+  second.  With libvirtd at `max_client_requests = 20`
+  (`--libvirtd-conf`), the broker reached 3.52 (2.69-4.36) against 3.96
+  direct (0.89).  The rest is likely the extra `virConnectListAllDomains`
+  of each start's quota check (`start_quota()` -> `usage_scan()`), which
+  libvirtd answers only after locking every domain, some of them busy
+  starting.  Fix: a pool of connections in `virt_get()` with one kept
+  for read-only requests, and quota checks from the table above.  The 20
+  ms `list` p99 is out of reach on this machine for direct libvirt too:
+  60 concurrent TCG starts keep both cores busy (QEMU spends ~0.5 s of
+  CPU per start; a destroy takes libvirt 1.4-1.8 s even alone).  The
+  direct `list` latency also includes the Python client's own work under
+  its GIL (300 handle objects per call), which favours the broker in that
+  row; the throughput rows are not affected (starts and destroys spend
+  their time in libvirtd).
+- **Broker memory after the soak** (a leak check, no target).  RSS grows
+  window by window in smaller steps (section 3b).  Under valgrind, with 3
+  windows of the same mix, memcheck finds no definite, indirect or
+  possible leak at exit, and massif shows the heap flat between windows
+  (1.34 MB useful heap at rest after each): the growth is most likely
+  memory glibc keeps in its per-thread arenas (60 client threads);
+  `mallopt(M_ARENA_MAX, 2)` at start should bound it (not tried).
+- **Idle shell RSS.**  About 3.2 MiB of the ~4 MiB are clean pages of
+  shared libraries (libc, GLib and what GLib pulls in: libm, libpcre2),
+  shared with every process that maps them; the shell's private pages,
+  what each further session costs, are under 1 MiB (section 3).
+  Reaching 3 MiB of RSS means not mapping GLib in the shell (its config
+  reader and strings), about 1.3 MiB.
+"""
