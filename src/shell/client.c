@@ -252,14 +252,12 @@ receive(struct session *s, void (*progress)(const struct proto_msg *m),
 }
 
 int
-session_request_fd(struct session *s, char **argv, int argc, int passfd,
-    void (*progress)(const struct proto_msg *m), struct proto_msg **resp,
+session_send(struct session *s, char **argv, int argc, int passfd,
     char **err)
 {
 	struct proto_msg *req;
 	int i, r;
 
-	*resp = NULL;
 	*err = NULL;
 	if (!session_alive(s) && session_open(s, err) < 0)
 		return -1;
@@ -274,5 +272,16 @@ session_request_fd(struct session *s, char **argv, int argc, int passfd,
 		session_close(s);
 		return -1;
 	}
+	return 0;
+}
+
+int
+session_request_fd(struct session *s, char **argv, int argc, int passfd,
+    void (*progress)(const struct proto_msg *m), struct proto_msg **resp,
+    char **err)
+{
+	*resp = NULL;
+	if (session_send(s, argv, argc, passfd, err) < 0)
+		return -1;
 	return receive(s, progress, resp, err);
 }

@@ -22,6 +22,10 @@ int session_open(struct session *s, char **err);
  * broker cannot be reached or the connection broke mid-request. */
 int session_request(struct session *s, char **argv, int argc,
     struct proto_msg **resp, char **err);
+/* Sends argv as a request (connecting first if needed), with passfd
+ * (-1: none), and does not wait.  Returns -1 and a message on failure. */
+int session_send(struct session *s, char **argv, int argc, int passfd,
+    char **err);
 /* The same with a descriptor passed along (-1: none).  Progress frames go
  * to progress (may be NULL).  Ctrl-C while waiting cancels the request:
  * the connection is dropped, which the broker takes as a cancel. */

@@ -215,24 +215,18 @@ int
 console_attach(struct shell *sh, const char *vm, int argc, char **argv,
     struct proto_msg **resp)
 {
-	struct proto_msg *req, *first = NULL;
+	struct proto_msg *first = NULL;
 	struct term t = { false };
 	const char *why = NULL;
 	char *err = NULL;
-	int i, r;
 
 	*resp = NULL;
-	if (session_ensure(&sh->sess, &err) < 0) {
+	if (session_send(&sh->sess, argv, argc, -1, &err) < 0) {
 		shell_error("%s", err);
 		g_free(err);
 		return ST_FAILED;
 	}
-	req = proto_msg_new(PROTO_REQUEST, 0, 1);
-	for (i = 0; i < argc; i++)
-		proto_msg_add(req, argv[i]);
-	r = proto_send(sh->sess.fd, req);
-	proto_msg_free(req);
-	if (r < 0 || proto_recv(sh->sess.fd, 0, 0, 0, &first, &why) < 0 ||
+	if (proto_recv(sh->sess.fd, 0, 0, 0, &first, &why) < 0 ||
 	    (first->type != PROTO_RESPONSE && first->type != PROTO_DATA)) {
 		proto_msg_free(first);
 		session_close(&sh->sess);
