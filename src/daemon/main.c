@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "domtab.h"
 #include "fds.h"
 #include "i18n.h"
 #include "import.h"
@@ -256,10 +257,14 @@ main(int argc, char **argv)
 		}
 		log_init(false);
 	}
-	if (virt_init(cfg->uri) == 0 && server_run(&srv) == 0)
-		ret = 0;
+	if (virt_init(cfg->uri) == 0) {
+		domtab_init();
+		if (server_run(&srv) == 0)
+			ret = 0;
+	}
 close:
 	server_close(&srv);
+	domtab_shutdown();
 	virt_shutdown();
 	ops_shutdown();
 out:

@@ -19,8 +19,10 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "addrs.h"
 #include "conf.h"
 #include "console.h"
+#include "domtab.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
@@ -178,28 +180,6 @@ state_name(int state)
 	}
 }
 
-enum { OWNER_NONE = -1, OWNER_ERROR = -2 };
-
-static int
-domain_owner(virDomainPtr dom, uid_t *uid)
-{
-	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-	    OWNER_NS_URI, 0);
-	int r;
-
-	/* No record (or a domain gone meanwhile) means not ours; any other
-	 * error is libvirt's, and must not pass for "not owned". */
-	if (md == NULL) {
-		int code = virGetLastErrorCode();
-
-		return code == VIR_ERR_NO_DOMAIN_METADATA ||
-		    code == VIR_ERR_NO_DOMAIN ? OWNER_NONE : OWNER_ERROR;
-	}
-	r = owner_parse(md, uid);
-	free(md);
-	return r < 0 ? OWNER_NONE : 0;
-}
-
 /* Looks up the target and checks the ownership record.  A domain that
  * exists but belongs to someone else is reported exactly like a missing
  * one: students must not learn what others have. */
@@ -252,94 +232,6 @@ ok(struct ctx *x, const char *fmt, ...)
 /* Where a guest's addresses come from, in the order asked: libvirt's
  * DHCP leases (NAT networks), the host's neighbour table (bridged
  * networks), the guest agent. */
-static const struct {
-	int src;
-	const char *name;
-} addr_sources[] = {
-	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, "lease" },
-	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, "arp" },
-	{ VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent" },
-};
-/* list asks no agent: one that does not answer holds the call for long. */
-#define ADDR_SOURCES_QUICK 2
-
-struct addr {
-	char *mac, *ip;
-	int prefix;
-	bool v4;
-	const char *source;
-};
-
-static void
-addrs_free(GArray *a)
-{
-	guint i;
-
-	for (i = 0; a != NULL && i < a->len; i++) {
-		g_free(g_array_index(a, struct addr, i).mac);
-		g_free(g_array_index(a, struct addr, i).ip);
-	}
-	if (a != NULL)
-		g_array_free(a, TRUE);
-}
-
-static void
-addrs_take(GArray *out, virDomainInterfacePtr ifc, const char *source)
-{
-	unsigned int j;
-
-	if (ifc->name != NULL && strcmp(ifc->name, "lo") == 0)
-		return;		/* the agent reports the guest's loopback */
-	for (j = 0; j < ifc->naddrs; j++) {
-		struct addr a = { g_strdup(ifc->hwaddr),
-		    g_strdup(ifc->addrs[j].addr), ifc->addrs[j].prefix,
-		    ifc->addrs[j].type == VIR_IP_ADDR_TYPE_IPV4, source };
-
-		if (a.ip != NULL)
-			g_array_append_val(out, a);
-		else
-			g_free(a.mac);
-	}
-}
-
-/* The running domain's addresses from the first of nsrc sources that
- * knows any (a source the domain lacks, such as an agent, is skipped).
- * Never NULL; empty when nobody knows yet. */
-static GArray *
-domain_addrs(virDomainPtr dom, size_t nsrc)
-{
-	GArray *out = g_array_new(FALSE, TRUE, sizeof(struct addr));
-	size_t s;
-
-	if (virDomainIsActive(dom) != 1)
-		return out;
-	for (s = 0; s < nsrc && out->len == 0; s++) {
-		virDomainInterfacePtr *ifs = NULL;
-		int n, i;
-
-		n = virDomainInterfaceAddresses(dom, &ifs,
-		    addr_sources[s].src, 0);
-		for (i = 0; i < n; i++) {
-			addrs_take(out, ifs[i], addr_sources[s].name);
-			virDomainInterfaceFree(ifs[i]);
-		}
-		free(ifs);
-	}
-	return out;
-}
-
-/* The address to show first: IPv4 if the guest has one. */
-static const char *
-main_ip(GArray *a)
-{
-	guint i;
-
-	for (i = 0; i < a->len; i++)
-		if (g_array_index(a, struct addr, i).v4)
-			return g_array_index(a, struct addr, i).ip;
-	return a->len ? g_array_index(a, struct addr, 0).ip : NULL;
-}
-
 /* When a domain was last booted through us, kept in live-only metadata
  * that disappears when the domain stops: uptime without a guest agent. */
 #define BOOT_NS_URI "urn:ie-vshell:boot:1"
@@ -409,83 +301,49 @@ owner_label(uid_t uid, char *buf, size_t len)
 	g_free(name);
 }
 
-/* Calls fn for each domain owned by `only` (every owner if (uid_t)-1) and,
- * with others, for every other domain too (owned 0, vm its raw name).
- * The name prefix is only a cheap filter; the metadata says who owns a
- * domain.  A libvirt error fails the scan: a quota must never read it as
- * "not owned". */
-typedef void (*domain_fn)(virDomainPtr dom, bool owned, uid_t uid,
-    const char *vm, void *data);
-
-static int
-scan_domains(struct ctx *x, virConnectPtr conn, uid_t only, bool others,
-    domain_fn fn, void *data)
+/* The rows of the broker's table owned by `only` (every owner if
+ * (uid_t)-1) and, with others, every other domain too.  The metadata, not
+ * the name, says who owns a domain.  Fails rather than return a partial
+ * table: a quota must never read an error as "not owned". */
+static GArray *
+scan_domains(struct ctx *x, uid_t only, bool others)
 {
-	virDomainPtr *doms = NULL;
-	int n, i, o = 0;
+	char *err = NULL;
+	GArray *rows = domtab_rows_new(only, others, &err);
 
-	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0)
-		return fail_virt(x, conn, _("cannot list VMs"));
-	for (i = 0; i < n; i++) {
-		const char *dname = virDomainGetName(doms[i]);
-		char vm[VM_NAME_MAX + 1];
-		uid_t uid, owner;
-		bool mine;
-
-		if (o != OWNER_ERROR) {
-			mine = domain_name_parse(dname, &uid, vm) == 0 &&
-			    (only == (uid_t)-1 || uid == only) &&
-			    (o = domain_owner(doms[i], &owner)) == 0 &&
-			    owner == uid;
-			if (mine || (others && o != OWNER_ERROR))
-				fn(doms[i], mine, uid, mine ? vm : dname,
-				    data);
-		}
-		virDomainFree(doms[i]);
+	if (rows == NULL) {
+		log_msg(LOG_ERR, "%s", err);
+		fail(x, _("cannot list VMs: %s"), err);
+		g_free(err);
 	}
-	free(doms);
-	if (o == OWNER_ERROR)
-		return fail_virt(x, conn, _("cannot read the VMs' owners"));
-	return 0;
+	return rows;
 }
 
-struct list_scan {
-	GArray *rows;
-	GHashTable *labels;	/* uid -> user name: one lookup per owner */
-};
-
-static void
-list_row(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
-    void *data)
+/* uid -> user name, one lookup per owner. */
+static const char *
+label_of(GHashTable *labels, uid_t uid)
 {
-	struct list_scan *ls = data;
-	struct row r = { 0 };
-	int st = VIR_DOMAIN_NOSTATE;
-	char *label;
+	char *label = g_hash_table_lookup(labels, GUINT_TO_POINTER(uid));
+	char buf[256];
 
-	virDomainGetState(dom, &st, NULL, 0);
-	r.state = state_name(st);
-	r.name = g_strdup(vm);
-	if (owned) {
-		GArray *a = domain_addrs(dom, ADDR_SOURCES_QUICK);
-
-		r.ip = g_strdup(main_ip(a));
-		addrs_free(a);
-	}
-	if (!owned)
-		r.owner = g_strdup("-");
-	else if ((label = g_hash_table_lookup(ls->labels,
-	    GUINT_TO_POINTER(uid))) != NULL)
-		r.owner = g_strdup(label);
-	else {
-		char buf[256];
-
+	if (label == NULL) {
 		owner_label(uid, buf, sizeof(buf));
-		r.owner = g_strdup(buf);
-		g_hash_table_insert(ls->labels, GUINT_TO_POINTER(uid),
-		    g_strdup(buf));
+		label = g_strdup(buf);
+		g_hash_table_insert(labels, GUINT_TO_POINTER(uid), label);
 	}
-	g_array_append_val(ls->rows, r);
+	return label;
+}
+
+static struct row
+list_row(const struct domrow *d, GHashTable *labels)
+{
+	struct row r = { 0 };
+
+	r.state = state_name(d->state);
+	r.name = g_strdup(d->owned ? d->vm : d->name);
+	r.ip = g_strdup(d->owned ? d->ip : NULL);
+	r.owner = g_strdup(d->owned ? label_of(labels, d->uid) : "-");
+	return r;
 }
 
 static void
@@ -539,29 +397,32 @@ static int
 do_list(struct ctx *x, virConnectPtr conn)
 {
 	bool all = cmd_opt_set(x->call, "--all");
-	struct list_scan ls = {
-		g_array_new(FALSE, TRUE, sizeof(struct row)),
-		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-		    g_free),
-	};
+	GArray *d = scan_domains(x, all ? (uid_t)-1 : x->c->uid, all);
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
+	GHashTable *labels = g_hash_table_new_full(g_direct_hash,
+	    g_direct_equal, NULL, g_free);
 	guint i;
-	int r;
 
-	r = scan_domains(x, conn, all ? (uid_t)-1 : x->c->uid, all, list_row,
-	    &ls);
-	g_array_sort(ls.rows, row_cmp);
-	if (r == 0 && want_json(x))
-		list_json(x, ls.rows, all);
-	else if (r == 0)
-		list_table(x, ls.rows, all);
-	for (i = 0; i < ls.rows->len; i++) {
-		g_free(g_array_index(ls.rows, struct row, i).owner);
-		g_free(g_array_index(ls.rows, struct row, i).name);
-		g_free(g_array_index(ls.rows, struct row, i).ip);
+	for (i = 0; d != NULL && i < d->len; i++) {
+		struct row r = list_row(&g_array_index(d, struct domrow, i),
+		    labels);
+
+		g_array_append_val(rows, r);
 	}
-	g_array_free(ls.rows, TRUE);
-	g_hash_table_destroy(ls.labels);
-	return r;
+	g_array_sort(rows, row_cmp);
+	if (d != NULL && want_json(x))
+		list_json(x, rows, all);
+	else if (d != NULL)
+		list_table(x, rows, all);
+	for (i = 0; i < rows->len; i++) {
+		g_free(g_array_index(rows, struct row, i).owner);
+		g_free(g_array_index(rows, struct row, i).name);
+		g_free(g_array_index(rows, struct row, i).ip);
+	}
+	g_array_free(rows, TRUE);
+	g_hash_table_destroy(labels);
+	domtab_rows_free(d);
+	return d != NULL ? 0 : -1;
 }
 
 /* The user's directory in the pool, for reading; NULL if there is none. */
@@ -604,41 +465,39 @@ usage_slot(GHashTable *h, uid_t uid)
 	return u;
 }
 
-static void
-usage_add(virDomainPtr dom, bool owned, uid_t uid, const char *vm,
-    void *data)
-{
-	struct usage *u = usage_slot(data, uid);
-	virDomainInfo info;
-
-	u->v[Q_VMS]++;
-	if (virDomainIsActive(dom) == 1 && virDomainGetInfo(dom, &info) == 0) {
-		u->v[Q_RUNNING]++;
-		u->v[Q_VCPUS] += info.nrVirtCpu;
-		u->v[Q_MEMORY] += info.maxMem / 1024;
-	}
-}
-
-/* What each owner uses (only `only`'s, unless it is (uid_t)-1). */
+/* What each owner's VMs use (only `only`'s, unless it is (uid_t)-1). */
 static GHashTable *
-usage_scan(struct ctx *x, virConnectPtr conn, uid_t only)
+usage_scan(struct ctx *x, uid_t only)
 {
-	GHashTable *h = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-	    NULL, g_free);
+	GArray *d = scan_domains(x, only, false);
+	GHashTable *h;
+	guint i;
 
-	if (scan_domains(x, conn, only, false, usage_add, h) < 0) {
-		g_hash_table_destroy(h);
+	if (d == NULL)
 		return NULL;
+	h = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	    g_free);
+	for (i = 0; i < d->len; i++) {
+		struct domrow *r = &g_array_index(d, struct domrow, i);
+		struct usage *u = usage_slot(h, r->uid);
+
+		u->v[Q_VMS]++;
+		if (domtab_active(r)) {
+			u->v[Q_RUNNING]++;
+			u->v[Q_VCPUS] += r->vcpus;
+			u->v[Q_MEMORY] += r->mem_kib / 1024;
+		}
 	}
 	if (only != (uid_t)-1)
 		usage_slot(h, only);
+	domtab_rows_free(d);
 	return h;
 }
 
 static int
-usage_of(struct ctx *x, virConnectPtr conn, uid_t uid, struct usage *out)
+usage_of(struct ctx *x, uid_t uid, struct usage *out)
 {
-	GHashTable *h = usage_scan(x, conn, uid);
+	GHashTable *h = usage_scan(x, uid);
 
 	if (h == NULL)
 		return -1;
@@ -651,7 +510,7 @@ usage_of(struct ctx *x, virConnectPtr conn, uid_t uid, struct usage *out)
 /* Quotas bind a user's own VMs; an admin acting on another user's VM is
  * not held to that user's quota. */
 static int
-quota_check(struct ctx *x, virConnectPtr conn, const struct usage *add,
+quota_check(struct ctx *x, const struct usage *add,
     const char *hint)
 {
 	struct usage u;
@@ -660,7 +519,7 @@ quota_check(struct ctx *x, virConnectPtr conn, const struct usage *add,
 
 	if (x->t->other)
 		return 0;
-	if (usage_of(x, conn, x->t->uid, &u) < 0)
+	if (usage_of(x, x->t->uid, &u) < 0)
 		return -1;
 	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
@@ -707,7 +566,7 @@ do_quota(struct ctx *x, virConnectPtr conn)
 	struct quota q;
 	int r;
 
-	if (usage_of(x, conn, x->c->uid, &u) < 0)
+	if (usage_of(x, x->c->uid, &u) < 0)
 		return -1;
 	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
 	if (want_json(x))
@@ -732,7 +591,7 @@ do_quota(struct ctx *x, virConnectPtr conn)
 static int
 do_users(struct ctx *x, virConnectPtr conn)
 {
-	GHashTable *h = usage_scan(x, conn, (uid_t)-1);
+	GHashTable *h = usage_scan(x, (uid_t)-1);
 	GList *uids, *l;
 
 	if (h == NULL)
@@ -879,7 +738,7 @@ do_define(struct ctx *x, virConnectPtr conn)
 	}
 	/* Without an image the disk is not there yet: a define is refused
 	 * once the disk quota is used up (one byte more would exceed it). */
-	if (quota_check(x, conn, &(struct usage){ .v[Q_VMS] = 1,
+	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = x->staged ? x->staged_size : 1 },
 	    x->staged ? _("undefine a VM with --disk first") :
 	    _("undefine a VM first")) < 0)
@@ -964,7 +823,7 @@ start_quota(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
 		return fail_virt(x, conn, _("cannot read the VM's size"));
 	add.v[Q_VCPUS] = info.nrVirtCpu;
 	add.v[Q_MEMORY] = info.maxMem / 1024;
-	return quota_check(x, conn, &add, _("stop a VM first"));
+	return quota_check(x, &add, _("stop a VM first"));
 }
 
 static int
@@ -1231,7 +1090,8 @@ do_ip(struct ctx *x, virConnectPtr conn)
 		return fail_virt(x, conn, _("cannot read the VM's XML"));
 	}
 	macs = domain_macs_new(xml);
-	a = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
+	a = addrs_new(dom, ADDRS_ALL);
+	domtab_set_ip(x->t->domain, addrs_main(a));
 	ip_lines(x, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
 		ok(x, "%s", _("the VM has no network interface"));
@@ -1304,7 +1164,7 @@ vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	    OWNER_NS_URI, 0);
 	v->template = owner_template_new(md);
 	free(md);
-	v->addrs = domain_addrs(dom, G_N_ELEMENTS(addr_sources));
+	v->addrs = addrs_new(dom, ADDRS_ALL);
 	vm_disk_sizes(x, &v->disk_virtual, &v->disk_used, &nsnap);
 	return 0;
 }
@@ -1371,7 +1231,7 @@ static int
 info_text(struct ctx *x, struct vm_info *v)
 {
 	char *up = duration_new(v->uptime);
-	const char *ip = main_ip(v->addrs);
+	const char *ip = addrs_main(v->addrs);
 	int i;
 
 	ok(x, "name:       %s", x->t->vm);
@@ -1443,7 +1303,7 @@ snap_quota(struct ctx *x, virConnectPtr conn)
 	    vsize > 0)
 		add = MAX(1, MIN(vsize, used));
 	/* quota_exceeded words the disk's hint itself. */
-	return quota_check(x, conn, &(struct usage){ .v[Q_DISK] = add }, "");
+	return quota_check(x, &(struct usage){ .v[Q_DISK] = add }, "");
 }
 
 static int
@@ -1895,6 +1755,10 @@ run_handler(struct ctx *x)
 		}
 		x->mutated = 0;
 		fn(x, conn);
+		/* In the table before the user's lock is released: the next
+		 * quota check counts it. */
+		if (x->mutated && x->t->domain != NULL)
+			domtab_refresh(conn, x->t->domain);
 		virConnectClose(conn);
 		if (!x->retry)
 			break;

@@ -24,7 +24,7 @@ check "list shows web shut off" out_has "^web  *shut off  *-$"
 vsh -c 'start web'
 check "start web" rc_is 0
 vsh -c 'list'
-check "list shows web running" out_has "^web  *running  *[0-9.]*$"
+check "list shows web running" out_has "^web  *running  *[-0-9.]*$"
 vsh -c 'start web'
 check "start of a running VM fails" rc_is 1
 check "and says so" err_has "already running"

@@ -51,6 +51,51 @@ check "define through libvirtd" rc_is 0
 vsh -c 'start web'
 check "start through libvirtd" rc_is 0
 
+# Changes made beside the broker (an admin's virsh, a guest that powers
+# itself off) reach list through libvirt's events, within 3 s.
+DOM="u$(id -u)_web"
+lv() { virsh -q -c "$URI" "$@" >/dev/null 2>&1; }
+list_shows() {
+	for _ in $(seq 30); do
+		vsh -c 'list'
+		grep -q -- "$1" "$OUT" && return 0
+		sleep 0.1
+	done
+	show
+	return 1
+}
+list_lacks() {
+	for _ in $(seq 30); do
+		vsh -c 'list'
+		grep -q -- "$1" "$OUT" || return 0
+		sleep 0.1
+	done
+	show
+	return 1
+}
+lv destroy "$DOM"
+check "a VM destroyed with virsh shows shut off" list_shows "^web  *shut off  *-$"
+lv start "$DOM"
+check "started with virsh, it shows running" list_shows "^web  *running "
+virsh -q -c "$URI" dumpxml --inactive "$DOM" > "$TMP/web.xml"
+lv destroy "$DOM"
+lv undefine "$DOM"
+check "undefined with virsh, it is gone from list" list_lacks "^web "
+lv define "$TMP/web.xml"
+check "defined again with its owner record, it is back" list_shows "^web  *shut off "
+sed -e "s/<name>$DOM</<name>u$(id -u)_forged</" -e '/<uuid>/d' \
+    -e '/<metadata>/,/<\/metadata>/d' "$TMP/web.xml" > "$TMP/forged.xml"
+virsh -q -c "$URI" define "$TMP/forged.xml" >/dev/null
+check "a VM named like the user's but without an owner record" \
+    lv dominfo "u$(id -u)_forged"
+list_lacks "^forged " >/dev/null
+check "is not listed as theirs" out_lacks "^forged "
+lv metadata "$DOM" urn:ie-vshell:owner:1 --remove --config
+check "the owner record removed with virsh, the VM is no longer listed" \
+    list_lacks "^web "
+lv undefine "$DOM"
+lv undefine "u$(id -u)_forged"
+
 # Restart libvirtd between two requests of one open session, and between
 # two sessions.
 {

@@ -68,7 +68,7 @@ for cmd in start destroy undefine dumpxml; do
 	check "$A cannot $cmd an unowned VM" err_has "no such VM: orphan"
 done
 vsh -u $B -c 'list'
-check "$B's web still runs after $A's attempts" out_has "^web  *running  *[0-9.]*$"
+check "$B's web still runs after $A's attempts" out_has "^web  *running  *[-0-9.]*$"
 vsh -u $A -c "define $B/evil"
 check "$A cannot define a VM for $B" err_has "permission denied"
 vsh -u $A -c "list --all"

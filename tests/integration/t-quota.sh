@@ -92,7 +92,7 @@ wait $pids
 ok_start=$(cat "$TMP"/race.*.out | grep -c "^started ")
 check "exactly 2 of 60 racing starts succeed ($ok_start)" [ "$ok_start" -eq 2 ]
 vsh -u ievq-a -c list
-check "ievq-a has exactly 2 running" [ "$(grep -c ' running  *[0-9.]*$' "$OUT")" -eq 2 ]
+check "ievq-a has exactly 2 running" [ "$(grep -c ' running  *[-0-9.]*$' "$OUT")" -eq 2 ]
 check "the other user was never refused meanwhile" [ "$b_failed" -eq 0 ]
 check "the other user's VM runs" sh -c "grep -q 'result=ok' '$TMP/vmd.log'"
 
@@ -109,7 +109,7 @@ check "two sessions: 240 requests made" [ "$(cat "$TMP"/two.?.out "$TMP"/two.?.e
 check "two sessions: exactly 5 defines succeed" [ "$(cat "$TMP"/two.?.out | grep -c '^defined ')" -eq 5 ]
 check "two sessions: exactly 2 starts succeed" [ "$(cat "$TMP"/two.?.out | grep -c '^started ')" -eq 2 ]
 vsh -u ievq-two -c list
-check "two sessions: 5 VMs, 2 running" [ "$(grep -c ' running  *[0-9.]*$' "$OUT")" -eq 2 ] && [ "$(grep -c '^t' "$OUT")" -eq 5 ]
+check "two sessions: 5 VMs, 2 running" [ "$(grep -c ' running  *[-0-9.]*$' "$OUT")" -eq 2 ] && [ "$(grep -c '^t' "$OUT")" -eq 5 ]
 
 vsh -u ievq-a -c quota
 check "quota works" rc_is 0

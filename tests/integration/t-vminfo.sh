@@ -44,7 +44,22 @@ check "ip of a running VM" rc_is 0
 check "shows MAC and IP with its source" out_has "^MAC 52:54:00:[0-9a-f:]*  IP [0-9.]*/[0-9]*  ([a-z]*)$"
 ip=$(sed -n 's/.*IP \([0-9.]*\)\/.*/\1/p' "$OUT")
 vsh -u $A -c 'list'
-check "list shows the address" out_has "^web  *running  *$ip$"
+check "list shows the address ip found" out_has "^web  *running  *$ip$"
+# Without asking: the broker looks for a started VM's address itself.
+vsh -u $A -c 'define web2'
+vsh -u $A -c 'start web2'
+for i in $(seq 50); do
+	vsh -u $A -c 'list'
+	grep -q '^web2  *running  *[0-9]' "$OUT" && break
+	sleep 0.1
+done
+check "list shows a started VM's address within 5 s" out_has "^web2  *running  *[0-9][0-9.]*$"
+vsh -u $A -c 'destroy web2'
+check "destroy web2" rc_is 0
+vsh -u $A -c 'list'
+check "list shows no address of a stopped VM" out_has "^web2  *shut off  *-$"
+vsh -u $A -c 'undefine web2'
+check "undefine web2" rc_is 0
 
 vsh -u $A -c 'info web'
 check "info web" rc_is 0

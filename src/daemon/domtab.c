@@ -1,0 +1,597 @@
+/* The broker's table of domains (see domtab.h).  One thread applies
+ * libvirt's events: the callback only notes which domain changed, and the
+ * thread reads that domain again, so an event never stalls libvirt's event
+ * loop and the table never trusts what an event implies.  Each read takes a
+ * sequence number before it asks libvirt, and a row is only replaced by a
+ * read that began later: a slow read cannot overwrite a newer one, and the
+ * read that an event causes begins after the change it reports.  The lock
+ * guards memory only, never a libvirt call. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "addrs.h"
+#include "domtab.h"
+#include "log.h"
+#include "template.h"
+#include "virt.h"
+
+/* A running VM's address: looked for as soon as it runs, then every
+ * IP_SOON seconds while it boots (IP_BOOT seconds), then at doubling
+ * intervals up to IP_MAX until one is known, then every IP_MAX.  `ip NAME`
+ * always asks at once, and what it finds is kept. */
+#define IP_SOON		2
+#define IP_BOOT		120
+#define IP_MAX		60
+
+struct entry {
+	struct domrow row;
+	guint64 seq;		/* of the read the row came from */
+	gint64 up_since;	/* monotonic time it was first seen running */
+	gint64 ip_next;		/* monotonic time of the next look */
+	int ip_wait;		/* seconds from that look to the one after */
+};
+
+static struct {
+	GMutex lock;
+	GCond wake;
+	GHashTable *rows;	/* UUID string -> struct entry */
+	GHashTable *dirty;	/* UUID strings that events named */
+	guint64 seq;
+	bool loaded, quit;
+	virConnectPtr conn;	/* the events come on it */
+	int cb_life, cb_meta;
+	GMutex load_lock;	/* one load at a time; the others wait */
+	GThread *thread;
+} tab;
+
+int
+domain_owner(virDomainPtr dom, uid_t *uid)
+{
+	char *md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+	    OWNER_NS_URI, 0);
+	int r;
+
+	/* No record (or a domain gone meanwhile) means not ours; any other
+	 * error is libvirt's, and must not pass for "not owned". */
+	if (md == NULL) {
+		int code = virGetLastErrorCode();
+
+		return code == VIR_ERR_NO_DOMAIN_METADATA ||
+		    code == VIR_ERR_NO_DOMAIN ? OWNER_NONE : OWNER_ERROR;
+	}
+	r = owner_parse(md, uid);
+	free(md);
+	return r < 0 ? OWNER_NONE : 0;
+}
+
+bool
+domtab_active(const struct domrow *r)
+{
+	return r->state != VIR_DOMAIN_SHUTOFF;
+}
+
+static void
+row_clear(struct domrow *r)
+{
+	g_free(r->name);
+	g_free(r->ip);
+	r->name = r->ip = NULL;
+}
+
+static void
+entry_free(gpointer p)
+{
+	struct entry *e = p;
+
+	row_clear(&e->row);
+	g_free(e);
+}
+
+static guint64
+seq_take(void)
+{
+	guint64 s;
+
+	g_mutex_lock(&tab.lock);
+	s = ++tab.seq;
+	g_mutex_unlock(&tab.lock);
+	return s;
+}
+
+/* 0 and the row, 1 if the domain is gone, -1 on another libvirt error. */
+static int
+read_row(virDomainPtr dom, struct domrow *r)
+{
+	virDomainInfo info;
+	uid_t uid, owner;
+	int o = OWNER_NONE;
+
+	memset(r, 0, sizeof(*r));
+	r->name = g_strdup(virDomainGetName(dom));
+	if (domain_name_parse(r->name, &uid, r->vm) == 0 &&
+	    (o = domain_owner(dom, &owner)) == 0 && owner == uid) {
+		r->owned = true;
+		r->uid = uid;
+	} else
+		r->vm[0] = '\0';
+	if (o == OWNER_ERROR || virDomainGetInfo(dom, &info) < 0) {
+		row_clear(r);
+		return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? 1 : -1;
+	}
+	r->state = info.state;
+	if (domtab_active(r)) {
+		r->vcpus = info.nrVirtCpu;
+		r->mem_kib = info.maxMem;
+	}
+	return 0;
+}
+
+/* Takes r unless the row there came from a later read. */
+static void
+store(const char *uuid, struct domrow *r, guint64 seq)
+{
+	struct entry *e;
+	bool was_up;
+
+	g_mutex_lock(&tab.lock);
+	e = g_hash_table_lookup(tab.rows, uuid);
+	if (e != NULL && e->seq > seq) {
+		g_mutex_unlock(&tab.lock);
+		row_clear(r);
+		return;
+	}
+	if (e == NULL) {
+		e = g_new0(struct entry, 1);
+		g_hash_table_insert(tab.rows, g_strdup(uuid), e);
+	}
+	was_up = e->row.owned && domtab_active(&e->row);
+	if (was_up && r->owned && domtab_active(r))
+		r->ip = g_steal_pointer(&e->row.ip);	/* still up */
+	else {
+		e->up_since = e->ip_next = g_get_monotonic_time();
+		e->ip_wait = IP_SOON;
+	}
+	row_clear(&e->row);
+	e->row = *r;
+	e->seq = seq;
+	g_mutex_unlock(&tab.lock);
+}
+
+/* The domain is gone, unless a later read found it (under its name). */
+static void
+drop(const char *uuid, const char *name, guint64 seq)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct entry *e = v;
+
+		if (e->seq < seq && (uuid != NULL ? strcmp(k, uuid) == 0 :
+		    strcmp(e->row.name, name) == 0))
+			g_hash_table_iter_remove(&it);
+	}
+	g_mutex_unlock(&tab.lock);
+}
+
+/* A read failed for another reason than a missing domain: the table is
+ * not to be trusted until it is loaded again. */
+static void
+distrust(const char *what)
+{
+	log_msg(LOG_WARNING, "cannot read a VM for the table (%s): %s",
+	    what, virt_error());
+	g_mutex_lock(&tab.lock);
+	tab.loaded = false;
+	g_mutex_unlock(&tab.lock);
+}
+
+static void
+refresh_dom(virDomainPtr dom, guint64 seq)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct domrow r;
+	int st;
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return distrust(virDomainGetName(dom));
+	if ((st = read_row(dom, &r)) == 0)
+		store(uuid, &r, seq);
+	else if (st == 1)
+		drop(uuid, NULL, seq);
+	else
+		distrust(virDomainGetName(dom));
+}
+
+void
+domtab_refresh(virConnectPtr conn, const char *name)
+{
+	guint64 seq = seq_take();
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+
+	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+		drop(NULL, name, seq);
+	else if (dom == NULL)
+		distrust(name);
+	else {
+		refresh_dom(dom, seq);
+		virDomainFree(dom);
+	}
+}
+
+static void
+refresh_uuid(virConnectPtr conn, const char *uuid)
+{
+	guint64 seq = seq_take();
+	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+
+	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+		drop(uuid, NULL, seq);
+	else if (dom == NULL)
+		distrust(uuid);
+	else {
+		refresh_dom(dom, seq);
+		virDomainFree(dom);
+	}
+}
+
+static void
+note(virDomainPtr dom)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	g_mutex_lock(&tab.lock);
+	g_hash_table_add(tab.dirty, g_strdup(uuid));
+	g_cond_signal(&tab.wake);
+	g_mutex_unlock(&tab.lock);
+}
+
+static void
+on_life(virConnectPtr c, virDomainPtr dom, int event, int detail, void *o)
+{
+	note(dom);
+}
+
+static void
+on_meta(virConnectPtr c, virDomainPtr dom, int type, const char *ns,
+    void *o)
+{
+	if (ns == NULL || strcmp(ns, OWNER_NS_URI) == 0)
+		note(dom);
+}
+
+static void
+unfollow(virConnectPtr conn, int life, int meta)
+{
+	if (conn == NULL)
+		return;
+	/* On a dead connection these fail; there is nothing to undo then. */
+	if (life >= 0)
+		virConnectDomainEventDeregisterAny(conn, life);
+	if (meta >= 0)
+		virConnectDomainEventDeregisterAny(conn, meta);
+	virConnectClose(conn);
+}
+
+/* Follows the events of a fresh connection, then reads every domain:
+ * a change during the scan comes as an event, read after it. */
+static int
+follow(char **err)
+{
+	virConnectPtr conn, old;
+	int life, meta, old_life, old_meta;
+
+	if ((conn = virt_get(true, err)) == NULL)
+		return -1;
+	life = virConnectDomainEventRegisterAny(conn, NULL,
+	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_life),
+	    NULL, NULL);
+	meta = life < 0 ? -1 : virConnectDomainEventRegisterAny(conn, NULL,
+	    VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+	    VIR_DOMAIN_EVENT_CALLBACK(on_meta), NULL, NULL);
+	if (meta < 0) {
+		*err = g_strdup_printf("cannot follow libvirt's events: %s",
+		    virt_error());
+		unfollow(conn, life, meta);
+		return -1;
+	}
+	g_mutex_lock(&tab.lock);
+	old = tab.conn;
+	old_life = tab.cb_life;
+	old_meta = tab.cb_meta;
+	tab.conn = conn;
+	tab.cb_life = life;
+	tab.cb_meta = meta;
+	g_mutex_unlock(&tab.lock);
+	unfollow(old, old_life, old_meta);
+	return 0;
+}
+
+static int
+load(char **err)
+{
+	virDomainPtr *doms = NULL;
+	virConnectPtr conn;
+	guint64 start;
+	int n, i, st = 0;
+
+	if (follow(err) < 0)
+		return -1;
+	start = seq_take();
+	g_mutex_lock(&tab.lock);
+	conn = virConnectRef(tab.conn) == 0 ? tab.conn : NULL;
+	g_mutex_unlock(&tab.lock);
+	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
+		*err = g_strdup_printf("cannot list VMs: %s", virt_error());
+		virConnectClose(conn);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		guint64 seq = seq_take();
+		struct domrow r;
+
+		if (st >= 0 && virDomainGetUUIDString(doms[i], uuid) == 0 &&
+		    (st = read_row(doms[i], &r)) == 0)
+			store(uuid, &r, seq);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(conn);
+	if (st < 0) {
+		*err = g_strdup_printf("cannot read the VMs: %s",
+		    virt_error());
+		return -1;
+	}
+	g_mutex_lock(&tab.lock);
+	{
+		GHashTableIter it;
+		gpointer v;
+
+		/* Not in the scan and not read since: gone. */
+		g_hash_table_iter_init(&it, tab.rows);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			if (((struct entry *)v)->seq < start)
+				g_hash_table_iter_remove(&it);
+	}
+	tab.loaded = true;
+	g_mutex_unlock(&tab.lock);
+	log_msg(LOG_INFO, "following %d VMs", n);
+	return 0;
+}
+
+/* A reference to the events' connection, or NULL if the table must be
+ * loaded (again) first. */
+static virConnectPtr
+current(void)
+{
+	virConnectPtr conn = NULL;
+
+	g_mutex_lock(&tab.lock);
+	if (tab.loaded && tab.conn != NULL && virConnectRef(tab.conn) == 0)
+		conn = tab.conn;
+	g_mutex_unlock(&tab.lock);
+	if (conn != NULL && virConnectIsAlive(conn) != 1) {
+		virConnectClose(conn);
+		conn = NULL;
+	}
+	return conn;
+}
+
+static int
+ensure(char **err)
+{
+	virConnectPtr conn = current();
+	int r = 0;
+
+	if (conn != NULL) {
+		virConnectClose(conn);
+		return 0;
+	}
+	g_mutex_lock(&tab.load_lock);
+	if ((conn = current()) != NULL)
+		virConnectClose(conn);
+	else
+		r = load(err);
+	g_mutex_unlock(&tab.load_lock);
+	return r;
+}
+
+GArray *
+domtab_rows_new(uid_t only, bool others, char **err)
+{
+	GArray *rows;
+	GHashTableIter it;
+	gpointer v;
+
+	*err = NULL;
+	if (ensure(err) < 0)
+		return NULL;
+	rows = g_array_new(FALSE, TRUE, sizeof(struct domrow));
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct domrow r = ((struct entry *)v)->row;
+
+		if (!(r.owned && (only == (uid_t)-1 || r.uid == only)) &&
+		    !others)
+			continue;
+		r.name = g_strdup(r.name);
+		r.ip = g_strdup(r.ip);
+		g_array_append_val(rows, r);
+	}
+	g_mutex_unlock(&tab.lock);
+	return rows;
+}
+
+void
+domtab_rows_free(GArray *rows)
+{
+	guint i;
+
+	for (i = 0; rows != NULL && i < rows->len; i++)
+		row_clear(&g_array_index(rows, struct domrow, i));
+	if (rows != NULL)
+		g_array_free(rows, TRUE);
+}
+
+/* The running VMs whose address is due for a look. */
+static GPtrArray *
+ip_due_new(gint64 now)
+{
+	GPtrArray *due = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct entry *e = v;
+
+		if (e->row.owned && domtab_active(&e->row) &&
+		    e->ip_next <= now)
+			g_ptr_array_add(due, g_strdup(k));
+	}
+	return due;
+}
+
+/* Keeps what a look at the addresses found, and when to look next.
+ * Called with the lock held. */
+static void
+ip_keep(struct entry *e, const char *ip)
+{
+	gint64 now = g_get_monotonic_time();
+	int wait = IP_MAX;
+
+	g_free(e->row.ip);
+	e->row.ip = g_strdup(ip);
+	if (ip == NULL && now - e->up_since < IP_BOOT * G_USEC_PER_SEC)
+		wait = IP_SOON;
+	else if (ip == NULL) {
+		wait = e->ip_wait;
+		e->ip_wait = MIN(e->ip_wait * 2, IP_MAX);
+	}
+	e->ip_next = now + wait * G_USEC_PER_SEC;
+}
+
+static void
+ip_look(virConnectPtr conn, const char *uuid)
+{
+	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+	GArray *a = dom != NULL ? addrs_new(dom, ADDRS_QUICK) : NULL;
+	struct entry *e;
+
+	g_mutex_lock(&tab.lock);
+	if (a != NULL && (e = g_hash_table_lookup(tab.rows, uuid)) != NULL &&
+	    domtab_active(&e->row))
+		ip_keep(e, addrs_main(a));
+	g_mutex_unlock(&tab.lock);
+	addrs_free(a);
+	if (dom != NULL)
+		virDomainFree(dom);
+}
+
+void
+domtab_set_ip(const char *name, const char *ip)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct entry *e = v;
+
+		if (strcmp(e->row.name, name) == 0 && e->row.owned &&
+		    domtab_active(&e->row))
+			ip_keep(e, ip);
+	}
+	g_mutex_unlock(&tab.lock);
+}
+
+/* Reads what the events named, then looks for the addresses that are
+ * due.  Called and returns with the lock held. */
+static void
+work(void)
+{
+	GHashTable *dirty = tab.dirty;
+	GPtrArray *due = ip_due_new(g_get_monotonic_time());
+	virConnectPtr conn = NULL;
+	GHashTableIter it;
+	gpointer k;
+	guint i;
+
+	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	if (tab.loaded && tab.conn != NULL && virConnectRef(tab.conn) == 0)
+		conn = tab.conn;
+	g_mutex_unlock(&tab.lock);
+	if (conn != NULL) {
+		g_hash_table_iter_init(&it, dirty);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			refresh_uuid(conn, k);
+		for (i = 0; i < due->len; i++)
+			ip_look(conn, due->pdata[i]);
+		virConnectClose(conn);
+	}
+	g_hash_table_destroy(dirty);
+	g_ptr_array_free(due, TRUE);
+	g_mutex_lock(&tab.lock);
+}
+
+static void *
+run(void *arg)
+{
+	char *err = NULL;
+
+	/* Loaded now, the first request does not wait for it. */
+	if (ensure(&err) < 0) {
+		log_msg(LOG_WARNING, "%s; will retry on the next request",
+		    err);
+		g_free(err);
+	}
+	g_mutex_lock(&tab.lock);
+	while (!tab.quit) {
+		if (g_hash_table_size(tab.dirty) == 0)
+			g_cond_wait_until(&tab.wake, &tab.lock,
+			    g_get_monotonic_time() + G_USEC_PER_SEC);
+		if (!tab.quit)
+			work();
+	}
+	g_mutex_unlock(&tab.lock);
+	return NULL;
+}
+
+void
+domtab_init(void)
+{
+	tab.rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    entry_free);
+	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	tab.cb_life = tab.cb_meta = -1;
+	tab.thread = g_thread_new("domtab", run, NULL);
+}
+
+void
+domtab_shutdown(void)
+{
+	if (tab.thread == NULL)
+		return;
+	g_mutex_lock(&tab.lock);
+	tab.quit = true;
+	g_cond_signal(&tab.wake);
+	g_mutex_unlock(&tab.lock);
+	g_thread_join(tab.thread);
+	tab.thread = NULL;
+	unfollow(tab.conn, tab.cb_life, tab.cb_meta);
+	tab.conn = NULL;
+	g_hash_table_destroy(tab.rows);
+	g_hash_table_destroy(tab.dirty);
+}
