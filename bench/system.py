@@ -451,8 +451,9 @@ def whole_process(shell, pw, runs, env):
 
 
 def direct_lists(conn, uid, n):
-    """In one libvirt connection: what the broker asks for one student's
-    list (the listing, then the owner record and state of the five), and
+    """In one libvirt connection: what one student's list asks without a
+    table of domains (the listing, then the owner record and state of the
+    five; the broker did this before it kept its table), and
     what virsh's `list --all` asks (the listing and every state)."""
     pre = "u%d_" % uid
     mine, every = [], []
@@ -757,7 +758,7 @@ as root.  Runs interleaved.
 | ratio ie-vshell / virsh | %.3f (target <= 0.10: %s) |
 | in one session: `list` request to answer, p50 | %s (target <= 1 ms: %s) |
 | in one session: `list` request to answer, p99 | %s (n=%d, errors %d) |
-| one libvirt connection: the broker's calls for one `list` (listAllDomains, then owner record and state of the 5), p50 / p99 | %s / %s |
+| one libvirt connection: what one student's `list` asks libvirt without the broker's table (listAllDomains, then owner record and state of the 5), p50 / p99 | %s / %s |
 | one libvirt connection: virsh's calls for `list --all` (listAllDomains, then 300 states), p50 | %s (n=%d) |
 """ % (r["libvirtd"], r["libvirt_version"] // 1000000,
        r["libvirt_version"] // 1000 % 1000, r["libvirt_version"] % 1000,

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <locale.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
@@ -189,6 +190,10 @@ main(int argc, char **argv)
 	 * on fd 0, which daemon() replaces. */
 	fds_sanitize_std();
 	fds_close_from(STDERR_FILENO + 1);
+	/* One thread per session: glibc would give up to 8 arenas a core,
+	 * each keeping what its threads freed.  The threads mostly wait on
+	 * their sockets, so two arenas cost no contention worth having. */
+	mallopt(M_ARENA_MAX, 2);
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);

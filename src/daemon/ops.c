@@ -334,6 +334,7 @@ label_of(GHashTable *labels, uid_t uid)
 	return label;
 }
 
+/* labels NULL: no owner column (no user lookups either). */
 static struct row
 list_row(const struct domrow *d, GHashTable *labels)
 {
@@ -342,7 +343,8 @@ list_row(const struct domrow *d, GHashTable *labels)
 	r.state = state_name(d->state);
 	r.name = g_strdup(d->owned ? d->vm : d->name);
 	r.ip = g_strdup(d->owned ? d->ip : NULL);
-	r.owner = g_strdup(d->owned ? label_of(labels, d->uid) : "-");
+	if (labels != NULL)
+		r.owner = g_strdup(d->owned ? label_of(labels, d->uid) : "-");
 	return r;
 }
 
@@ -399,8 +401,8 @@ do_list(struct ctx *x, virConnectPtr conn)
 	bool all = cmd_opt_set(x->call, "--all");
 	GArray *d = scan_domains(x, all ? (uid_t)-1 : x->c->uid, all);
 	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
-	GHashTable *labels = g_hash_table_new_full(g_direct_hash,
-	    g_direct_equal, NULL, g_free);
+	GHashTable *labels = all ? g_hash_table_new_full(g_direct_hash,
+	    g_direct_equal, NULL, g_free) : NULL;
 	guint i;
 
 	for (i = 0; d != NULL && i < d->len; i++) {
@@ -420,7 +422,8 @@ do_list(struct ctx *x, virConnectPtr conn)
 		g_free(g_array_index(rows, struct row, i).ip);
 	}
 	g_array_free(rows, TRUE);
-	g_hash_table_destroy(labels);
+	if (labels != NULL)
+		g_hash_table_destroy(labels);
 	domtab_rows_free(d);
 	return d != NULL ? 0 : -1;
 }
