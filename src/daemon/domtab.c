@@ -38,7 +38,7 @@ static struct {
 	GMutex lock;
 	GCond wake;
 	GHashTable *rows;	/* UUID string -> struct entry */
-	GHashTable *dirty;	/* UUID strings that events named */
+	GHashTable *dirty;	/* UUID string -> WHOLE or STATE, from events */
 	guint64 seq;
 	bool loaded, quit;
 	virConnectPtr conn;	/* the events come on it */
@@ -101,9 +101,13 @@ seq_take(void)
 	return s;
 }
 
+/* What a read asks: the whole row, or only what a start or stop changes
+ * (the name and owner record stay). */
+enum { STATE = 1, WHOLE = 2 };
+
 /* 0 and the row, 1 if the domain is gone, -1 on another libvirt error. */
 static int
-read_row(virDomainPtr dom, struct domrow *r)
+read_row(virDomainPtr dom, struct domrow *r, int what)
 {
 	virDomainInfo info;
 	uid_t uid, owner;
@@ -111,7 +115,9 @@ read_row(virDomainPtr dom, struct domrow *r)
 
 	memset(r, 0, sizeof(*r));
 	r->name = g_strdup(virDomainGetName(dom));
-	if (domain_name_parse(r->name, &uid, r->vm) == 0 &&
+	if (what == STATE)
+		;
+	else if (domain_name_parse(r->name, &uid, r->vm) == 0 &&
 	    (o = domain_owner(dom, &owner)) == 0 && owner == uid) {
 		r->owned = true;
 		r->uid = uid;
@@ -129,19 +135,28 @@ read_row(virDomainPtr dom, struct domrow *r)
 	return 0;
 }
 
-/* Takes r unless the row there came from a later read. */
-static void
-store(const char *uuid, struct domrow *r, guint64 seq)
+/* Takes r unless the row there came from a later read.  A read of the
+ * STATE keeps the name and owner there; returns -1 if there is no row yet
+ * to keep them from. */
+static int
+store(const char *uuid, struct domrow *r, guint64 seq, int what)
 {
 	struct entry *e;
 	bool was_up;
 
 	g_mutex_lock(&tab.lock);
 	e = g_hash_table_lookup(tab.rows, uuid);
-	if (e != NULL && e->seq > seq) {
+	if ((e != NULL && e->seq > seq) || (e == NULL && what == STATE)) {
 		g_mutex_unlock(&tab.lock);
 		row_clear(r);
-		return;
+		return e != NULL ? 0 : -1;
+	}
+	if (what == STATE) {
+		g_free(r->name);
+		r->name = g_strdup(e->row.name);
+		r->owned = e->row.owned;
+		r->uid = e->row.uid;
+		memcpy(r->vm, e->row.vm, sizeof(r->vm));
 	}
 	if (e == NULL) {
 		e = g_new0(struct entry, 1);
@@ -158,6 +173,7 @@ store(const char *uuid, struct domrow *r, guint64 seq)
 	e->row = *r;
 	e->seq = seq;
 	g_mutex_unlock(&tab.lock);
+	return 0;
 }
 
 /* The domain is gone, unless a later read found it (under its name). */
@@ -191,8 +207,9 @@ distrust(const char *what)
 	g_mutex_unlock(&tab.lock);
 }
 
+/* Reads what of dom; the whole row after all if there is none yet. */
 static void
-refresh_dom(virDomainPtr dom, guint64 seq)
+refresh_dom(virDomainPtr dom, guint64 seq, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	struct domrow r;
@@ -200,14 +217,17 @@ refresh_dom(virDomainPtr dom, guint64 seq)
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return distrust(virDomainGetName(dom));
-	if ((st = read_row(dom, &r)) == 0)
-		store(uuid, &r, seq);
-	else if (st == 1)
+	if ((st = read_row(dom, &r, what)) == 0 &&
+	    store(uuid, &r, seq, what) < 0)
+		return refresh_dom(dom, seq_take(), WHOLE);
+	if (st == 1)
 		drop(uuid, NULL, seq);
-	else
+	else if (st < 0)
 		distrust(virDomainGetName(dom));
 }
 
+/* The broker's own changes leave name and owner as they were, but for a
+ * define (no row yet: read whole) and an undefine (gone). */
 void
 domtab_refresh(virConnectPtr conn, const char *name)
 {
@@ -219,13 +239,13 @@ domtab_refresh(virConnectPtr conn, const char *name)
 	else if (dom == NULL)
 		distrust(name);
 	else {
-		refresh_dom(dom, seq);
+		refresh_dom(dom, seq, STATE);
 		virDomainFree(dom);
 	}
 }
 
 static void
-refresh_uuid(virConnectPtr conn, const char *uuid)
+refresh_uuid(virConnectPtr conn, const char *uuid, int what)
 {
 	guint64 seq = seq_take();
 	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
@@ -235,28 +255,32 @@ refresh_uuid(virConnectPtr conn, const char *uuid)
 	else if (dom == NULL)
 		distrust(uuid);
 	else {
-		refresh_dom(dom, seq);
+		refresh_dom(dom, seq, what);
 		virDomainFree(dom);
 	}
 }
 
 static void
-note(virDomainPtr dom)
+note(virDomainPtr dom, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
 	g_mutex_lock(&tab.lock);
-	g_hash_table_add(tab.dirty, g_strdup(uuid));
+	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(tab.dirty,
+	    uuid)));
+	g_hash_table_insert(tab.dirty, g_strdup(uuid), GINT_TO_POINTER(what));
 	g_cond_signal(&tab.wake);
 	g_mutex_unlock(&tab.lock);
 }
 
+/* A define can change the name (a rename) or the owner record. */
 static void
 on_life(virConnectPtr c, virDomainPtr dom, int event, int detail, void *o)
 {
-	note(dom);
+	note(dom, event == VIR_DOMAIN_EVENT_DEFINED ||
+	    event == VIR_DOMAIN_EVENT_UNDEFINED ? WHOLE : STATE);
 }
 
 static void
@@ -264,7 +288,7 @@ on_meta(virConnectPtr c, virDomainPtr dom, int type, const char *ns,
     void *o)
 {
 	if (ns == NULL || strcmp(ns, OWNER_NS_URI) == 0)
-		note(dom);
+		note(dom, WHOLE);
 }
 
 static void
@@ -339,8 +363,8 @@ load(char **err)
 		struct domrow r;
 
 		if (st >= 0 && virDomainGetUUIDString(doms[i], uuid) == 0 &&
-		    (st = read_row(doms[i], &r)) == 0)
-			store(uuid, &r, seq);
+		    (st = read_row(doms[i], &r, WHOLE)) == 0)
+			store(uuid, &r, seq, WHOLE);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -524,7 +548,7 @@ work(void)
 	GPtrArray *due = ip_due_new(g_get_monotonic_time());
 	virConnectPtr conn = NULL;
 	GHashTableIter it;
-	gpointer k;
+	gpointer k, v;
 	guint i;
 
 	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -534,8 +558,8 @@ work(void)
 	g_mutex_unlock(&tab.lock);
 	if (conn != NULL) {
 		g_hash_table_iter_init(&it, dirty);
-		while (g_hash_table_iter_next(&it, &k, NULL))
-			refresh_uuid(conn, k);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			refresh_uuid(conn, k, GPOINTER_TO_INT(v));
 		for (i = 0; i < due->len; i++)
 			ip_look(conn, due->pdata[i]);
 		virConnectClose(conn);

@@ -1,8 +1,10 @@
 /* libvirt connection handling.  libvirtd serves at most
- * max_client_requests (default 5) calls of one connection at a time, so the
- * client threads share a few connections: one kept for requests that change
- * nothing (a `list` never queues behind starts), the others taken in turn.
- * The lock only guards opening and replacing them. */
+ * max_client_requests (default 5) calls of one connection at a time, with
+ * max_workers (default 20) threads in all, so the client threads share a
+ * few connections: one kept for requests that change nothing (and the
+ * table's events), the others taken in turn, enough of them to keep every
+ * worker of libvirtd busy.  The lock only guards opening and replacing
+ * them. */
 #include "config.h"
 
 #include <glib.h>
@@ -11,7 +13,7 @@
 #include "log.h"
 #include "virt.h"
 
-#define POOL 4		/* slot 0: read-only requests; 1..POOL-1 the rest */
+#define POOL 8		/* slot 0: read-only requests; 1..POOL-1 the rest */
 
 static GMutex lock;
 static virConnectPtr pool[POOL];
