@@ -64,6 +64,18 @@ json_escape_unit(GString *out, gunichar c)
 	g_string_append_printf(out, "\\u%04x", (unsigned)c);
 }
 
+/* JSON escapes name UTF-16 units: beyond U+FFFF, a surrogate pair. */
+static void
+json_escape_char(GString *out, gunichar c)
+{
+	if (c > 0xffff) {
+		c -= 0x10000;
+		json_escape_unit(out, 0xd800 + (c >> 10));
+		json_escape_unit(out, 0xdc00 + (c & 0x3ff));
+	} else
+		json_escape_unit(out, c);
+}
+
 char *
 json_ascii_new(const char *json)
 {
@@ -78,13 +90,32 @@ json_ascii_new(const char *json)
 			g_string_append_c(out, (char)c);
 		else if (c == '\n' || c == '\t')
 			g_string_append_c(out, (char)c);	/* layout */
-		else if (c > 0xffff) {
-			c -= 0x10000;
-			json_escape_unit(out, 0xd800 + (c >> 10));
-			json_escape_unit(out, 0xdc00 + (c & 0x3ff));
-		} else
-			json_escape_unit(out, c);
+		else
+			json_escape_char(out, c);
 	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}
+
+char *
+json_quote_new(const char *s)
+{
+	char *valid = g_utf8_make_valid(s, -1);
+	GString *out = g_string_sized_new(strlen(valid) + 2);
+	const char *p;
+
+	g_string_append_c(out, '"');
+	for (p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '"' || c == '\\')
+			g_string_append_c(out, '\\');
+		if (c >= 0x20 && c < 0x7f)
+			g_string_append_c(out, (char)c);
+		else
+			json_escape_char(out, c);
+	}
+	g_string_append_c(out, '"');
 	g_free(valid);
 	return g_string_free(out, FALSE);
 }

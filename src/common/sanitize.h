@@ -17,5 +17,9 @@ char *sanitize_new(const char *s, bool keep_newlines, size_t max);
  * valid with U+FFFD: still the same JSON, and safe on a terminal.  Only
  * for JSON text, whose strings already escape '"', '\\' and C0 controls. */
 char *json_ascii_new(const char *json);
+/* s as a JSON string literal, quotes included, in the same printable
+ * ASCII: '"' and '\\' escaped, every other character outside printable
+ * ASCII as \uNNNN; invalid UTF-8 first made valid with U+FFFD. */
+char *json_quote_new(const char *s);
 
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "cmdtab.h"
 #include "commands.h"
@@ -172,23 +171,6 @@ print_response(const struct proto_msg *m)
 	}
 }
 
-/* In ASCII, as the broker writes JSON: file names may hold anything. */
-static void
-print_json(JsonNode *root)
-{
-	JsonGenerator *g = json_generator_new();
-	char *s, *ascii;
-
-	json_generator_set_root(g, root);
-	json_generator_set_pretty(g, TRUE);
-	s = json_generator_to_data(g, NULL);
-	ascii = json_ascii_new(s);
-	puts(ascii);
-	g_free(ascii);
-	g_free(s);
-	g_object_unref(g);
-}
-
 /* "converting  42%", rewritten in place on a terminal. */
 static void
 show_progress(const struct proto_msg *m)
@@ -239,57 +221,60 @@ request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
 	return ST_OK;
 }
 
-/* A copy of member name of the JSON object in a broker's answer, or a
- * null node. */
-static JsonNode *
-answer_member_new(const struct proto_msg *resp, const char *name)
+/* The members of the JSON object that is the broker's one answer: the
+ * text after its '{', or NULL if the answer does not look like one. */
+static const char *
+answer_members(const struct proto_msg *resp)
 {
-	JsonParser *p = json_parser_new();
-	JsonNode *root, *n = NULL;
+	const char *s, *end;
 
-	if (resp->nstr == 1 &&
-	    json_parser_load_from_data(p, resp->str[0], -1, NULL) &&
-	    JSON_NODE_HOLDS_OBJECT(root = json_parser_get_root(p)) &&
-	    json_object_has_member(json_node_get_object(root), name))
-		n = json_node_copy(json_object_get_member(
-		    json_node_get_object(root), name));
-	g_object_unref(p);
-	return n != NULL ? n : json_node_new(JSON_NODE_NULL);
+	if (resp->nstr != 1)
+		return NULL;
+	s = resp->str[0];
+	end = s + strlen(s);
+	while (g_ascii_isspace(*s))
+		s++;
+	while (end > s && g_ascii_isspace(end[-1]))
+		end--;
+	if (end - s < 2 || *s != '{' || end[-1] != '}')
+		return NULL;
+	return s + 1;
 }
 
-/* images --json: the broker's disks and the uploads only the shell can
- * see, in one document. */
+/* images --json: the uploads only the shell can see, then the broker's
+ * members (its "disks"), in one object.  The broker's part is its own
+ * JSON text, passed on as it is, through the same escaping. */
 static int
 images_json(struct shell *sh, const struct cmd_call *call, int argc,
     char **argv)
 {
 	struct proto_msg *resp = NULL;
-	JsonBuilder *b = json_builder_new();
-	JsonNode *root;
+	GString *doc = g_string_new("{\n");
+	const char *rest, *p;
+	char *ascii;
 	int st;
 
-	json_builder_begin_object(b);
-	if (images_json_uploads(sh, b) < 0) {
-		g_object_unref(b);
-		return ST_FAILED;
+	if (images_json_uploads(sh, doc) < 0 ||
+	    request(sh, call, argc, argv, &resp) != ST_OK)
+		st = ST_FAILED;
+	else if ((st = resp->status) != ST_OK)
+		print_response(resp);
+	else if ((rest = answer_members(resp)) == NULL) {
+		shell_error("%s", _("images: the VM service's answer is not a "
+		    "JSON object; tell the admin"));
+		st = ST_FAILED;
+	} else {
+		/* A comma after the uploads, unless the object is empty. */
+		p = rest + strspn(rest, " \t\r\n");
+		g_string_append(doc, *p == '}' ? "\n" : ",");
+		g_string_append(doc, *p == '}' ? p : rest);
+		ascii = json_ascii_new(doc->str);
+		puts(ascii);
+		g_free(ascii);
 	}
-	if ((st = request(sh, call, argc, argv, &resp)) != ST_OK ||
-	    (st = resp->status) != ST_OK) {
-		if (resp != NULL)
-			print_response(resp);
-		proto_msg_free(resp);
-		g_object_unref(b);
-		return st;
-	}
-	json_builder_set_member_name(b, "disks");
-	json_builder_add_value(b, answer_member_new(resp, "disks"));
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	print_json(root);
-	json_node_unref(root);
-	g_object_unref(b);
 	proto_msg_free(resp);
-	return ST_OK;
+	g_string_free(doc, TRUE);
+	return st;
 }
 
 int
@@ -397,46 +382,37 @@ shell_vm_names(struct shell *sh)
 	return shell_column(sh, argv, 1, "name");
 }
 
-/* The broker's JSON answer to argv, or NULL (the banner stays quiet about
- * failures: the first command will report them). */
-static JsonParser *
-request_json(struct shell *sh, char **argv, int argc)
+/* Whether m is a table whose columns are keys (NULL-terminated). */
+static bool
+table_is(const struct proto_msg *m, const char *const *keys)
+{
+	guint c;
+
+	if (m->status != ST_OK || m->ncols == 0 || m->nstr < m->ncols ||
+	    m->nstr % m->ncols != 0)
+		return false;
+	for (c = 0; c < m->ncols && keys[c] != NULL; c++)
+		if (strcmp(m->str[c], keys[c]) != 0)
+			return false;
+	return c == m->ncols && keys[c] == NULL;
+}
+
+/* The broker's answer to argv if it is that table, or NULL: the banner
+ * stays quiet about failures, the first command will report them. */
+static struct proto_msg *
+request_table(struct shell *sh, char **argv, int argc,
+    const char *const *keys)
 {
 	struct proto_msg *resp = NULL;
-	JsonParser *p = NULL;
 	char *msg = NULL;
 
-	if (session_request(&sh->sess, argv, argc, &resp, &msg) == 0 &&
-	    resp->status == ST_OK && resp->nstr == 1) {
-		p = json_parser_new();
-		if (!json_parser_load_from_data(p, resp->str[0], -1, NULL) ||
-		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-			g_object_unref(p);
-			p = NULL;
-		}
+	if (session_request(&sh->sess, argv, argc, &resp, &msg) < 0 ||
+	    !table_is(resp, keys)) {
+		proto_msg_free(resp);
+		resp = NULL;
 	}
 	g_free(msg);
-	proto_msg_free(resp);
-	return p;
-}
-
-static JsonArray *
-member_array(JsonParser *p, const char *name)
-{
-	JsonObject *o = json_node_get_object(json_parser_get_root(p));
-	JsonNode *n = json_object_get_member(o, name);
-
-	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ?
-	    json_node_get_array(n) : NULL;
-}
-
-static const char *
-member_str(JsonObject *o, const char *name)
-{
-	JsonNode *n = json_object_get_member(o, name);
-
-	return n != NULL && json_node_get_value_type(n) == G_TYPE_STRING ?
-	    json_node_get_string(n) : "-";
+	return resp;
 }
 
 #define BANNER_MAX_VMS 8
@@ -444,75 +420,92 @@ member_str(JsonObject *o, const char *name)
 static void
 banner_vms(struct shell *sh)
 {
-	char *argv[] = { "list", "--json", NULL };
-	JsonParser *p = request_json(sh, argv, 2);
-	JsonArray *vms = p ? member_array(p, "vms") : NULL;
-	guint i, n = vms ? json_array_get_length(vms) : 0;
+	static const char *const keys[] = { "name", "state", "ip", NULL };
+	char *argv[] = { "list", NULL };
+	struct proto_msg *t = request_table(sh, argv, 1, keys);
+	guint i, n = t != NULL ? t->nstr / 3 - 1 : 0;
 
-	if (p != NULL && n == 0)
+	if (t != NULL && n == 0)
 		printf("%s\n", _("You have no VMs yet: 'define NAME' makes "
 		    "one, 'help' lists the commands."));
 	for (i = 0; i < n && i < BANNER_MAX_VMS; i++) {
-		JsonObject *o = json_array_get_object_element(vms, i);
-		char *name = sanitize_new(member_str(o, "name"), false, 40);
-		char *ip = sanitize_new(member_str(o, "ip"), false, 64);
+		char **row = t->str + 3 * (i + 1);
+		char *name = sanitize_new(row[0], false, 40);
+		char *state = sanitize_new(_(row[1]), false, 40);
+		char *ip = sanitize_new(row[2], false, 64);
 
-		printf("  %-20s %-14s %s\n", name, _(member_str(o, "state")),
-		    ip);
+		printf("  %-20s %-14s %s\n", name, state, ip);
 		g_free(name);
+		g_free(state);
 		g_free(ip);
 	}
 	if (n > BANNER_MAX_VMS)
 		printf(_("  ... and %u more: 'list' shows them all\n"),
 		    n - BANNER_MAX_VMS);
-	if (p != NULL)
-		g_object_unref(p);
+	proto_msg_free(t);
 }
 
-static const char *
-quota_word(const char *key)
+/* The quota table's rows: VMs, running, vCPUs, memory, disk, in the
+ * broker's order of resources. */
+#define QUOTA_ROWS 5
+
+/* What the banner says of row r of the quota table; the limit comes with
+ * its unit. */
+static void
+quota_phrase(GString *line, guint r, const char *used, const char *limit)
 {
-	if (strcmp(key, "vms") == 0)
-		return _("VMs");
-	if (strcmp(key, "running") == 0)
-		return _("running");
-	if (strcmp(key, "vcpus") == 0)
-		return _("vCPUs");
-	return _("MiB memory");
+	if (line->len > 0)
+		g_string_append(line, ", ");
+	switch (r) {
+	case 0:
+		g_string_append_printf(line, _("%s of %s VMs"), used, limit);
+		break;
+	case 1:
+		g_string_append_printf(line, _("%s of %s running"), used,
+		    limit);
+		break;
+	case 2:
+		g_string_append_printf(line, _("%s of %s vCPUs"), used, limit);
+		break;
+	case 3:
+		g_string_append_printf(line, _("%s of %s memory"), used,
+		    limit);
+		break;
+	default:
+		g_string_append_printf(line, _("disk %s of %s"), used, limit);
+		break;
+	}
 }
 
 /* One line of quota use, only where a limit is set. */
 static void
 banner_quota(struct shell *sh)
 {
-	char *argv[] = { "quota", "--json", NULL };
-	JsonParser *p = request_json(sh, argv, 2);
-	JsonArray *q = p ? member_array(p, "quota") : NULL;
+	static const char *const keys[] = { "resource", "used", "limit",
+	    NULL };
+	char *argv[] = { "quota", NULL };
+	struct proto_msg *t = request_table(sh, argv, 1, keys);
 	GString *line = g_string_new(NULL);
-	guint i;
+	guint i, n = t != NULL && t->nstr == 3 * (1 + QUOTA_ROWS) ?
+	    QUOTA_ROWS : 0;
 
-	for (i = 0; q != NULL && i < json_array_get_length(q); i++) {
-		JsonObject *o = json_array_get_object_element(q, i);
-		JsonNode *lim = json_object_get_member(o, "limit");
-		const char *res = member_str(o, "resource");
-		gint64 used = json_object_get_int_member(o, "used");
+	for (i = 0; i < n; i++) {
+		char **row = t->str + 3 * (i + 1);
+		char *used, *limit;
 
-		if (lim == NULL || JSON_NODE_HOLDS_NULL(lim))
+		/* Not a number: unlimited. */
+		if (!g_ascii_isdigit(row[2][0]))
 			continue;
-		if (strcmp(res, "disk_bytes") == 0)
-			g_string_append_printf(line, _("%sdisk %.1f of %.0f GiB"),
-			    line->len ? ", " : "", used / (double)(1 << 30),
-			    json_node_get_int(lim) / (double)(1 << 30));
-		else
-			g_string_append_printf(line, "%s%" G_GINT64_FORMAT
-			    " of %" G_GINT64_FORMAT " %s", line->len ? ", " :
-			    "", used, json_node_get_int(lim), quota_word(res));
+		used = sanitize_new(row[1], false, 32);
+		limit = sanitize_new(row[2], false, 32);
+		quota_phrase(line, i, used, limit);
+		g_free(used);
+		g_free(limit);
 	}
 	if (line->len > 0)
 		printf(_("Quota: %s\n"), line->str);
 	g_string_free(line, TRUE);
-	if (p != NULL)
-		g_object_unref(p);
+	proto_msg_free(t);
 }
 
 void

@@ -14,7 +14,6 @@
 #include <sys/syscall.h>
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "commands.h"
 #include "conf.h"
@@ -289,8 +288,28 @@ images_print_uploads(struct shell *sh)
 	return 0;
 }
 
+static void
+json_upload(GString *out, const struct upload *u)
+{
+	char *name = json_quote_new(u->name);
+	char *format = json_quote_new(u->refused ? "refused" : u->format);
+
+	g_string_append_printf(out, "    {\n"
+	    "      \"name\" : %s,\n"
+	    "      \"allocated_bytes\" : %lld,\n"
+	    "      \"format\" : %s,\n", name, (long long)u->allocated, format);
+	if (u->vsize >= 0)
+		g_string_append_printf(out, "      \"virtual_bytes\" : %lld\n",
+		    (long long)u->vsize);
+	else
+		g_string_append(out, "      \"virtual_bytes\" : null\n");
+	g_string_append(out, "    }");
+	g_free(format);
+	g_free(name);
+}
+
 int
-images_json_uploads(struct shell *sh, JsonBuilder *b)
+images_json_uploads(struct shell *sh, GString *out)
 {
 	char *area = NULL;
 	GArray *ups = uploads_read(sh, &area);
@@ -298,27 +317,12 @@ images_json_uploads(struct shell *sh, JsonBuilder *b)
 
 	if (ups == NULL)
 		return -1;
-	json_builder_set_member_name(b, "uploads");
-	json_builder_begin_array(b);
+	g_string_append(out, "  \"uploads\" : [");
 	for (i = 0; i < ups->len; i++) {
-		struct upload *u = &g_array_index(ups, struct upload, i);
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, u->name);
-		json_builder_set_member_name(b, "allocated_bytes");
-		json_builder_add_int_value(b, u->allocated);
-		json_builder_set_member_name(b, "format");
-		json_builder_add_string_value(b, u->refused ? "refused" :
-		    u->format);
-		json_builder_set_member_name(b, "virtual_bytes");
-		if (u->vsize >= 0)
-			json_builder_add_int_value(b, u->vsize);
-		else
-			json_builder_add_null_value(b);
-		json_builder_end_object(b);
+		g_string_append(out, i == 0 ? "\n" : ",\n");
+		json_upload(out, &g_array_index(ups, struct upload, i));
 	}
-	json_builder_end_array(b);
+	g_string_append(out, ups->len > 0 ? "\n  ]" : "]");
 	g_free(area);
 	uploads_free(ups);
 	return 0;

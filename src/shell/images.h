@@ -3,7 +3,7 @@
 #ifndef IEVS_IMAGES_H
 #define IEVS_IMAGES_H
 
-#include <json-glib/json-glib.h>
+#include <glib.h>
 
 struct shell;
 
@@ -19,9 +19,11 @@ int images_open_upload(struct shell *sh, const char *name, char **err);
 /* Prints the upload area's files: name, size on disk, format, virtual
  * size.  Returns 0, or -1 after reporting. */
 int images_print_uploads(struct shell *sh);
-/* The same as an "uploads" member of the object b is building.  Returns
- * 0, or -1 after reporting. */
-int images_json_uploads(struct shell *sh, JsonBuilder *b);
+/* The same as the member "uploads" of a JSON object, appended to out in
+ * printable ASCII and laid out as the broker lays out its JSON (without
+ * the comma or newline that would follow it).  Returns 0, or -1 after
+ * reporting. */
+int images_json_uploads(struct shell *sh, GString *out);
 /* The upload area's file names, for completion (NULL-terminated,
  * g_strfreev; empty if the area cannot be read). */
 char **images_upload_names(struct shell *sh);

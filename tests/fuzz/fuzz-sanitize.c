@@ -1,5 +1,5 @@
 /* libFuzzer target: sanitize_new(), the last filter between outside text
- * and a terminal or log.  The first input byte chooses keep_newlines and
+ * and a terminal or log, and the JSON escapers beside it.  The first input byte chooses keep_newlines and
  * the cap; the rest is the string.  The output is checked byte by byte
  * against what the header promises. */
 #include "config.h"
@@ -125,6 +125,38 @@ check_json_ascii(const char *s)
 	g_free(out);
 }
 
+/* json_quote_new: one JSON string of printable ASCII, every escape one
+ * it promises, and printable ASCII without '"' or '\\' only quoted. */
+static void
+check_json_quote(const char *s)
+{
+	char *out = json_quote_new(s);
+	const char *p;
+	size_t n = strlen(out);
+	bool plain = true;
+	int i;
+
+	CHECK(n >= 2 && out[0] == '"' && out[n - 1] == '"');
+	for (p = out + 1; p < out + n - 1; p++) {
+		CHECK(*p >= 0x20 && *p < 0x7f && *p != '"');
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == '"' || *p == '\\')
+			continue;
+		CHECK(*p == 'u');
+		for (i = 1; i <= 4; i++)
+			CHECK(g_ascii_isxdigit(p[i]));
+		p += 4;
+	}
+	for (p = s; *p != '\0'; p++)
+		plain = plain && *p >= 0x20 && *p < 0x7f && *p != '"' &&
+		    *p != '\\';
+	if (plain)
+		CHECK(n == strlen(s) + 2 && strncmp(out + 1, s, n - 2) == 0);
+	g_free(out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -150,6 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (is_clean(s, keep_newlines))
 		CHECK(strcmp(out, s) == 0);
 	check_json_ascii(s);
+	check_json_quote(s);
 	g_free(out);
 	free(s);
 	return 0;

@@ -93,4 +93,9 @@ done
 vsh -c 'help define'
 check "help define shows the option" out_has "--template T"
 
+# The shell links no JSON library and so no GObject or GIO: the broker
+# writes the JSON, and the shell's idle memory stays small.
+check "the shell links no json-glib, GObject or GIO" sh -c \
+    "! ldd '$SH' | grep -E 'libjson-glib|libgobject|libgio'"
+
 done_testing

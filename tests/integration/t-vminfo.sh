@@ -98,6 +98,15 @@ vsh -u $A -c 'images --json'
 check "non-ASCII names are escaped" json_has "'a\\x9b\\u202ez.img' in [u['name'] for u in d['uploads']]"
 check "and the output stays ASCII" $PYTHON -c "exit(any(b > 0x7e for b in open('$OUT', 'rb').read()))"
 rm -f "$TMP/upload/$A/$odd"
+# Plain UTF-8 in a name: escaped too, and read back the same.
+utf=$(printf 'd\xc3\xa9j\xc3\xa0 vu.img')
+cp "$TMP/upload/$A/plain.img" "$TMP/upload/$A/$utf"
+chown $A "$TMP/upload/$A/$utf"
+vsh -u $A -c 'images --json'
+check "a UTF-8 name reads back the same" json_has "'d\u00e9j\u00e0 vu.img' in [u['name'] for u in d['uploads']]"
+check "and stays ASCII" $PYTHON -c "exit(any(b > 0x7e for b in open('$OUT', 'rb').read()))"
+check "python3 -m json.tool takes the whole output" $PYTHON -m json.tool "$OUT" /dev/null
+rm -f "$TMP/upload/$A/$utf"
 vsh -u $A -c 'images'
 check "images as text still works" out_has "Uploads in"
 

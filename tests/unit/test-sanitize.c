@@ -281,6 +281,102 @@ test_json_ascii(void)
 	expect_json("", "");
 }
 
+static void
+expect_quote(const char *in, const char *want)
+{
+	char *out = json_quote_new(in);
+
+	g_assert_cmpstr(out, ==, want);
+	g_free(out);
+}
+
+static void
+test_json_quote(void)
+{
+	expect_quote("", "\"\"");
+	expect_quote("plain.img", "\"plain.img\"");
+	expect_quote("we\"ird\\name", "\"we\\\"ird\\\\name\"");
+	expect_quote("a\x01\n\tb\x7f", "\"a\\u0001\\u000a\\u0009b\\u007f\"");
+	expect_quote("caf\xc3\xa9", "\"caf\\u00e9\"");
+	expect_quote("\xc2\x9b\xe2\x80\xae", "\"\\u009b\\u202e\"");
+	expect_quote("\xf0\x9f\x98\x80", "\"\\ud83d\\ude00\"");
+	expect_quote("a\xff" "b", "\"a\\ufffdb\"");
+}
+
+static gunichar
+hex4(const char *p)
+{
+	gunichar c = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		g_assert_true(g_ascii_isxdigit(p[i]));
+		c = c << 4 | g_ascii_xdigit_value(p[i]);
+	}
+	return c;
+}
+
+/* What a JSON parser reads in a string json_quote_new wrote (only the
+ * escapes it writes): printable ASCII, one string and nothing after it. */
+static char *
+unquote_new(const char *q)
+{
+	GString *out = g_string_new(NULL);
+	const char *p;
+	gunichar c;
+
+	g_assert_cmpint(*q, ==, '"');
+	for (p = q + 1; *p != '"'; p++) {
+		g_assert_true(*p >= 0x20 && *p < 0x7f);
+		if (*p != '\\') {
+			g_string_append_c(out, *p);
+			continue;
+		}
+		if (*++p == '"' || *p == '\\') {
+			g_string_append_c(out, *p);
+			continue;
+		}
+		g_assert_cmpint(*p, ==, 'u');
+		c = hex4(p + 1);
+		p += 4;
+		if (c >= 0xd800 && c < 0xdc00) {
+			g_assert_true(p[1] == '\\' && p[2] == 'u');
+			c = 0x10000 + ((c - 0xd800) << 10) +
+			    (hex4(p + 3) - 0xdc00);
+			p += 6;
+		}
+		g_string_append_unichar(out, c);
+	}
+	g_assert_cmpint(p[1], ==, '\0');
+	return g_string_free(out, FALSE);
+}
+
+/* Random bytes (file names may hold any): read back, the same text. */
+static void
+test_json_quote_random(void)
+{
+	GRand *r = g_rand_new_with_seed(20261126);
+	char in[64];
+	int iter;
+
+	for (iter = 0; iter < 20000; iter++) {
+		int n = g_rand_int_range(r, 0, sizeof(in)), i;
+		char *q, *back, *valid;
+
+		for (i = 0; i < n; i++)
+			in[i] = (char)g_rand_int_range(r, 1, 256);
+		in[n] = '\0';
+		q = json_quote_new(in);
+		back = unquote_new(q);
+		valid = g_utf8_make_valid(in, -1);
+		g_assert_cmpstr(back, ==, valid);
+		g_free(valid);
+		g_free(back);
+		g_free(q);
+	}
+	g_rand_free(r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -296,5 +392,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sanitize/max-property", test_max_property);
 	g_test_add_func("/sanitize/random", test_random);
 	g_test_add_func("/sanitize/json-ascii", test_json_ascii);
+	g_test_add_func("/sanitize/json-quote", test_json_quote);
+	g_test_add_func("/sanitize/json-quote-random", test_json_quote_random);
 	return g_test_run();
 }
