@@ -635,6 +635,18 @@ format_ok(enum img_format f, char **err)
 	}
 }
 
+/* A disk is on stable storage before it is placed in the pool: a crash
+ * never leaves a VM on a half-written disk. */
+static int
+write_out(int fd, char **err)
+{
+	if (fsync(fd) == 0)
+		return 0;
+	*err = g_strdup_printf(_("cannot write the image: %s"),
+	    g_strerror(errno));
+	return -1;
+}
+
 /* The image on src_fd into a staged qcow2 file.  *own is set when src_fd
  * is a staged file already (a box's disk): a qcow2 one is then adopted. */
 static int
@@ -656,7 +668,8 @@ import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
 	}
 	if (f == IMG_QCOW2 && *own != NULL) {
 		if (inspect(cfg, ctl, src_fd, "qcow2", vsize, err) < 0 ||
-		    check_qcow2(cfg, ctl, src_fd, err) < 0)
+		    check_qcow2(cfg, ctl, src_fd, err) < 0 ||
+		    write_out(src_fd, err) < 0)
 			return -1;
 		*staged = *own;
 		*own = NULL;
@@ -678,11 +691,8 @@ import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
 		    inspect(cfg, ctl, out, "qcow2", vsize, err) < 0)
 			goto out;
 	}
-	if (fsync(out) < 0) {
-		*err = g_strdup_printf(_("cannot write the image: %s"),
-		    g_strerror(errno));
+	if (write_out(out, err) < 0)
 		goto out;
-	}
 	*staged = path;
 	path = NULL;
 	r = 0;
