@@ -195,10 +195,27 @@ def wall(cmd, env=None):
     return time.monotonic() - t
 
 
+def warm(path):
+    """Reads a file into the page cache (again): this machine pages out
+    cold page cache (a DAMON pageout scheme), so "warm" is made so."""
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+
+
 def import_bench(shell, b, tmp, env, runs):
     """2 GiB images (1 GiB of data, then a hole) imported by the broker,
-    against qemu-img convert and cp --sparse=always on the same file, in
-    alternating order, all with a warm page cache."""
+    against qemu-img convert and cp --sparse=always on the same file.
+    Every run starts alike: the output of the one before is deleted (the
+    broker's import undefined with its disk, as the tools' files are
+    removed), the file system synced (no run pays for the writeback or the
+    discards of another) and the source read into the page cache.  Page
+    cache freed a moment ago is reused at once, while memory idle for a
+    few seconds has gone back to the host (free page reporting) and costs
+    about 1 s per GiB to fault in again here: before, the two runs after a
+    broker's import met idle memory and the others freed memory.  The
+    order of the six also rotates from run to run (a burst of writes
+    slows the disk for what follows it)."""
     import pwd
     area = os.path.join(tmp, "upload", pwd.getpwuid(os.getuid()).pw_name)
     subprocess.run([shell, "-f", b.conf, "-c", "images"], env=env,
@@ -210,29 +227,34 @@ def import_bench(shell, b, tmp, env, runs):
     subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
                    check=True)
     out = os.path.join(tmp, "out")
-    r = {"ours_raw": [], "qemu_img": [], "qemu_img_sync": [],
-         "ours_qcow2": [], "cp": [], "cp_sync": []}
     conv = ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out]
+    # The broker syncs a disk before it moves it into place.
+    steps = [
+        ("qemu_img", raw, conv, None),
+        ("qemu_img_sync", raw, ["sh", "-c", '"$@" && sync "$0"', out] +
+         conv, None),
+        ("ours_raw", raw, [shell, "-f", b.conf, "-c",
+                           "define raw bench.img"], "raw"),
+        ("ours_qcow2", qcow, [shell, "-f", b.conf, "-c",
+                              "define q bench.qcow2"], "q"),
+        ("cp", qcow, ["cp", "--sparse=always", qcow, out], None),
+        ("cp_sync", qcow, ["sh", "-c", 'cp --sparse=always "$1" "$0" && '
+                           'sync "$0"', out, qcow], None)]
+    r = {k: [] for k, _, _, _ in steps}
+    subprocess.run(["cp", qcow, out], check=True)  # the first finds it freed
+    os.unlink(out)
     for i in range(runs):
-        r["qemu_img"].append(wall(conv))
-        os.unlink(out)
-        # The broker syncs a disk before it moves it into place.
-        r["qemu_img_sync"].append(wall(["sh", "-c", '"$@" && sync "$0"',
-                                        out] + conv))
-        os.unlink(out)
-        r["ours_raw"].append(wall([shell, "-f", b.conf, "-c",
-                                   "define raw%d bench.img" % i], env))
-        r["ours_qcow2"].append(wall([shell, "-f", b.conf, "-c",
-                                     "define q%d bench.qcow2" % i], env))
-        r["cp"].append(wall(["cp", "--sparse=always", qcow, out]))
-        os.unlink(out)
-        r["cp_sync"].append(wall(["sh", "-c", 'cp --sparse=always "$1" "$0" '
-                                  '&& sync "$0"', out, qcow]))
-        os.unlink(out)
-        for vm in ("raw%d" % i, "q%d" % i):
-            subprocess.run([shell, "-f", b.conf, "-c", "undefine %s --disk"
-                            % vm], env=env, stdout=subprocess.DEVNULL,
-                           check=True)
+        k = i * 2 % len(steps)
+        for name, src, cmd, vm in steps[k:] + steps[:k]:
+            warm(src)
+            subprocess.run(["sync", "-f", tmp], check=True)
+            r[name].append(wall(cmd, env if vm else None))
+            if vm is None:
+                os.unlink(out)
+            else:
+                subprocess.run([shell, "-f", b.conf, "-c", "undefine %s "
+                                "--disk" % vm], env=env,
+                               stdout=subprocess.DEVNULL, check=True)
     os.unlink(raw)
     os.unlink(qcow)
     return r
@@ -258,7 +280,9 @@ def import_section(im):
 Whole `ie-vshell -c "define NAME IMAGE"` (broker on the test driver:
 inspection, conversion or copy and check, all confined, then the define)
 against the one tool doing the same data work, on the same file, in the
-same run; %d runs each, median (min-max).
+same run; %d runs each, median (min-max).  Before each run the file
+system is synced and the source read into the page cache; the order of
+the six rotates from run to run.
 
 | what | time |
 |---|---|
