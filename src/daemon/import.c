@@ -157,7 +157,7 @@ struct child {
 	const char *prog;
 	char **argv;
 	int in_fd, out_fd;
-	int push_fd;		/* the file it writes, pushed to disk, or -1 */
+	int push_fd;		/* what it writes, pushed to disk; or -1 */
 	const char *rw_path;	/* the one file it may write, or NULL */
 	unsigned timeout;
 	const struct import_ctl *ctl;
