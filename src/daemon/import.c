@@ -40,7 +40,8 @@
 #define INFO_TIMEOUT 60		/* seconds for qemu-img info and check */
 #define QEMU_IMG_AS (4LL << 30)	/* address space of qemu-img */
 #define OUT_CAP (1 << 20)	/* bytes of qemu-img output kept */
-#define COPY_CHUNK (64 << 20)
+#define COPY_CHUNK (16 << 20)	/* also how often writeback is started */
+#define PUSH_MS 25		/* writeback is started this often */
 #define GiB (1LL << 30)
 #define FD_PATH "/proc/self/fd/3"
 #define NOBODY 65534
@@ -156,12 +157,23 @@ struct child {
 	const char *prog;
 	char **argv;
 	int in_fd, out_fd;
+	int push_fd;		/* what it writes, pushed to disk; or -1 */
 	const char *rw_path;	/* the one file it may write, or NULL */
 	unsigned timeout;
 	const struct import_ctl *ctl;
 	const char *what;	/* progress label, for qemu-img -p */
 	GString *out, *err;
 };
+
+/* Starts writeback of what is written so far (len 0: to the end), without
+ * waiting for it: the fsync before a disk is placed then finds little left
+ * to write, instead of the whole image dirty in the page cache. */
+static void
+push_out(int fd, off_t off, off_t len)
+{
+	if (fd >= 0)
+		(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+}
 
 /* After fork, in the child: only async-signal-safe calls. */
 static void __attribute__((noreturn))
@@ -306,8 +318,9 @@ child_wait(const struct child *ch, pid_t pid, int out_r, int err_r,
     char **err)
 {
 	int64_t deadline = g_get_monotonic_time() + ch->timeout * G_USEC_PER_SEC;
+	int64_t push = 0;
+	int tick = ch->push_fd >= 0 ? PUSH_MS : 1000, status;
 	bool out_open = true, err_open = true;
-	int status;
 
 	while (out_open || err_open) {
 		struct pollfd p[3] = {
@@ -322,9 +335,13 @@ child_wait(const struct child *ch, pid_t pid, int out_r, int err_r,
 			    "and was stopped"), ch->timeout);
 			break;
 		}
-		if (poll(p, 3, MIN(left / 1000 + 1, 1000)) < 0 &&
+		if (poll(p, 3, MIN(left / 1000 + 1, tick)) < 0 &&
 		    errno != EINTR)
 			break;
+		if (ch->push_fd >= 0 && g_get_monotonic_time() >= push) {
+			push_out(ch->push_fd, 0, 0);
+			push = g_get_monotonic_time() + PUSH_MS * 1000;
+		}
 		if (p[2].revents) {
 			*err = g_strdup(_("cancelled"));
 			break;
@@ -423,8 +440,8 @@ inspect(const struct config *cfg, const struct import_ctl *ctl, int fd,
 {
 	char *argv[] = { "qemu-img", "info", "--output=json", "-f",
 	    (char *)fmt, FD_PATH, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, NULL, INFO_TIMEOUT,
-	    ctl, NULL, NULL, NULL };
+	struct child ch = { cfg->qemu_img, argv, fd, -1, -1, NULL,
+	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
 	struct imginfo info = { 0 };
 	char *why = NULL;
 	int st, r = -1;
@@ -457,8 +474,8 @@ check_qcow2(const struct config *cfg, const struct import_ctl *ctl, int fd,
     char **err)
 {
 	char *argv[] = { "qemu-img", "check", "-f", "qcow2", FD_PATH, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, NULL, INFO_TIMEOUT,
-	    ctl, NULL, NULL, NULL };
+	struct child ch = { cfg->qemu_img, argv, fd, -1, -1, NULL,
+	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
 	char *why;
 	int st = child_run(&ch, err);
 
@@ -477,14 +494,15 @@ check_qcow2(const struct config *cfg, const struct import_ctl *ctl, int fd,
 	return -1;
 }
 
-/* Converts the image open on fd into a new qcow2 file at dst. */
+/* Converts the image open on fd into a new qcow2 file at dst, open on
+ * out_fd. */
 static int
 convert(const struct config *cfg, const struct import_ctl *ctl, int fd,
-    const char *fmt, const char *dst, char **err)
+    const char *fmt, const char *dst, int out_fd, char **err)
 {
 	char *argv[] = { "qemu-img", "convert", "-p", "-f", (char *)fmt,
 	    "-O", "qcow2", FD_PATH, (char *)dst, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, dst,
+	struct child ch = { cfg->qemu_img, argv, fd, -1, out_fd, dst,
 	    cfg->import_timeout, ctl, "converting", NULL, NULL };
 	char *why;
 	int st;
@@ -532,6 +550,7 @@ copy_sparse(int in, int out, off_t size, const struct import_ctl *ctl,
 				continue;
 			if (n <= 0)
 				goto fail;
+			push_out(out, o - n, n);
 			progress(ctl, "copying", data, size);
 		}
 		off = hole;
@@ -553,7 +572,7 @@ unbox(const struct config *cfg, const struct import_ctl *ctl, int in_fd,
 	char *max = g_strdup_printf("%lld", (long long)cfg->max_image_size *
 	    GiB * 2);
 	char *argv[] = { "ie-vmd", "--unbox", max, NULL };
-	struct child ch = { NULL, argv, in_fd, out_fd, NULL,
+	struct child ch = { NULL, argv, in_fd, out_fd, out_fd, NULL,
 	    cfg->import_timeout, ctl, NULL, NULL, NULL };
 	int st;
 
@@ -635,6 +654,18 @@ format_ok(enum img_format f, char **err)
 	}
 }
 
+/* A disk is on stable storage before it is placed in the pool: a crash
+ * never leaves a VM on a half-written disk. */
+static int
+write_out(int fd, char **err)
+{
+	if (fsync(fd) == 0)
+		return 0;
+	*err = g_strdup_printf(_("cannot write the image: %s"),
+	    g_strerror(errno));
+	return -1;
+}
+
 /* The image on src_fd into a staged qcow2 file.  *own is set when src_fd
  * is a staged file already (a box's disk): a qcow2 one is then adopted. */
 static int
@@ -656,7 +687,8 @@ import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
 	}
 	if (f == IMG_QCOW2 && *own != NULL) {
 		if (inspect(cfg, ctl, src_fd, "qcow2", vsize, err) < 0 ||
-		    check_qcow2(cfg, ctl, src_fd, err) < 0)
+		    check_qcow2(cfg, ctl, src_fd, err) < 0 ||
+		    write_out(src_fd, err) < 0)
 			return -1;
 		*staged = *own;
 		*own = NULL;
@@ -674,15 +706,12 @@ import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
 		/* The source may change after it was inspected: what was
 		 * made is judged too. */
 		if (inspect(cfg, ctl, src_fd, fmt, vsize, err) < 0 ||
-		    convert(cfg, ctl, src_fd, fmt, path, err) < 0 ||
+		    convert(cfg, ctl, src_fd, fmt, path, out, err) < 0 ||
 		    inspect(cfg, ctl, out, "qcow2", vsize, err) < 0)
 			goto out;
 	}
-	if (fsync(out) < 0) {
-		*err = g_strdup_printf(_("cannot write the image: %s"),
-		    g_strerror(errno));
+	if (write_out(out, err) < 0)
 		goto out;
-	}
 	*staged = path;
 	path = NULL;
 	r = 0;

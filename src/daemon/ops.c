@@ -679,6 +679,27 @@ pool_user_dir(struct ctx *x)
 	return r;
 }
 
+/* The move of a disk is on stable storage before a VM is defined on it,
+ * as its data is (import.c): a crash never leaves a VM whose disk is
+ * missing, or was removed at restart as an unfinished import. */
+static int
+sync_dir(struct ctx *x, const char *disk)
+{
+	char *dir = g_path_get_dirname(disk);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		log_msg(LOG_ERR, "fsync %s: %s", dir, g_strerror(errno));
+		unlink(disk);
+		r = fail(x, _("cannot move the image into the pool: %s"),
+		    g_strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	g_free(dir);
+	return r;
+}
+
 /* Moves the staged import to the VM's disk path; never over a file. */
 static int
 place_disk(struct ctx *x, const char *disk)
@@ -697,7 +718,7 @@ place_disk(struct ctx *x, const char *disk)
 	}
 	g_free(x->staged);
 	x->staged = NULL;
-	return 0;
+	return sync_dir(x, disk);
 }
 
 static int

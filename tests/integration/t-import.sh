@@ -186,7 +186,8 @@ setpriv --reuid=$A --regid="$(id -g $A)" --init-groups -- \
 vpid=$!
 sleep 0.2
 i=0
-until pkill -KILL -f '^qemu-img convert' || [ $i -gt 1000 ]; do
+# Only this broker's child: other qemu-img runs on the machine are not ours.
+until pkill -KILL -P "$VMD_PID" -f '^qemu-img convert' || [ $i -gt 1000 ]; do
 	sleep 0.01
 	i=$((i + 1))
 done
