@@ -689,10 +689,12 @@ sync_dir(struct ctx *x, const char *disk)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 
 	if (fd < 0 || fsync(fd) < 0) {
-		log_msg(LOG_ERR, "fsync %s: %s", dir, g_strerror(errno));
+		int e = errno;
+
+		log_msg(LOG_ERR, "fsync %s: %s", dir, g_strerror(e));
 		unlink(disk);
 		r = fail(x, _("cannot move the image into the pool: %s"),
-		    g_strerror(errno));
+		    g_strerror(e));
 	}
 	if (fd >= 0)
 		close(fd);
