@@ -7,7 +7,7 @@ figures measured side by side.
 usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--soak SECONDS] [--windows N] [--base-windows N]
                 [--base-window SECONDS] [--base-shared]
-                [--libvirtd-conf FILE]
+                [--libvirtd-conf FILE] [--vmd-nice N]
                 [--login-runs N] [--users N] [--no-system]
                 [--only-import]"""
 
@@ -432,6 +432,9 @@ def main():
     ap.add_argument("--libvirtd-conf",
                     help="start libvirtd with this config (an experiment; "
                     "fails if one runs already)")
+    ap.add_argument("--vmd-nice", type=int,
+                    help="run the broker on qemu:///system at this nice "
+                    "value (an experiment)")
     ap.add_argument("--login-runs", type=int, default=20)
     ap.add_argument("--users", type=int, default=USERS)
     ap.add_argument("--no-system", action="store_true",

@@ -28,6 +28,7 @@ PREFIX = "ievb"             # students ievb01..ievb60; no test uses these
 BASH_USER = "ievbsh"        # the control of the login scenario
 RUNNING = 6                 # users whose vm0 runs throughout
 MIX_VM = "vm4"              # the VM each session starts and destroys
+SETTLE = 10                 # seconds between the set-up and scenario 1b
 LIBVIRTD = "/usr/sbin/libvirtd"
 VIRTLOGD = "/usr/sbin/virtlogd"
 
@@ -434,7 +435,9 @@ def merge(outs, secs, head):
 
 def whole_process(shell, pw, runs, env):
     """`ie-vshell -c list` as the student against `virsh -c URI list
-    --all` as root, interleaved."""
+    --all` as root, interleaved.  Both are started the same way, with
+    their ids set in the child (Python then forks instead of using vfork:
+    about 1 ms more per run, for both)."""
     ours, virsh = [], []
     uenv = dict(env, HOME=pw.pw_dir, USER=pw.pw_name, LOGNAME=pw.pw_name)
     for _ in range(runs):
@@ -445,7 +448,8 @@ def whole_process(shell, pw, runs, env):
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
         subprocess.run(["/usr/bin/virsh", "-c", URI, "list", "--all"],
-                       stdout=subprocess.DEVNULL, check=True, env=env)
+                       stdout=subprocess.DEVNULL, check=True, env=env,
+                       user=0, group=0, extra_groups=[])
         virsh.append(time.perf_counter() - t)
     return ours, virsh
 
@@ -604,6 +608,8 @@ class Stack:
         self.sock = sock = os.path.join(tmp, "run", "ie-vmd.sock")
         put_config(tmp, sock, undo)
         log = open(os.path.join(tmp, "ie-vmd-system.log"), "w")
+        if getattr(a, "vmd_nice", None) is not None:
+            wrap = ["/usr/bin/nice", "-n", str(a.vmd_nice)] + list(wrap)
         self.vmd = vmd = subprocess.Popen(
             list(wrap) + [os.path.join(a.build, "src/daemon/ie-vmd"), "-F",
                           "-f", SYSCONF], stderr=log)
@@ -631,7 +637,9 @@ def run(a, tmp, env):
     conn, users, shell, sock, vmd, undo = (
         st.conn, st.users, st.shell, st.sock, st.vmd, st.undo)
     try:
-        # 1. list on qemu:///system
+        # 1. list on qemu:///system, once the guests just started are
+        # past their first seconds and the broker has read the domains.
+        time.sleep(SETTLE)
         res["rss_vmd_idle"] = rss_kib(vmd.pid)
         res["sys_shell"], res["sys_virsh"] = whole_process(
             shell, users[0], a.runs, env)
@@ -747,9 +755,10 @@ def report(r, a):
     out = ["""## 1b. `list` latency, 300 domains (60 users x 5), qemu:///system
 
 libvirtd %s (libvirt %d.%d.%d), %d domains defined (diskless TCG guests
-of 64 MiB with the broker's ownership record), %d of them running.  The
-shell runs as the student `%s01` and reads the system config; virsh runs
-as root.  Runs interleaved.
+of 64 MiB with the broker's ownership record), %d of them running,
+measured from %d s after they started.  The shell runs as the student
+`%s01` and reads the system config; virsh runs as root; both are
+started the same way (ids set in the child).  Runs interleaved.
 
 | what | median (spread) |
 |---|---|
@@ -762,7 +771,7 @@ as root.  Runs interleaved.
 | one libvirt connection: virsh's calls for `list --all` (listAllDomains, then 300 states), p50 | %s (n=%d) |
 """ % (r["libvirtd"], r["libvirt_version"] // 1000000,
        r["libvirt_version"] // 1000 % 1000, r["libvirt_version"] % 1000,
-       r["domains"], r["running"], PREFIX,
+       r["domains"], r["running"], SETTLE, PREFIX,
        B.fmt_ms(r["sys_shell"]), B.fmt_ms(r["sys_virsh"]), ratio,
        verdict(ratio <= 0.10), ms(p50), verdict(p50 <= 1e-3),
        ms(B.pct(r["sys_session"], 99)), len(r["sys_session"]),
