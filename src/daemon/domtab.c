@@ -291,12 +291,24 @@ on_meta(virConnectPtr c, virDomainPtr dom, int type, const char *ns,
 		note(dom, WHOLE);
 }
 
+/* libvirtd went away: the events stopped, so the table is read again
+ * (on a fresh connection) before it answers. */
+static void
+on_close(virConnectPtr conn, int reason, void *o)
+{
+	g_mutex_lock(&tab.lock);
+	if (tab.conn == conn)
+		tab.loaded = false;
+	g_mutex_unlock(&tab.lock);
+}
+
 static void
 unfollow(virConnectPtr conn, int life, int meta)
 {
 	if (conn == NULL)
 		return;
 	/* On a dead connection these fail; there is nothing to undo then. */
+	virConnectUnregisterCloseCallback(conn, on_close);
 	if (life >= 0)
 		virConnectDomainEventDeregisterAny(conn, life);
 	if (meta >= 0)
@@ -320,6 +332,12 @@ follow(char **err)
 	meta = life < 0 ? -1 : virConnectDomainEventRegisterAny(conn, NULL,
 	    VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
 	    VIR_DOMAIN_EVENT_CALLBACK(on_meta), NULL, NULL);
+	/* The test driver never closes, and has no close callbacks. */
+	if (meta >= 0 && virConnectRegisterCloseCallback(conn, on_close, NULL,
+	    NULL) < 0 && virGetLastErrorCode() != VIR_ERR_NO_SUPPORT) {
+		virConnectDomainEventDeregisterAny(conn, meta);
+		meta = -1;
+	}
 	if (meta < 0) {
 		*err = g_strdup_printf("cannot follow libvirt's events: %s",
 		    virt_error());
@@ -391,38 +409,28 @@ load(char **err)
 	return 0;
 }
 
-/* A reference to the events' connection, or NULL if the table must be
- * loaded (again) first. */
-static virConnectPtr
+/* Whether the table answers as it is.  No libvirt call: a read never
+ * waits for a busy connection (its close callback says when it died). */
+static bool
 current(void)
 {
-	virConnectPtr conn = NULL;
+	bool ok;
 
 	g_mutex_lock(&tab.lock);
-	if (tab.loaded && tab.conn != NULL && virConnectRef(tab.conn) == 0)
-		conn = tab.conn;
+	ok = tab.loaded && tab.conn != NULL;
 	g_mutex_unlock(&tab.lock);
-	if (conn != NULL && virConnectIsAlive(conn) != 1) {
-		virConnectClose(conn);
-		conn = NULL;
-	}
-	return conn;
+	return ok;
 }
 
 static int
 ensure(char **err)
 {
-	virConnectPtr conn = current();
 	int r = 0;
 
-	if (conn != NULL) {
-		virConnectClose(conn);
+	if (current())
 		return 0;
-	}
 	g_mutex_lock(&tab.load_lock);
-	if ((conn = current()) != NULL)
-		virConnectClose(conn);
-	else
+	if (!current())
 		r = load(err);
 	g_mutex_unlock(&tab.load_lock);
 	return r;

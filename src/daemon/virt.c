@@ -98,6 +98,20 @@ virt_error(void)
 	return m ? m : "unknown libvirt error";
 }
 
+/* Forgets conn if it is still slot's (it was found dead). */
+static void
+forget(unsigned slot, virConnectPtr conn)
+{
+	g_mutex_lock(&lock);
+	if (pool[slot] == conn) {
+		log_msg(LOG_WARNING, "lost the connection to %s (%u); "
+		    "reconnecting", uri, slot);
+		virConnectClose(pool[slot]);
+		pool[slot] = NULL;
+	}
+	g_mutex_unlock(&lock);
+}
+
 virConnectPtr
 virt_get(bool readonly, char **err)
 {
@@ -107,14 +121,20 @@ virt_get(bool readonly, char **err)
 	*err = NULL;
 	g_mutex_lock(&lock);
 	slot = readonly || slots == 1 ? 0 : 1 + turn++ % (slots - 1);
-	/* One found dead (libvirtd restarted) is replaced now, not after
-	 * a request has failed on it. */
-	if (pool[slot] != NULL && virConnectIsAlive(pool[slot]) == 0) {
-		log_msg(LOG_WARNING, "lost the connection to %s (%u); "
-		    "reconnecting", uri, slot);
-		virConnectClose(pool[slot]);
-		pool[slot] = NULL;
+	if ((c = pool[slot]) != NULL)
+		virConnectRef(c);
+	g_mutex_unlock(&lock);
+	/* Checked outside the lock: the check waits for the connection's
+	 * own lock, and one busy connection must not hold up the others.
+	 * One found dead (libvirtd restarted) is replaced now, not after a
+	 * request has failed on it. */
+	if (c != NULL && virConnectIsAlive(c) == 1)
+		return c;
+	if (c != NULL) {
+		forget(slot, c);
+		virConnectClose(c);
 	}
+	g_mutex_lock(&lock);
 	if (pool[slot] == NULL) {
 		/* Opening under the lock: the other threads would only queue
 		 * up to open the same connection. */

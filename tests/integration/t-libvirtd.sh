@@ -97,7 +97,9 @@ lv undefine "$DOM"
 lv undefine "u$(id -u)_forged"
 
 # Restart libvirtd between two requests of one open session, and between
-# two sessions.
+# two sessions.  The test driver starts afresh, without `old`: the broker's
+# table must be read again, not answer from before.
+vsh -c 'define old'
 {
 	echo "list"
 	sleep 0.5
@@ -109,6 +111,9 @@ lv undefine "u$(id -u)_forged"
 RC=$?
 check "the open session's next request succeeds after libvirtd restarted" rc_is 0
 check "define after the restart worked" out_has "defined after"
+check "list shows what libvirtd has after the restart" out_has "^after  *shut off"
+check "and nothing from before it" \
+    sh -c "! sed -n '/^defined after/,\$p' '$OUT' | grep -q '^old '"
 check "the broker reconnected" grep -q "lost the connection" "$TMP/vmd.log"
 
 stop_libvirtd
