@@ -489,7 +489,7 @@ Machine: %s.
     out += imtext
     if sysres is not None:
         text, more = system.report(sysres, a)
-        out += "\n" + text + "\n" + system.CLOSING + import_note(
+        out += "\n" + text + "\n" + system.closing_note(sysres) + import_note(
             iq["raw_sync"], iq["qcow2_sync"])
         tg[2:2] = more
     elif a.only_import:
