@@ -226,38 +226,40 @@ refresh_dom(virDomainPtr dom, guint64 seq, int what)
 		distrust(virDomainGetName(dom));
 }
 
+/* Reads the domain a lookup found (dom), or drops it if the lookup found
+ * none; the seq was taken before the lookup. */
+static void
+refresh_found(virDomainPtr dom, const char *uuid, const char *name,
+    guint64 seq, int what)
+{
+	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+		drop(uuid, name, seq);
+	else if (dom == NULL)
+		distrust(uuid != NULL ? uuid : name);
+	else {
+		refresh_dom(dom, seq, what);
+		virDomainFree(dom);
+	}
+}
+
 /* The broker's own changes leave name and owner as they were, but for a
  * define (no row yet: read whole) and an undefine (gone). */
 void
 domtab_refresh(virConnectPtr conn, const char *name)
 {
 	guint64 seq = seq_take();
-	virDomainPtr dom = virDomainLookupByName(conn, name);
 
-	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
-		drop(NULL, name, seq);
-	else if (dom == NULL)
-		distrust(name);
-	else {
-		refresh_dom(dom, seq, STATE);
-		virDomainFree(dom);
-	}
+	refresh_found(virDomainLookupByName(conn, name), NULL, name, seq,
+	    STATE);
 }
 
 static void
 refresh_uuid(virConnectPtr conn, const char *uuid, int what)
 {
 	guint64 seq = seq_take();
-	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
 
-	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
-		drop(uuid, NULL, seq);
-	else if (dom == NULL)
-		distrust(uuid);
-	else {
-		refresh_dom(dom, seq, what);
-		virDomainFree(dom);
-	}
+	refresh_found(virDomainLookupByUUIDString(conn, uuid), uuid, NULL,
+	    seq, what);
 }
 
 static void

@@ -160,14 +160,7 @@ virt_failed(virConnectPtr conn)
 
 	if (!dead)
 		return 0;
-	g_mutex_lock(&lock);
 	for (i = 0; i < POOL; i++)
-		if (pool[i] == conn) {
-			log_msg(LOG_WARNING, "lost the connection to %s "
-			    "(%d); reconnecting", uri, i);
-			virConnectClose(pool[i]);
-			pool[i] = NULL;
-		}
-	g_mutex_unlock(&lock);
+		forget(i, conn);
 	return 1;
 }
