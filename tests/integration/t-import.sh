@@ -55,9 +55,16 @@ same_disk() {
 	qemu-img compare -q -f raw -F qcow2 "$AREA/disk.img" "$POOL/$1.qcow2"
 }
 
+# Boxes are unpacked by the broker run again from /proc/self/exe, which
+# under valgrind is valgrind's own tool: not what a deployment runs.
+BOXES="libvirt.box virtualbox.box"
+if [ "${VMD_WRAPPER:-}" = valgrind_vmd ]; then
+	echo "# boxes not imported: under valgrind /proc/self/exe is valgrind's tool"
+	BOXES=
+fi
 n=0
 for f in disk.img disk.qcow2 disk.vmdk stream.vmdk disk.vdi disk.vhdx \
-    disk.vhd libvirt.box virtualbox.box; do
+    disk.vhd $BOXES; do
 	n=$((n + 1))
 	vm=vm$n
 	vsh -u $A -c "define $vm $f"
@@ -69,7 +76,7 @@ for f in disk.img disk.qcow2 disk.vmdk stream.vmdk disk.vdi disk.vhdx \
 	check "$f: no leftovers" no_leftovers
 done
 vsh -u $A -c list
-check "the VMs are listed" out_has vm9
+check "the VMs are listed" out_has "^vm$n "
 vsh -u $A -c "start vm1"
 check "an imported VM starts" rc_is 0
 vsh -u $A -c "destroy vm1"
@@ -136,12 +143,14 @@ refused "an absolute path elsewhere" /etc/passwd "outside your upload area"
 img create -f vmdk -o subformat=monolithicFlat "$AREA/flat.vmdk" 64M
 chown $A: "$AREA"/flat*.vmdk
 refused "a VMDK descriptor" flat.vmdk "VMDK descriptor"
-echo 'not a tar' | gzip > "$AREA/notes.txt.gz"
-up notes.txt.gz
-refused "a gzip that is no box" notes.txt.gz "cannot unpack the box"
-tar -C "$TMP/box" -cf "$AREA/empty.box" metadata.json
-up empty.box
-refused "a box without a disk" empty.box "no disk in the box"
+if [ -n "$BOXES" ]; then
+	echo 'not a tar' | gzip > "$AREA/notes.txt.gz"
+	up notes.txt.gz
+	refused "a gzip that is no box" notes.txt.gz "cannot unpack the box"
+	tar -C "$TMP/box" -cf "$AREA/empty.box" metadata.json
+	up empty.box
+	refused "a box without a disk" empty.box "no disk in the box"
+fi
 AS=$B refused "another user cannot take A's upload" "$AREA/disk.img" \
     "outside your upload area"
 
