@@ -69,6 +69,17 @@ def drain(p):
     p.buffer = ""
 
 
+def tab(p, typed, shows):
+    """Types a partial line and Tab, then waits until the completion
+    (shows) is on the screen, so that the Enter that follows cannot
+    overtake a slow answer from the broker."""
+    p.send(typed + "\t")
+    try:
+        p.expect_exact(shows)
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        pass
+
+
 def run(p, line):
     """Types a line, returns what the shell printed before the next prompt."""
     drain(p)
@@ -95,7 +106,7 @@ def scenario_interactive():
     ok(prompt(p), "the prompt appears")
     # Tab completes a command name; a second Tab lists choices.
     # The screen shows cursor moves, so completion is judged by effect.
-    p.send("def\t")
+    tab(p, "def", "ine ")
     out = run(p, "web")
     ok(out is not None and "defined web" in out,
        "Tab completes 'def' to 'define '")
@@ -108,7 +119,7 @@ def scenario_interactive():
     except (pexpect.TIMEOUT, pexpect.EOF):
         listed = False
     ok(listed, "Tab lists both VM names, then redraws the line")
-    p.send("e\t")
+    tab(p, "e", "b ")
     out = run(p, "")
     ok(out is not None and "started web" in out,
        "Tab completes the user's own VM name (%r)" % out)
@@ -198,7 +209,7 @@ def scenario_two_users():
     oa = run(pa, "list")
     ok(oa is not None and re.search(r"web\s+running", oa),
        "%s's web still runs" % a)
-    pb.send("start w\t")
+    tab(pb, "start w", "eb ")
     ob = run(pb, "")
     ok(ob is not None and "started web" in ob,
        "completion offers only %s's own names" % b)
@@ -238,14 +249,14 @@ def scenario_banner():
     out = complete(pa, "snapshot web ")
     ok(all(w in out for w in ("create", "list", "revert", "delete")),
        "Tab offers the snapshot actions (%r)" % out)
-    pa.send("snapshot web revert bef\t")
+    tab(pa, "snapshot web revert bef", "ore ")
     out = run(pa, "")
     ok(out is not None and "reverted web to snapshot before" in out,
        "Tab completes the snapshot name (%r)" % out)
     out = complete(pa, "shutdown web --")
     ok("--timeout" in out and "--force" in out,
        "Tab offers shutdown's options")
-    pa.send("info w\t")
+    tab(pa, "info w", "eb ")
     out = run(pa, "")
     ok(out is not None and "state:" in out, "Tab completes a VM for info")
     out = complete(pa, "define x pl")
