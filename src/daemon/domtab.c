@@ -319,7 +319,9 @@ unfollow(virConnectPtr conn, int life, int meta)
 }
 
 /* Follows the events of a fresh connection, then reads every domain:
- * a change during the scan comes as an event, read after it. */
+ * a change during the scan comes as an event, read after it.  What the
+ * table followed before is dropped first: after a reload the connection
+ * may be the same one, with the same close callback. */
 static int
 follow(char **err)
 {
@@ -328,6 +330,14 @@ follow(char **err)
 
 	if ((conn = virt_get(true, err)) == NULL)
 		return -1;
+	g_mutex_lock(&tab.lock);
+	old = tab.conn;
+	old_life = tab.cb_life;
+	old_meta = tab.cb_meta;
+	tab.conn = NULL;
+	tab.cb_life = tab.cb_meta = -1;
+	g_mutex_unlock(&tab.lock);
+	unfollow(old, old_life, old_meta);
 	life = virConnectDomainEventRegisterAny(conn, NULL,
 	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_life),
 	    NULL, NULL);
@@ -347,14 +357,10 @@ follow(char **err)
 		return -1;
 	}
 	g_mutex_lock(&tab.lock);
-	old = tab.conn;
-	old_life = tab.cb_life;
-	old_meta = tab.cb_meta;
 	tab.conn = conn;
 	tab.cb_life = life;
 	tab.cb_meta = meta;
 	g_mutex_unlock(&tab.lock);
-	unfollow(old, old_life, old_meta);
 	return 0;
 }
 
