@@ -24,11 +24,11 @@ struct key {
 #define OFF(f) offsetof(struct config, f)
 
 const char *const quota_keys[Q__COUNT] = {
-	"vms", "running", "vcpus", "memory", "disk"
+	"vms", "running", "vcpus", "memory", "disk", "upload_files"
 };
 
 /* A class-sized default: a few small VMs each. */
-static const struct quota quota_default = { { 8, 2, 4, 4096, 100 } };
+static const struct quota quota_default = { { 8, 2, 4, 4096, 100, 100 } };
 
 #define QUOTA_USER_PREFIX "quota.user:"
 #define QUOTA_GROUP_PREFIX "quota.group:"
@@ -248,7 +248,8 @@ load_quota_group(GKeyFile *kf, const char *path, const char *text,
 				break;
 		if (r == Q__COUNT) {
 			err = g_strdup_printf("%s:%d: unknown key '%s' in [%s]; "
-			    "known: vms, running, vcpus, memory, disk", path,
+			    "known: vms, running, vcpus, memory, disk, "
+			    "upload_files", path,
 			    key_line(text, group, ks[i]), ks[i], group);
 			break;
 		}

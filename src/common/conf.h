@@ -12,7 +12,8 @@ enum quota_res {
 	Q_RUNNING,	/* VMs running */
 	Q_VCPUS,	/* vCPUs of running VMs */
 	Q_MEMORY,	/* MiB of running VMs */
-	Q_DISK,		/* GiB of disk images in the pool */
+	Q_DISK,		/* GiB of disk images in the pool and uploads */
+	Q_FILES,	/* entries in the upload area */
 	Q__COUNT
 };
 #define QUOTA_UNLIMITED (-1LL)

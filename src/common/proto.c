@@ -180,7 +180,7 @@ proto_decode(const uint8_t *p, size_t len, uint32_t max_nstr, size_t max_str,
 	if (p[0] != PROTO_VERSION)
 		return NULL;
 	*why = "bad message type";
-	if (p[1] < PROTO_REQUEST || p[1] > PROTO_DETACH)
+	if (p[1] < PROTO_REQUEST || p[1] > PROTO_BUDGET)
 		return NULL;
 	*why = "bad header";
 	if (p[2] > ST_USAGE || p[3] != 0 || p[6] != 0 || p[7] != 0)

@@ -24,6 +24,8 @@ enum proto_type {
 	PROTO_PROGRESS = 5,	/* broker -> shell during a long request */
 	PROTO_DATA = 6,		/* console bytes, either way; see proto_data_new */
 	PROTO_DETACH = 7,	/* shell -> broker: leave the console */
+	PROTO_BUDGET = 8,	/* shell -> broker: what uploads may add; a
+				 * RESPONSE answers (ops_upload_budget) */
 };
 
 /* Response status; also the shell's exit status for the command. */

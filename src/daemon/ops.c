@@ -20,6 +20,7 @@
 #include <libvirt/virterror.h>
 
 #include "addrs.h"
+#include "areausage.h"
 #include "conf.h"
 #include "console.h"
 #include "domtab.h"
@@ -31,6 +32,7 @@
 #include "quota.h"
 #include "sanitize.h"
 #include "server.h"
+#include "storage.h"
 #include "template.h"
 #include "users.h"
 #include "virt.h"
@@ -505,15 +507,34 @@ usage_scan(struct ctx *x, uid_t only)
 	return h;
 }
 
-static int
-usage_of(struct ctx *x, uid_t uid, struct usage *out)
+/* The disk quota counts the pool's disks and the upload area together:
+ * both fill the same storage.  An unreadable area counts as empty; the
+ * shell's upload relay measures it again anyway. */
+static void
+disk_use(const struct config *cfg, uid_t uid, const char *user,
+    struct usage *u)
 {
+	struct area_usage a = { 0, 0 };
+
+	if (storage_area_usage(cfg, user, &a) < 0)
+		log_msg(LOG_WARNING, "uid %lu: cannot measure the upload "
+		    "area: %s", (unsigned long)uid, g_strerror(errno));
+	u->uploads = a.bytes;
+	u->v[Q_DISK] = disk_bytes(cfg, uid) + a.bytes;
+	u->v[Q_FILES] = a.files;
+}
+
+/* The caller's own use. */
+static int
+usage_of(struct ctx *x, struct usage *out)
+{
+	uid_t uid = x->c->uid;
 	GHashTable *h = usage_scan(x, uid);
 
 	if (h == NULL)
 		return -1;
 	*out = *(struct usage *)g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
-	out->v[Q_DISK] = disk_bytes(x->c->srv->cfg, uid);
+	disk_use(x->c->srv->cfg, uid, x->c->user, out);
 	g_hash_table_destroy(h);
 	return 0;
 }
@@ -530,7 +551,7 @@ quota_check(struct ctx *x, const struct usage *add,
 
 	if (x->t->other)
 		return 0;
-	if (usage_of(x, x->t->uid, &u) < 0)
+	if (usage_of(x, &u) < 0)
 		return -1;
 	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
@@ -547,7 +568,7 @@ static int
 quota_json(struct ctx *x, const struct usage *u, const struct quota *q)
 {
 	static const char *const keys[Q__COUNT] = { "vms", "running",
-	    "vcpus", "memory_mib", "disk_bytes" };
+	    "vcpus", "memory_mib", "disk_bytes", "upload_files" };
 	JsonBuilder *b = json_builder_new();
 	int r;
 
@@ -564,6 +585,14 @@ quota_json(struct ctx *x, const struct usage *u, const struct quota *q)
 		json_member_int(b, "used", u->v[r]);
 		json_member_int(b, "limit", lim);
 		json_builder_end_object(b);
+		if (r != Q_DISK)
+			continue;
+		/* The uploads' part of the disk: no limit of its own. */
+		json_builder_begin_object(b);
+		json_member_str(b, "resource", "upload_bytes");
+		json_member_int(b, "used", u->uploads);
+		json_member_int(b, "limit", -1);
+		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
@@ -577,7 +606,7 @@ do_quota(struct ctx *x, virConnectPtr conn)
 	struct quota q;
 	int r;
 
-	if (usage_of(x, x->c->uid, &u) < 0)
+	if (usage_of(x, &u) < 0)
 		return -1;
 	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
 	if (want_json(x))
@@ -595,6 +624,13 @@ do_quota(struct ctx *x, virConnectPtr conn)
 		proto_msg_add(x->resp, lim);
 		g_free(used);
 		g_free(lim);
+		if (r != Q_DISK)
+			continue;
+		used = quota_used_str(Q_DISK, u.uploads);
+		proto_msg_add(x->resp, _("  of it uploads"));
+		proto_msg_add(x->resp, used);
+		proto_msg_add(x->resp, "");
+		g_free(used);
 	}
 	return 0;
 }
@@ -626,8 +662,9 @@ do_users(struct ctx *x, virConnectPtr conn)
 		proto_msg_addf(x->resp, "%lld", u->v[Q_RUNNING]);
 		proto_msg_addf(x->resp, "%lld", u->v[Q_VCPUS]);
 		proto_msg_addf(x->resp, "%lld MiB", u->v[Q_MEMORY]);
+		disk_use(x->c->srv->cfg, uid, label, u);
 		proto_msg_addf(x->resp, "%.1f GiB",
-		    disk_bytes(x->c->srv->cfg, uid) / (1024.0 * 1024 * 1024));
+		    u->v[Q_DISK] / (1024.0 * 1024 * 1024));
 	}
 	g_list_free(uids);
 	g_hash_table_destroy(h);
@@ -1841,6 +1878,38 @@ ops_note(struct client *c, const struct proto_msg *note)
 		return;
 	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
 	    note->nstr, "refused", NULL);
+}
+
+/* What an upload may still add: the disk limit in bytes and what the
+ * pool's disks take of it, and the limit of files ("unlimited" where
+ * there is none).  The shell's relay measures the area itself as it
+ * goes, so that the numbers stay true while bytes arrive. */
+struct proto_msg *
+ops_upload_budget(struct client *c)
+{
+	const struct config *cfg = c->srv->cfg;
+	struct proto_msg *m = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
+	struct quota q;
+
+	if (users_rate_take(c->uid, cfg->requests_per_minute) != RATE_OK) {
+		m->status = ST_FAILED;
+		proto_msg_addf(m, _("too many requests: the limit is %d a "
+		    "minute; wait a moment"), cfg->requests_per_minute);
+		return m;
+	}
+	quota_for(cfg, c->user, c->gid, &q);
+	if (q.limit[Q_DISK] == QUOTA_UNLIMITED)
+		proto_msg_add(m, "unlimited");
+	else
+		proto_msg_addf(m, "%lld", q.limit[Q_DISK] * 1024LL * 1024 *
+		    1024);
+	proto_msg_addf(m, "%lld", disk_bytes(cfg, c->uid));
+	if (q.limit[Q_FILES] == QUOTA_UNLIMITED)
+		proto_msg_add(m, "unlimited");
+	else
+		proto_msg_addf(m, "%lld", q.limit[Q_FILES]);
+	log_audit(c->uid, c->user, "(upload)", NULL, 0, "granted", NULL);
+	return m;
 }
 
 static struct proto_msg *

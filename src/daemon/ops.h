@@ -12,6 +12,9 @@ struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req,
     int upload_fd);
 /* Records a refusal the shell made on its own (PROTO_NOTE). */
 void ops_note(struct client *c, const struct proto_msg *note);
+/* The upload budget (PROTO_BUDGET): disk limit and pool use in bytes,
+ * file limit. */
+struct proto_msg *ops_upload_budget(struct client *c);
 void ops_shutdown(void);
 
 #endif

@@ -14,9 +14,9 @@
 
 static const char *const labels[Q__COUNT] = {
 	N_("VMs defined"), N_("VMs running"), N_("running vCPUs"),
-	N_("running memory"), N_("disk"),
+	N_("running memory"), N_("disk"), N_("upload files"),
 };
-static const char *const units[Q__COUNT] = { "", "", "", "MiB", "GiB" };
+static const char *const units[Q__COUNT] = { "", "", "", "MiB", "GiB", "" };
 
 const char *
 quota_label(enum quota_res r)
@@ -124,8 +124,9 @@ quota_exceeded(const struct quota *q, const struct usage *u,
 		what = quota_format(r, u->v[r], lim);
 		if (r == Q_DISK)
 			hint = _("delete a disk you no longer need with "
-			    "'undefine NAME --disk', or a snapshot with "
-			    "'snapshot NAME delete SNAP'");
+			    "'undefine NAME --disk', a snapshot with "
+			    "'snapshot NAME delete SNAP', or an upload you "
+			    "have imported (sftp rm FILE)");
 		if (r == Q_DISK || add->v[r] == 1)
 			msg = g_strdup_printf(_("quota exceeded: %s %s used; "
 			    "%s"), quota_label(r), what, hint);

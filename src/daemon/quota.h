@@ -8,6 +8,7 @@
 
 struct usage {
 	long long v[Q__COUNT];	/* disk in bytes; the rest as configured */
+	long long uploads;	/* the part of v[Q_DISK] in the upload area */
 };
 
 /* The user's limits: [quota.user:NAME] over [quota.group:NAME] (the most

@@ -94,14 +94,17 @@ serve(struct client *c)
 			proto_msg_free(req);
 			continue;
 		}
-		if (req->type != PROTO_REQUEST) {
+		if (req->type != PROTO_REQUEST && req->type != PROTO_BUDGET) {
 			log_msg(LOG_WARNING, "uid %lu (%s): unexpected message "
 			    "type; disconnecting", (unsigned long)c->uid,
 			    c->user);
 			proto_msg_free(req);
 			break;
 		}
-		resp = ops_dispatch(c, req, passfd);
+		if (req->type == PROTO_BUDGET)
+			resp = ops_upload_budget(c);
+		else
+			resp = ops_dispatch(c, req, passfd);
 		proto_msg_free(req);
 		if (proto_send(c->fd, resp) < 0) {
 			proto_msg_free(resp);

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "areausage.h"
 #include "conf.h"
 #include "storage.h"
 
@@ -67,6 +68,17 @@ storage_area_ensure(const struct config *cfg, uid_t uid, gid_t gid,
 	r = 0;
 out:
 	g_free(parent);
+	g_free(area);
+	return r;
+}
+
+int
+storage_area_usage(const struct config *cfg, const char *user,
+    struct area_usage *u)
+{
+	char *area = config_upload_area_new(cfg, user);
+	int r = area_usage_path(area, u);
+
 	g_free(area);
 	return r;
 }

@@ -13,4 +13,10 @@ struct config;
 int storage_area_ensure(const struct config *cfg, uid_t uid, gid_t gid,
     const char *user, char **err);
 
+/* What the user's upload area holds (an area not made yet holds
+ * nothing).  Returns -1 if it cannot be read. */
+struct area_usage;
+int storage_area_usage(const struct config *cfg, const char *user,
+    struct area_usage *u);
+
 #endif

@@ -285,3 +285,25 @@ session_request_fd(struct session *s, char **argv, int argc, int passfd,
 		return -1;
 	return receive(s, progress, resp, err);
 }
+
+int
+session_budget(struct session *s, struct proto_msg **resp, char **err)
+{
+	struct proto_msg *req = proto_msg_new(PROTO_BUDGET, 0, 1);
+	int r;
+
+	*resp = NULL;
+	if (session_ensure(s, err) < 0) {
+		proto_msg_free(req);
+		return -1;
+	}
+	r = proto_send(s->fd, req);
+	proto_msg_free(req);
+	if (r < 0) {
+		*err = g_strdup_printf(_("cannot send the request: %s"),
+		    g_strerror(errno));
+		session_close(s);
+		return -1;
+	}
+	return receive(s, NULL, resp, err);
+}

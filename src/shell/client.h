@@ -39,5 +39,8 @@ int session_ensure(struct session *s, char **err);
 void session_note(struct session *s, const char *reason, char **words,
     int n);
 void session_close(struct session *s);
+/* Asks the broker what uploads may still add (PROTO_BUDGET); the answer
+ * is a RESPONSE of three strings, see ops_upload_budget(). */
+int session_budget(struct session *s, struct proto_msg **resp, char **err);
 
 #endif

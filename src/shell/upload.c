@@ -10,15 +10,18 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <glib.h>
 
 #include "fds.h"
 #include "images.h"
+#include "budget.h"
 #include "i18n.h"
 #include "landlock.h"
 #include "names.h"
 #include "proto.h"
+#include "relay.h"
 #include "tokenize.h"
 #include "upload.h"
 
@@ -26,11 +29,12 @@
 
 /* Every request OpenSSH 9.2's sftp-server knows (-Q requests) but symlink
  * and hardlink: a link could name a file outside the area, and without
- * Landlock nothing else would stop one. */
+ * Landlock nothing else would stop one; and copy-data, a copy made inside
+ * the server that no WRITE shows to the quota's relay. */
 #define SFTP_REQUESTS "open,close,read,write,lstat,fstat,setstat," \
 	"fsetstat,opendir,readdir,remove,mkdir,rmdir,realpath,stat,rename," \
 	"readlink,posix-rename,statvfs,fstatvfs,fsync,lsetstat,limits," \
-	"expand-path,copy-data,home-directory,users-groups-by-id"
+	"expand-path,home-directory,users-groups-by-id"
 
 /* The options of scp's legacy server side, as OpenSSH's client sends
  * them; -t and -f must come last. */
@@ -43,6 +47,7 @@ struct transfer {
 	int nopts;
 	char **paths;		/* scp: the paths after them */
 	int npaths;
+	bool sink;		/* scp -t: files come in */
 };
 
 extern char **environ;
@@ -82,6 +87,7 @@ scp_parse(char **words, int n, struct transfer *t)
 		return N_("scp: -t or -f is required");
 	t->opts = words + 1;
 	t->nopts = i - 1;
+	t->sink = mode == 't';
 	if ((dashdash = i < n && strcmp(words[i], "--") == 0))
 		i++;
 	t->paths = words + i;
@@ -238,12 +244,120 @@ exec_confined(const char *program, char **argv, int fd, const char *area,
 	g_strfreev(envp);
 }
 
+/* "unlimited" or a count. */
+static bool
+budget_number(const char *s, long long *v)
+{
+	char *end;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*v = -1;
+		return true;
+	}
+	*v = g_ascii_strtoll(s, &end, 10);
+	return end != s && *end == '\0' && *v >= 0;
+}
+
+/* The broker's word on what uploads may add.  Returns -1 with a message
+ * on stderr. */
+static int
+budget_ask(struct shell *sh, int areafd, struct budget *b)
+{
+	struct proto_msg *m = NULL;
+	long long limit, pool, files;
+	char *err = NULL;
+	int r = -1;
+
+	if (session_budget(&sh->sess, &m, &err) < 0) {
+		shell_error("%s", err);
+		g_free(err);
+		return -1;
+	}
+	if (m->status != ST_OK)
+		shell_error("%s", m->nstr ? m->str[0] : _("refused"));
+	else if (m->nstr != 3 || !budget_number(m->str[0], &limit) ||
+	    !budget_number(m->str[1], &pool) ||
+	    !budget_number(m->str[2], &files))
+		shell_error("%s", _("uploads unavailable: the VM service's "
+		    "answer about your quota is not understood; tell the "
+		    "admin"));
+	else {
+		budget_init(b, areafd, limit, pool, files);
+		r = 0;
+	}
+	proto_msg_free(m);
+	return r;
+}
+
+/* The relay itself needs the area only: to measure it, and to remove an
+ * upload the quota cut short. */
+static void
+confine_relay(int areafd)
+{
+	struct landlock *ll = landlock_new();
+
+	if (ll == NULL)
+		return;
+	if (landlock_allow_fd(ll, areafd, LL_READ | LL_CREATE) == 0)
+		landlock_enforce(ll);
+	landlock_free(ll);
+}
+
+/* The program runs in a child, its stdin and stdout pipes to the shell,
+ * which relays them to sshd's and keeps the quota. */
+static int
+relay_transfer(const struct transfer *t, char **argv, int fd,
+    const char *area, struct budget *b)
+{
+	int up[2], down[2], st, r;
+	char *err = NULL;
+	struct stat sb;
+	pid_t pid;
+	void *state;
+
+	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
+		shell_error(_("cannot start %s: %s"), t->program,
+		    g_strerror(errno));
+		return ST_FAILED;
+	}
+	if ((pid = fork()) < 0) {
+		shell_error(_("cannot start %s: %s"), t->program,
+		    g_strerror(errno));
+		return ST_FAILED;
+	}
+	if (pid == 0) {
+		if (dup2(up[0], STDIN_FILENO) < 0 ||
+		    dup2(down[1], STDOUT_FILENO) < 0)
+			_exit(ST_FAILED);
+		exec_confined(t->program, argv, fd, area, &err);
+		shell_error("%s", err);
+		_exit(ST_FAILED);
+	}
+	close(up[0]);
+	close(down[1]);
+	confine_relay(fd);
+	if (t->sftp)
+		state = relay_sftp_new();
+	else
+		state = relay_scp_new(t->paths[0], fstatat(fd,
+		    relay_area_name(area, t->paths[0]), &sb, 0) == 0 &&
+		    S_ISDIR(sb.st_mode));
+	r = relay_run(t->sftp ? &relay_sftp : &relay_scp, state, b, area,
+	    up[1], down[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return ST_FAILED;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : ST_FAILED;
+}
+
 static int
 transfer_run(struct shell *sh, const struct transfer *t, char **words,
     int n)
 {
 	char *area, *err = NULL, **argv;
-	int i, fd;
+	struct budget b;
+	int i, fd, st = ST_FAILED;
 
 	if ((fd = images_area_open(sh, &area, &err)) < 0) {
 		shell_error("%s", err);
@@ -260,15 +374,28 @@ transfer_run(struct shell *sh, const struct transfer *t, char **words,
 			g_free(area);
 			return ST_USAGE;
 		}
+	if ((t->sftp || t->sink) && budget_ask(sh, fd, &b) < 0) {
+		close(fd);
+		g_free(area);
+		return ST_FAILED;
+	}
 	/* The transfer holds no broker session. */
 	session_close(&sh->sess);
 	argv = argv_new(t, area);
-	exec_confined(t->program, argv, fd, area, &err);
-	shell_error("%s", err);
-	g_free(err);
+	if ((t->sftp || t->sink) && (b.limit >= 0 || b.files_limit >= 0))
+		st = relay_transfer(t, argv, fd, area, &b);
+	else {
+		/* Closes fd on every path; returns only on failure. */
+		exec_confined(t->program, argv, fd, area, &err);
+		shell_error("%s", err);
+		g_free(err);
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
 	g_strfreev(argv);
 	g_free(area);
-	return ST_FAILED;
+	return st;
 }
 
 int

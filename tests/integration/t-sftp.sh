@@ -79,13 +79,13 @@ check "two programs: the shell, then sftp-server" \
     [ "$(grep -c 'execve(' "$TRACE")" -eq 2 ]
 REQUESTS=open,close,read,write,lstat,fstat,setstat,fsetstat,opendir,\
 readdir,remove,mkdir,rmdir,realpath,stat,rename,readlink,posix-rename,\
-statvfs,fstatvfs,fsync,lsetstat,limits,expand-path,copy-data,\
+statvfs,fstatvfs,fsync,lsetstat,limits,expand-path,\
 home-directory,users-groups-by-id
 want="execve(\"$SFTP_SERVER\", [\"sftp-server\", \"-d\", \"$AREA\", \"-f\",\
  \"AUTHPRIV\", \"-l\", \"INFO\", \"-u\", \"077\", \"-p\", \"$REQUESTS\"]"
 check "sftp-server's argv is fixed" grep -qF "$want" "$TRACE"
-check "no symlink or hardlink request allowed" \
-    sh -c "! grep \"$SFTP_SERVER\" '$TRACE' | grep -qE 'symlink|hardlink'"
+check "no symlink, hardlink or copy-data request allowed" \
+    sh -c "! grep \"$SFTP_SERVER\" '$TRACE' | grep -qE 'symlink|hardlink|copy-data'"
 envs=$(grep "execve(\"$SFTP_SERVER\"" "$TRACE" | sed 's/.*\], \[\(.*\)\]) .*/\1/')
 env_is() {
 	[ "$envs" = "$1" ] || { echo "# environment: $envs"; return 1; }

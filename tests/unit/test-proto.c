@@ -353,7 +353,7 @@ test_decode_version(void)
 static void
 test_decode_type(void)
 {
-	static const uint8_t bad[] = { 0, PROTO_DETACH + 1, 0x7f, 0xff };
+	static const uint8_t bad[] = { 0, PROTO_BUDGET + 1, 0x7f, 0xff };
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
