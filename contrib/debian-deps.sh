@@ -7,7 +7,7 @@ libglib2.0-dev libvirt-dev libxml2-dev libedit-dev uuid-dev libpam0g-dev
 libjson-glib-dev
 libarchive-dev
 qemu-utils
-libvirt-clients python3 python3-pexpect strace valgrind groff-base
+libvirt-clients python3 python3-pexpect python3-paramiko strace valgrind groff-base
 util-linux passwd libvirt-daemon libpam-wrapper openssh-server
 openssh-client clang libclang-rt-14-dev
 libvirt-daemon-system qemu-system-x86 curl xauth

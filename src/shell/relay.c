@@ -106,10 +106,12 @@ relay_area_name(const char *area, const char *name)
 }
 
 void
-relay_tell(const char *msg)
+relay_tell(struct relay *r, const char *msg)
 {
 	fprintf(stderr, "ie-vshell: %s\n", msg);
 	fflush(stderr);
+	if (r->refusal == NULL)
+		r->refusal = g_strdup(msg);
 }
 
 static void
@@ -155,7 +157,7 @@ pump(struct relay *r)
 
 int
 relay_run(const struct relay_proto *proto, void *state, struct budget *b,
-    const char *area, int to_prog, int from_prog)
+    const char *area, int to_prog, int from_prog, char **refusal)
 {
 	struct relay r = { .proto = proto, .state = state, .budget = b,
 	    .area = area };
@@ -207,5 +209,6 @@ relay_run(const struct relay_proto *proto, void *state, struct budget *b,
 	g_free(r.to_prog.p);
 	g_free(r.from_prog.p);
 	g_free(r.to_user.p);
+	*refusal = r.refusal;
 	return ret;
 }

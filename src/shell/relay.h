@@ -35,13 +35,16 @@ struct relay {
 	struct rbuf in, to_prog, from_prog, to_user;
 	bool hold;		/* up waits for in-flight writes to settle */
 	bool in_ready;		/* up left a whole message in in */
+	char *refusal;		/* the first thing refused, for the audit */
 };
 
 /* Relays fds 0 and 1 to and from the program's (to_prog, from_prog)
  * until both directions have ended; closes them.  Returns 0, or -1 if
- * the transfer was cut short. */
+ * the transfer was cut short; *refusal is what the quota refused first,
+ * or NULL (caller frees). */
 int relay_run(const struct relay_proto *proto, void *state,
-    struct budget *b, const char *area, int to_prog, int from_prog);
+    struct budget *b, const char *area, int to_prog, int from_prog,
+    char **refusal);
 
 /* Queue helpers for the protocols. */
 static inline uint8_t *
@@ -66,8 +69,9 @@ void *relay_sftp_new(void);
 /* scp -t TARGET: is_dir says whether TARGET is a directory now. */
 void *relay_scp_new(const char *target, bool is_dir);
 
-/* Says why an upload was refused, on stderr, which sshd passes to the
- * client's terminal: once per file. */
-void relay_tell(const char *msg);
+/* Says why an upload was refused, on stderr (sshd passes it to the
+ * client for scp, and drops it for the sftp subsystem), and keeps the
+ * first such message for the audit log.  Once per file. */
+void relay_tell(struct relay *r, const char *msg);
 
 #endif

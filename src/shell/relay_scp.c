@@ -75,6 +75,9 @@ refuse(struct relay *r, const char *name, bool files)
 	char *clean = sanitize_new(name, false, 256);
 	char *line = g_strdup_printf("\001scp: %s: %s\n", clean, msg);
 
+	/* The client prints it; the audit gets it too. */
+	if (r->refusal == NULL)
+		r->refusal = g_strdup_printf("%s: %s", clean, msg);
 	rbuf_put(&r->to_user, line, strlen(line));
 	g_free(line);
 	g_free(clean);

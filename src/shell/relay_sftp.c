@@ -182,7 +182,7 @@ entry_refused(struct relay *r, uint32_t id)
 	if (budget_entry(r->budget))
 		return false;
 	msg = budget_refusal_new(r->budget, true);
-	relay_tell(msg);
+	relay_tell(r, msg);
 	answer_failure(r, id, msg);
 	g_free(msg);
 	return true;
@@ -247,7 +247,7 @@ refuse_write(struct relay *r, struct file *f, uint32_t id)
 		char *line = name ? g_strdup_printf("%s: %s", name, msg) :
 		    g_strdup(msg);
 
-		relay_tell(line);
+		relay_tell(r, line);
 		g_free(line);
 		g_free(name);
 	}
@@ -313,7 +313,7 @@ remove_cut(struct relay *r, const struct file *f)
 	name = sanitize_new(f->name, false, 256);
 	line = g_strdup_printf(_("%s: the incomplete upload was removed"),
 	    name);
-	relay_tell(line);
+	relay_tell(r, line);
 	g_free(line);
 	g_free(name);
 }

@@ -306,11 +306,11 @@ confine_relay(int areafd)
 /* The program runs in a child, its stdin and stdout pipes to the shell,
  * which relays them to sshd's and keeps the quota. */
 static int
-relay_transfer(const struct transfer *t, char **argv, int fd,
-    const char *area, struct budget *b)
+relay_transfer(struct shell *sh, const struct transfer *t, char **argv,
+    int fd, const char *area, struct budget *b)
 {
 	int up[2], down[2], st, r;
-	char *err = NULL;
+	char *err = NULL, *refusal = NULL;
 	struct stat sb;
 	pid_t pid;
 	void *state;
@@ -343,9 +343,18 @@ relay_transfer(const struct transfer *t, char **argv, int fd,
 		    relay_area_name(area, t->paths[0]), &sb, 0) == 0 &&
 		    S_ISDIR(sb.st_mode));
 	r = relay_run(t->sftp ? &relay_sftp : &relay_scp, state, b, area,
-	    up[1], down[0]);
+	    up[1], down[0], &refusal);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	if (refusal != NULL) {
+		char *why = g_strconcat("upload refused: ", refusal, NULL);
+
+		session_note(&sh->sess, why, t->sftp ? NULL : t->paths,
+		    t->sftp ? 0 : 1);
+		session_close(&sh->sess);
+		g_free(why);
+		g_free(refusal);
+	}
 	if (r < 0)
 		return ST_FAILED;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : ST_FAILED;
@@ -383,7 +392,7 @@ transfer_run(struct shell *sh, const struct transfer *t, char **words,
 	session_close(&sh->sess);
 	argv = argv_new(t, area);
 	if ((t->sftp || t->sink) && (b.limit >= 0 || b.files_limit >= 0))
-		st = relay_transfer(t, argv, fd, area, &b);
+		st = relay_transfer(sh, t, argv, fd, area, &b);
 	else {
 		/* Closes fd on every path; returns only on failure. */
 		exec_confined(t->program, argv, fd, area, &err);

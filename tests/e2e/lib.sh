@@ -141,6 +141,7 @@ pool_dir = $TMP/pool
 dir = $TMP/upload/%u
 [templates]
 dir = $TMP/templates
+${E2E_CONF_EXTRA:-}
 CONF
 	chmod 644 "$SHELL_CONF"
 	undo rm -f "$SHELL_CONF"

@@ -93,6 +93,8 @@ check "sftp: the incomplete upload is removed" absent "$AREA/big.bin"
 check "sftp: the user is told so" err_has "big.bin: the incomplete upload was removed"
 check "sftp: earlier uploads intact" cmp -s "$L/small1.bin" "$AREA/small1.bin"
 check "sftp: the area stays within the limit" within 0
+check "sftp: the refusal is audited" \
+    grep -q "uid=$(id -u $A) user=$A cmd=(refused by the shell) args=\[\"upload refused: big.bin: quota exceeded: disk" "$TMP/vmd.log"
 
 # --- quota shows the uploads, counted in the disk row.
 vsh -u $A -c "quota"
@@ -108,6 +110,8 @@ scp_as -O "$L/big.bin" "$L/small1.bin" host:
 check "scp -O: a file past the quota fails" fails
 check "scp -O: the client prints why" err_has "scp: big.bin: quota exceeded: disk"
 check "scp -O: nothing of it was written" absent "$AREA/big.bin"
+check "scp -O: the refusal is audited with the path" \
+    grep -q "upload refused: big.bin: quota exceeded.*refused" "$TMP/vmd.log"
 check "scp -O: the next file still arrives" cmp -s "$L/small1.bin" "$AREA/small1.bin"
 
 # --- sftp through scp's default (SFTP) protocol.
