@@ -442,7 +442,14 @@ def main():
     ap.add_argument("--only-import", action="store_true",
                     help="only scenario 4, the import (implies "
                     "--no-system)")
+    ap.add_argument("--upload-runs", type=int, default=5,
+                    help="1 GiB sftp uploads of each side in scenario 6")
+    ap.add_argument("--only-upload", action="store_true",
+                    help="only scenario 6, the upload relay; its section "
+                    "of the results file is replaced, the rest kept")
     a = ap.parse_args()
+    if a.only_upload:
+        return only_upload(a)
     a.no_system = a.no_system or a.only_import
     t_start = time.monotonic()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
@@ -470,6 +477,9 @@ def main():
             sysres = system.run(a, systmp, env)
         finally:
             subprocess.run(["rm", "-rf", systmp])
+    upres = None
+    if not a.no_system:
+        upres = upload_run(a)
     imtext, iq = import_section(res["import"])
     tg = [("import >= 0.9x its baseline (raw: qemu-img convert)",
            "%.2f" % iq["raw"], iq["raw"] >= 0.9),
@@ -492,6 +502,9 @@ Machine: %s.
         out += "\n" + text + "\n" + system.closing_note(sysres) + import_note(
             iq["raw_sync"], iq["qcow2_sync"])
         tg[2:2] = more
+        text, more = upload_section(upres)
+        out += "\n" + text
+        tg += more
     elif a.only_import:
         out += "\nOnly the import scenario was run (--only-import).\n"
     else:
@@ -512,6 +525,56 @@ Machine: %s.
         f.write(out)
     print(out)
     subprocess.run(["rm", "-rf", tmp])
+
+
+UPLOAD_BEGIN = "<!-- scenario 6: bench.py --only-upload rewrites this -->"
+UPLOAD_END = "<!-- end of scenario 6 -->"
+
+
+def upload_run(a):
+    sys.modules["bench"] = sys.modules[__name__]   # one T0, one TOP
+    import upload
+    tmp = tempfile.mkdtemp(prefix="ievs-bench-upload.")
+    try:
+        res = upload.run(a, tmp)
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+    print("bench: %s upload done" % clock())
+    return res
+
+
+def upload_section(res):
+    import upload
+    text, tg = upload.report(res)
+    return "%s\n%s%s\n" % (UPLOAD_BEGIN, text, UPLOAD_END), tg
+
+
+def only_upload(a):
+    """Scenario 6 alone: its section of the results file (and its line in
+    the targets' table) is replaced or added; the rest stays as it was."""
+    text, tg = upload_section(upload_run(a))
+    text = text.replace(
+        UPLOAD_END, "Measured %s by `bench/run.sh --only-upload`.\n%s" % (
+            datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%d %H:%M UTC"), UPLOAD_END))
+    old = open(a.out).read() if os.path.exists(a.out) else "# Benchmark results\n"
+    if UPLOAD_BEGIN in old:
+        head, rest = old.split(UPLOAD_BEGIN, 1)
+        old = head.rstrip("\n") + "\n\n" + text + rest.split(UPLOAD_END, 1)[1]
+    else:
+        old = old.rstrip("\n") + "\n\n" + text
+    row = "| %s | %s | %s |" % (tg[0][0], tg[0][1], verdict(tg[0][2]))
+    lines = old.split("\n")
+    lines = [ln for ln in lines if not ln.startswith("| " + tg[0][0])]
+    for i, ln in enumerate(lines):
+        if ln == "|---|---|---|":
+            while i + 1 < len(lines) and lines[i + 1].startswith("| "):
+                i += 1
+            lines.insert(i + 1, row)
+            break
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines))
+    print(text)
 
 
 if __name__ == "__main__":

@@ -447,7 +447,9 @@ banner_vms(struct shell *sh)
 
 /* The quota table's rows: VMs, running, vCPUs, memory, disk, in the
  * broker's order of resources. */
-#define QUOTA_ROWS 5
+/* Rows of the broker's quota table: the resources, and after disk the
+ * uploads' part of it (no limit of its own, so never in the banner). */
+#define QUOTA_ROWS 7
 
 /* What the banner says of row r of the quota table; the limit comes with
  * its unit. */
@@ -471,8 +473,12 @@ quota_phrase(GString *line, guint r, const char *used, const char *limit)
 		g_string_append_printf(line, _("%s of %s memory"), used,
 		    limit);
 		break;
-	default:
+	case 4:
 		g_string_append_printf(line, _("disk %s of %s"), used, limit);
+		break;
+	default:
+		g_string_append_printf(line, _("%s of %s upload files"), used,
+		    limit);
 		break;
 	}
 }

@@ -127,13 +127,16 @@ if command -v qemu-img >/dev/null; then
 	# A user whose disk quota (1 GiB) is used up makes no snapshot.
 	FAREA=$TMP/upload/$FULL
 	mkdir -p "$FAREA" && chown $FULL "$FAREA"
-	qemu-img create -f qcow2 "$FAREA/big.qcow2" 1G >/dev/null
+	# 1 MiB short of it: the upload counts too until it is deleted.
+	qemu-img create -f qcow2 "$FAREA/big.qcow2" 1023M >/dev/null
 	chown $FULL "$FAREA/big.qcow2"
 	vsh -u $FULL -c 'define full big.qcow2'
 	check "$FULL defines a VM whose disk takes the whole quota" rc_is 0
+	head -c $((1024 * 1024)) /dev/zero > "$FAREA/more.raw"	# the last MiB
+	chown $FULL "$FAREA/more.raw"
 	vsh -u $FULL -c 'snapshot full create s1'
 	check "snapshot with the disk quota used up is refused" rc_is 1
-	check "as a quota refusal" err_has "quota exceeded: disk 1.0 of 1 GiB used; delete a disk you no longer need with 'undefine NAME --disk', or a snapshot with 'snapshot NAME delete SNAP'"
+	check "as a quota refusal" err_has "quota exceeded: disk 1.0 of 1 GiB used; delete a disk you no longer need with 'undefine NAME --disk', a snapshot with 'snapshot NAME delete SNAP', or an upload you have imported (sftp rm FILE)"
 	grep -q "user=$FULL cmd=snapshot args=\[\"full\" \"create\" \"s1\"\] result=denied" "$TMP/vmd.log"
 	check "and audited as denied" [ $? -eq 0 ]
 	vsh -u $FULL -c 'snapshot full list'

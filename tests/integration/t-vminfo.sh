@@ -76,7 +76,7 @@ check "info --json parses, with its fields" json_has "d['name'] == 'web' and d['
 check "info --json lists MACs and addresses" json_has "d['addresses'][0]['ip'] == '$ip' and d['addresses'][0]['mac'] in d['macs'] and d['addresses'][0]['source'] in ('lease', 'arp', 'agent')"
 vsh -u $A -c 'quota --json'
 check "quota --json" rc_is 0
-check "quota --json parses, limits in stable units" json_has "{q['resource']: (q['used'], q['limit']) for q in d['quota']} == {'vms': (1, 5), 'running': (1, 2), 'vcpus': (1, 4), 'memory_mib': (1024, 4096), 'disk_bytes': (0, 10 * 2**30)}"
+check "quota --json parses, limits in stable units" json_has "{q['resource']: (q['used'], q['limit']) for q in d['quota']} == {'vms': (1, 5), 'running': (1, 2), 'vcpus': (1, 4), 'memory_mib': (1024, 4096), 'disk_bytes': (0, 10 * 2**30), 'upload_bytes': (0, None), 'upload_files': (0, 100)}"
 
 # A file name that needs escaping, in the upload area.
 mkdir -p "$TMP/upload/$A"
