@@ -4,6 +4,20 @@
 #ifndef IEVS_LANDLOCK_H
 #define IEVS_LANDLOCK_H
 
+/* The sanitizers' runtime reads /proc (its maps before main(), its
+ * threads when LeakSanitizer runs at exit): in such a build a sandbox of
+ * the project's own code may read /proc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 /* What a rule allows beneath a directory (or on one file). */
 #define LL_READ		0x01	/* read files, list directories */
 #define LL_EXEC		0x02	/* execute files */

@@ -46,18 +46,6 @@
 #define FD_PATH "/proc/self/fd/3"
 #define NOBODY 65534
 
-/* The sanitizers' runtime reads /proc/self/maps before main(): in such a
- * build the unpacker may read /proc. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 static int self_exe = -1;	/* ie-vmd itself, for --unbox */
 static int cap_last = 40;

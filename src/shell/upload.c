@@ -298,7 +298,8 @@ confine_relay(int areafd)
 
 	if (ll == NULL)
 		return;
-	if (landlock_allow_fd(ll, areafd, LL_READ | LL_CREATE) == 0)
+	if (landlock_allow_fd(ll, areafd, LL_READ | LL_CREATE) == 0 &&
+	    (!SANITIZED || landlock_allow(ll, "/proc", LL_READ) == 0))
 		landlock_enforce(ll);
 	landlock_free(ll);
 }
