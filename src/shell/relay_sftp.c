@@ -66,8 +66,8 @@ get32(struct cursor *c)
 		c->bad = true;
 		return 0;
 	}
-	v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
-	    (uint32_t)c->p[2] << 8 | c->p[3];
+	memcpy(&v, c->p, 4);
+	v = GUINT32_FROM_BE(v);
 	c->p += 4;
 	c->n -= 4;
 	return v;
@@ -104,30 +104,31 @@ get_path(struct cursor *c)
 }
 
 static void
-put32(uint8_t *p, uint32_t v)
+append32(GByteArray *b, uint32_t v)
 {
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
+	v = GUINT32_TO_BE(v);
+	g_byte_array_append(b, (const uint8_t *)&v, 4);
 }
 
 /* SSH_FXP_STATUS id FAILURE msg "" into the user's queue. */
 static void
 answer_failure(struct relay *r, uint32_t id, const char *msg)
 {
-	size_t mlen = strlen(msg), len = 1 + 4 + 4 + 4 + mlen + 4;
-	uint8_t *p = g_malloc(4 + len);
+	GByteArray *b = g_byte_array_new();
+	uint8_t type = FXP_STATUS;
+	uint32_t len;
 
-	put32(p, len);
-	p[4] = FXP_STATUS;
-	put32(p + 5, id);
-	put32(p + 9, FX_FAILURE);
-	put32(p + 13, mlen);
-	memcpy(p + 17, msg, mlen);
-	put32(p + 17 + mlen, 0);
-	rbuf_put(&r->to_user, p, 4 + len);
-	g_free(p);
+	append32(b, 0);			/* the length, set below */
+	g_byte_array_append(b, &type, 1);
+	append32(b, id);
+	append32(b, FX_FAILURE);
+	append32(b, strlen(msg));
+	g_byte_array_append(b, (const uint8_t *)msg, strlen(msg));
+	append32(b, 0);			/* no language tag */
+	len = GUINT32_TO_BE(b->len - 4);
+	memcpy(b->data, &len, 4);
+	rbuf_put(&r->to_user, b->data, b->len);
+	g_byte_array_unref(b);
 }
 
 static void
@@ -371,10 +372,10 @@ request(struct relay *r, const uint8_t *p, size_t len)
 static uint32_t
 length_at(const struct rbuf *q)
 {
-	const uint8_t *p = rbuf_data(q);
+	uint32_t v;
 
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	memcpy(&v, rbuf_data(q), 4);
+	return GUINT32_FROM_BE(v);
 }
 
 static int
