@@ -243,3 +243,38 @@ upload_setup() {
 	LL=$(landlock_abi)
 	echo "# Landlock ABI of this kernel: $LL"
 }
+
+# sftp_as USER LINE...: one sftp batch, each LINE a command, as USER, from
+# $TMP/local-USER (or $SFTP_DIR), with the server started as sshd would:
+# the login shell with -c and the Subsystem command.  sftp -D splits its
+# argument into words.
+sftp_as() {
+	local u=$1
+
+	shift
+	printf '%s\n' "$@" > "$TMP/batch-$u"
+	chmod 644 "$TMP/batch-$u"
+	(cd "${SFTP_DIR:-$TMP/local-$u}" && setpriv --reuid="$u" \
+	    --regid="$(id -g "$u")" --init-groups -- sftp -b "$TMP/batch-$u" \
+	    -D "$SH -f $CONF -c $SFTP_SERVER") >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+
+# scp_standin USER: $TMP/ssh-USER, a program for scp -S.  It gets ssh's
+# options, the host and the remote command (the last argument; "-s ...
+# sftp" for the sftp subsystem), ignores all but the command and runs the
+# shell as USER, as sshd would.
+scp_standin() {
+	cat > "$TMP/ssh-$1" <<W
+#!/bin/sh
+sftp=
+for a; do
+	[ "\$a" = -s ] && sftp=1
+	cmd=\$a
+done
+[ -n "\$sftp" ] && [ "\$cmd" = sftp ] && cmd=$SFTP_SERVER
+exec setpriv --reuid=$1 --regid=$(id -g $1) --init-groups -- \\
+    "$SH" -f "$CONF" -c "\$cmd"
+W
+	chmod 755 "$TMP/ssh-$1"
+}

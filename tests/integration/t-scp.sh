@@ -12,23 +12,8 @@ A=ievs-scpa
 B=ievs-scpb
 upload_setup $A $B
 
-# scp's -S program gets ssh's options, the host and the remote command
-# (the last argument; "-s ... sftp" for the sftp subsystem).  It ignores
-# all but the command and runs the shell as the user, as sshd would.
-for u in $A $B; do
-	cat > "$TMP/ssh-$u" <<W
-#!/bin/sh
-sftp=
-for a; do
-	[ "\$a" = -s ] && sftp=1
-	cmd=\$a
-done
-[ -n "\$sftp" ] && [ "\$cmd" = sftp ] && cmd=$SFTP_SERVER
-exec setpriv --reuid=$u --regid=$(id -g $u) --init-groups -- \\
-    "$SH" -f "$CONF" -c "\$cmd"
-W
-	chmod 755 "$TMP/ssh-$u"
-done
+scp_standin $A
+scp_standin $B
 
 LC="$TMP/local"
 mkdir -p "$LC/dir/deeper"

@@ -21,20 +21,6 @@ echo "B's secret" > "$TMP/local-$B/secret.txt"
 chown -R $A: "$L"
 chown -R $B: "$TMP/local-$B"
 
-# sftp_as USER LINE...: one sftp batch, each LINE a command, as USER, with
-# the server started as sshd would: the login shell with -c and the
-# Subsystem command.  sftp -D splits its argument into words.
-sftp_as() {
-	local u=$1
-
-	shift
-	printf '%s\n' "$@" > "$TMP/batch"
-	chmod 644 "$TMP/batch"
-	(cd "$TMP/local-$u" && setpriv --reuid="$u" --regid="$(id -g "$u")" \
-	    --init-groups -- sftp -b "$TMP/batch" \
-	    -D "$SH -f $CONF -c $SFTP_SERVER") >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
 fails() { [ "$RC" -ne 0 ] || { echo "# succeeded"; show; return 1; }; }
 absent() { [ ! -e "$1" ] && [ ! -L "$1" ] || { echo "# $1 exists"; return 1; }; }
 owner_mode() {

@@ -46,29 +46,8 @@ fill() {
 }
 area_bytes() { du -s -B1 "$AREA" | cut -f1; }
 
-sftp_as() {
-	local u=$1
-
-	shift
-	printf '%s\n' "$@" > "$TMP/batch-$u"
-	chmod 644 "$TMP/batch-$u"
-	(cd "$L" && setpriv --reuid="$u" --regid="$(id -g "$u")" \
-	    --init-groups -- sftp -b "$TMP/batch-$u" \
-	    -D "$SH -f $CONF -c $SFTP_SERVER") >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
-cat > "$TMP/ssh-$A" <<W
-#!/bin/sh
-sftp=
-for a; do
-	[ "\$a" = -s ] && sftp=1
-	cmd=\$a
-done
-[ -n "\$sftp" ] && [ "\$cmd" = sftp ] && cmd=$SFTP_SERVER
-exec setpriv --reuid=$A --regid=$(id -g $A) --init-groups -- \\
-    "$SH" -f "$CONF" -c "\$cmd"
-W
-chmod 755 "$TMP/ssh-$A"
+SFTP_DIR=$L
+scp_standin $A
 scp_as() {
 	scp -q -S "$TMP/ssh-$A" "$@" >"$OUT" 2>"$ERR" </dev/null
 	RC=$?
