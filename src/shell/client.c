@@ -191,18 +191,24 @@ on_sigint(int sig)
 	interrupted = 1;
 }
 
-/* Waits for the next frame; Ctrl-C (SIGINT, without SA_RESTART) ends the
- * wait. */
+/* Waits for the next frame.  Ctrl-C (SIGINT, without SA_RESTART) ends the
+ * wait, and so does the loss of whoever reads our output: when ssh dies,
+ * sshd closes a session's pipes but signals nothing unless there is a
+ * terminal.  Asked for no event, stdout shows only an error (a pipe
+ * without reader), a hangup (a terminal or socket) or a bad descriptor.
+ * stdin is not watched: at its end from the start is ordinary (ssh -n,
+ * scripts), and an ended stdin would wake poll without end. */
 static int
-wait_frame(int fd)
+wait_frame(int fd, bool *gone)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p[2] = { { fd, POLLIN, 0 }, { STDOUT_FILENO, 0, 0 } };
 
-	while (poll(&p, 1, -1) < 0) {
-		if (errno != EINTR)
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR || interrupted)
 			return -1;
-		if (interrupted)
-			return -1;
+	if (p[1].revents != 0) {
+		*gone = true;
+		return -1;
 	}
 	return 0;
 }
@@ -218,8 +224,8 @@ receive(struct session *s, void (*progress)(const struct proto_msg *m),
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	for (;;) {
-		if (wait_frame(s->fd) < 0) {
-			why = interrupted ? "interrupted" : "poll failed";
+		if (wait_frame(s->fd, &s->orphaned) < 0) {
+			why = "poll failed";
 			break;
 		}
 		if (proto_recv(s->fd, 0, 0, 0, resp, &why) < 0)
@@ -242,7 +248,10 @@ receive(struct session *s, void (*progress)(const struct proto_msg *m),
 		return 0;
 	proto_msg_free(*resp);
 	*resp = NULL;
-	if (interrupted)
+	if (s->orphaned)
+		*err = g_strdup(_("cancelled: the output was closed; run "
+		    "'list' to see what happened"));
+	else if (interrupted)
 		*err = g_strdup(_("cancelled; run 'list' to see what happened"));
 	else
 		*err = g_strdup_printf(_("lost the VM service during the "

@@ -12,6 +12,7 @@ struct session {
 	int fd;
 	char *user;		/* as the broker knows us */
 	bool admin;
+	bool orphaned;		/* stdout's reader has gone (ssh died) */
 };
 
 void session_init(struct session *s, const char *socket_path);
@@ -28,7 +29,8 @@ int session_send(struct session *s, char **argv, int argc, int passfd,
     char **err);
 /* The same with a descriptor passed along (-1: none).  Progress frames go
  * to progress (may be NULL).  Ctrl-C while waiting cancels the request:
- * the connection is dropped, which the broker takes as a cancel. */
+ * the connection is dropped, which the broker takes as a cancel.  So does
+ * the loss of stdout's reader, which also sets orphaned. */
 int session_request_fd(struct session *s, char **argv, int argc,
     int passfd, void (*progress)(const struct proto_msg *m),
     struct proto_msg **resp, char **err);

@@ -216,6 +216,9 @@ request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
 	if (r < 0) {
 		shell_error("%s", msg);
 		g_free(msg);
+		/* Nobody would read what the next line printed. */
+		if (sh->sess.orphaned)
+			sh->quit = true;
 		return ST_FAILED;
 	}
 	return ST_OK;

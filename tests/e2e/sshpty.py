@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """A student at a terminal, through OpenSSH's ssh: the prompt, tab
 completion, Ctrl-C and Ctrl-D, with the login shell on the far side of a
-real sshd.  The VM `web` is running when this starts.
+real sshd.  The VM `web` is running when this starts.  Other scenarios
+(SCENARIO=...): admin-console; import-ctrl-c and import-drop, which start
+`define NAME IMAGE` (environment: VM, IMAGE) and cancel its import with
+Ctrl-C or by killing ssh.
 
 usage: sshpty.py SSH-COMMAND...   (environment: TMP)"""
 
 import os
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -121,9 +125,42 @@ def admin_console():
     pd.ok(p.exitstatus == 0, "and ends (%r)" % p.exitstatus)
 
 
+def import_started():
+    """At the prompt, define VM from IMAGE, until its conversion shows."""
+    p = spawn([])
+    pd.ok(pd.prompt(p), "over ssh, the prompt appears")
+    p.sendline("define %s %s" % (os.environ["VM"], os.environ["IMAGE"]))
+    pd.ok(expect(p, "converting"), "define shows the conversion's progress")
+    return p
+
+
+def import_ctrl_c():
+    """Ctrl-C while define imports: cancelled, said so, back at the
+    prompt."""
+    p = import_started()
+    p.sendcontrol("c")
+    pd.ok(expect(p, "cancelled"), "Ctrl-C cancels the import, and says so")
+    pd.ok(pd.prompt(p), "back at the prompt")
+    out = pd.run(p, "list")
+    pd.ok(out is not None and os.environ["VM"] not in out,
+          "list shows no VM of that name (%r)" % out)
+    st = pd.finish(p)
+    pd.ok(st == 0, "Ctrl-D logs out (got %r)" % st)
+
+
+def import_drop():
+    """ssh killed while define imports: the terminal hangs up."""
+    p = import_started()
+    p.kill(signal.SIGKILL)
+    p.close(force=True)
+
+
 def main():
-    if os.environ.get("SCENARIO") == "admin-console":
-        admin_console()
+    scenario = {"admin-console": admin_console,
+                "import-ctrl-c": import_ctrl_c,
+                "import-drop": import_drop}.get(os.environ.get("SCENARIO"))
+    if scenario is not None:
+        scenario()
         print("# sshpty: %d passed, %d failed" % (pd.passes, pd.failures))
         sys.exit(1 if pd.failures else 0)
     p = spawn([])
