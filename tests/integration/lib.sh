@@ -150,12 +150,104 @@ stop_vmd() {
 		kill "$VMD_PID" 2>/dev/null
 		wait "$VMD_PID" 2>/dev/null
 		VMD_STATUS=$?
+		# A broker that a script of the test restarted is no child
+		# of this shell: wait tells nothing of it.
+		while [ -e "/proc/$VMD_PID/exe" ]; do sleep 0.05; done
 		VMD_PID=
 		if [ "$VMD_STATUS" -eq 99 ]; then
 			not_ok "valgrind found errors or leaks in the broker"
 			cat "$TMP"/valgrind.* 2>/dev/null | sed 's/^/# /'
 		fi
 	fi
+}
+
+# Daemons a test starts are stopped by their pid, never by name: a name
+# also matches the machine's own daemons and other users' session daemons.
+
+# proc_exe PID: the program PID runs; nothing once it has exited (a zombie
+# has no program any more).
+proc_exe() {
+	readlink "/proc/$1/exe" 2>/dev/null
+}
+
+# pidfile_pid FILE EXE: the pid in FILE, a pid file in the test's own
+# directories, if that process is alive and runs EXE (not a later process
+# given the same pid); fails otherwise.
+pidfile_pid() {
+	local pid
+
+	pid=$(cat "$1" 2>/dev/null) || return 1	# maybe without a newline
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	[ "$(proc_exe "$pid")" = "$2" ] || return 1
+	echo "$pid"
+}
+
+# wait_pidfile FILE EXE: until pidfile_pid finds the daemon (10 s at most).
+wait_pidfile() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pidfile_pid "$1" "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID EXE: SIGTERM to the daemon PID, which the test started and
+# which runs EXE, then wait until it is gone (SIGKILL after 20 s): the next
+# test must not find it still answering.  A daemon is no child of the
+# test: init reaps it, and userdel refuses a user as long as it has not.
+stop_pid() {
+	local i
+
+	[ -n "$1" ] && [ "$(proc_exe "$1")" = "$2" ] || return 0
+	kill "$1" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		[ "$(proc_exe "$1")" = "$2" ] || break
+		sleep 0.1
+	done
+	if [ "$(proc_exe "$1")" = "$2" ]; then
+		echo "# $2 (pid $1) did not stop on SIGTERM; killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	for ((i = 0; i < 100; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.1
+	done
+	[ "$(proc_exe "$1")" != "$2" ]
+}
+
+# stop_pidfile FILE EXE: stop_pid on the daemon FILE names, if it runs.
+stop_pidfile() {
+	local pid
+
+	pid=$(pidfile_pid "$1" "$2") || return 0
+	stop_pid "$pid" "$2"
+}
+
+# child_pids PID: the pids of PID's children (read from every process's
+# stat: not every kernel has /proc/PID/task/TID/children).
+child_pids() {
+	local parent=$1 f s
+
+	for f in /proc/[0-9]*/stat; do
+		read -r s < "$f" 2>/dev/null || continue
+		s=${s##*) }	# past the command's name, which may hold anything
+		set -- $s	# state, ppid, ...
+		[ "${2:-}" = "$parent" ] && echo "${f//[!0-9]/}"
+	done
+}
+
+# socket_answers PATH: something accepts connections on the Unix socket
+# PATH; how to tell whether a daemon runs, whoever started it.
+socket_answers() {
+	$PYTHON -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
+# socket_pids PATH: the pids of the processes that hold the listening
+# Unix socket PATH open (ss finds them by the socket's inode).
+socket_pids() {
+	ss -Hxlp src "$1" | grep -o 'pid=[0-9]*' | cut -d= -f2
 }
 
 # vsh [-u USER] ARGS...: run the shell (as USER), output in $OUT/$ERR, status in $RC.
