@@ -268,14 +268,27 @@ vsh() {
 	RC=$?
 }
 
+# The users and groups a script makes have fixed names of its own, which
+# no other script uses; a lock per script (fd 8) keeps two runs of the
+# same script apart (two build trees on one machine).
+names_lock() {
+	[ -n "${NAMES_LOCKED:-}" ] && return 0
+	exec 8>"/run/lock/ie-vshell-$T.lock" &&
+		flock -w 900 8 ||
+		skip "another run of $T holds /run/lock/ie-vshell-$T.lock"
+	NAMES_LOCKED=1
+}
+
 # make_user NAME [GROUP]: a local account removed when the test ends.
 make_user() {
+	names_lock
 	userdel -r "$1" >/dev/null 2>&1
 	useradd -m -d "$TMP/home/$1" -s /bin/false ${2:+-G "$2"} "$1" || return 1
 	CREATED_USERS="$CREATED_USERS $1"
 }
 
 make_group() {
+	names_lock
 	groupdel "$1" >/dev/null 2>&1
 	groupadd "$1" || return 1
 	CREATED_GROUPS="$CREATED_GROUPS $1"
