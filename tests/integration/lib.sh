@@ -302,6 +302,34 @@ err_has() { grep -q -- "$1" "$ERR" || { echo "# stderr lacks: $1"; show; return 
 err_one_line() { [ "$(wc -l < "$ERR")" -eq 1 ] || { echo "# stderr is not one line"; show; return 1; }; }
 show() { sed 's/^/# out: /' "$OUT"; sed 's/^/# err: /' "$ERR"; }
 
+# aligned FROM TO: in $OUT, the lines after the one matching FROM and
+# before the one matching TO are a table whose columns (cells apart by two
+# spaces or more) start at the same place on screen in every row, wide
+# characters counted twice.
+aligned() {
+	$PYTHON - "$1" "$2" "$OUT" <<'PY' || { show; return 1; }
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in s)
+rows, inside = [], False
+for line in open(sys.argv[3], encoding="utf-8"):
+    line = line.rstrip()
+    if inside and re.search(sys.argv[2], line):
+        break
+    if inside:
+        starts = [width(line[:m.end()]) for m in re.finditer(r"  +", line)]
+        rows.append((starts, line))
+    elif re.search(sys.argv[1], line):
+        inside = True
+for starts, line in rows:
+    if starts != rows[0][0]:
+        print("# columns start at %s, not %s: %s" % (starts, rows[0][0], line))
+        sys.exit(1)
+sys.exit(0 if len(rows) > 1 else 1)
+PY
+}
+
 # only_shell: in $TRACE (strace -f -e trace=execve,fork,vfork,clone,clone3
 # -o), the only execve is the shell's own, and it never forks.
 TRACE="$TMP/strace"
