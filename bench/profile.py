@@ -85,8 +85,13 @@ def mix(st, windows, secs):
 
 
 def libvirtd_pid():
-    with open("/run/libvirtd.pid") as f:
-        return int(f.read())
+    """The libvirtd on the system socket, whoever started it: found by its
+    socket, not by a pid file it may not have written."""
+    # systemd may hold the socket too.
+    for pid in system.socket_pids("/run/libvirt/libvirt-sock"):
+        if system.alive(pid, system.LIBVIRTD):
+            return pid
+    raise RuntimeError("no libvirtd holds /run/libvirt/libvirt-sock")
 
 
 def main():

@@ -9,6 +9,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +32,7 @@ MIX_VM = "vm4"              # the VM each session starts and destroys
 SETTLE = 10                 # seconds between the set-up and scenario 1b
 LIBVIRTD = "/usr/sbin/libvirtd"
 VIRTLOGD = "/usr/sbin/virtlogd"
+SSHD = "/usr/sbin/sshd"
 
 
 class Undo:
@@ -72,55 +74,95 @@ def libvirt_up():
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
-def pid_of(pidfile):
-    with open(pidfile) as f:
-        return int(f.read().strip())
-
-
-def stop_pid(pid, name):
-    """SIGTERM, then wait until the process is really gone."""
+def alive(pid, exe):
+    """Whether pid is a live process running exe (not a zombie, not a
+    later process given the same pid)."""
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(200):
+        return os.readlink("/proc/%d/exe" % pid) == exe
+    except OSError:
+        return False
+
+
+def pid_of(pidfile, exe):
+    """The daemon that a pid file in the benchmark's own directory names,
+    once it runs exe (10 s at most)."""
+    for _ in range(100):
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            if alive(pid, exe):
+                return pid
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("%s did not write %s" % (exe, pidfile))
+
+
+def stop_pid(pid, exe):
+    """SIGTERM to a daemon the benchmark started, then wait until it is
+    really gone (and reaped by init: userdel refuses a user until then);
+    never a process found by its name."""
+    if not alive(pid, exe):
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(200):
+        if not alive(pid, exe):
+            break
         time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    print("bench: %s (pid %d) needed SIGKILL" % (name, pid))
+    else:
+        os.kill(pid, signal.SIGKILL)
+        print("bench: %s (pid %d) needed SIGKILL" % (exe, pid))
+    for _ in range(100):
+        if not os.path.exists("/proc/%d" % pid):
+            return
+        time.sleep(0.1)
 
 
-def start_libvirtd(undo, conf=None):
-    """libvirtd (and virtlogd) on the system socket, unless one answers;
-    only daemons started here are stopped at the end.  conf: a libvirtd
-    config to start it with (an experiment; a running one is kept)."""
+def socket_answers(path):
+    """Whether a daemon accepts connections on the Unix socket path: how
+    to tell whether one runs, whoever started it."""
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def socket_pids(path):
+    """The pids of the processes that hold the listening Unix socket path
+    open (ss finds them by the socket's inode)."""
+    out = subprocess.run(["ss", "-Hxlp", "src", path], check=True,
+                         capture_output=True, text=True).stdout
+    return [int(p) for p in re.findall(r"pid=(\d+)", out)]
+
+
+def start_daemon(exe, tmp, undo, *args):
+    """exe -d with its pid file in tmp; stopped by that pid at the end."""
+    pidfile = os.path.join(tmp, os.path.basename(exe) + ".pid")
+    sh(exe, "-d", "-p", pidfile, *args)
+    undo.add(os.path.basename(exe), stop_pid, pid_of(pidfile, exe), exe)
+
+
+def start_libvirtd(undo, tmp, conf=None):
+    """libvirtd (and virtlogd) on the system socket, unless one answers
+    there; only daemons started here are stopped at the end.  conf: a
+    libvirtd config to start it with (an experiment; a running one is
+    kept)."""
     if libvirt_up():
         if conf:
             raise RuntimeError("libvirtd runs already; --libvirtd-conf "
                                "needs one started by the benchmark")
         return "already running"
-    sock = "/run/libvirt/virtlogd-sock"
-    s = socket.socket(socket.AF_UNIX)
-    try:
-        s.connect(sock)
-        s.close()
-    except OSError:
-        sh(VIRTLOGD, "-d")
-        for _ in range(100):
-            if os.path.exists("/run/virtlogd.pid"):
-                break
-            time.sleep(0.1)
-        undo.add("virtlogd", stop_pid, pid_of("/run/virtlogd.pid"),
-                 "virtlogd")
-    sh(LIBVIRTD, "-d", *(["-f", conf] if conf else []))
+    if not socket_answers("/run/libvirt/virtlogd-sock"):
+        start_daemon(VIRTLOGD, tmp, undo)
+    start_daemon(LIBVIRTD, tmp, undo, *(["-f", conf] if conf else []))
     for _ in range(100):
         if libvirt_up():
             break
         time.sleep(0.1)
-    undo.add("libvirtd", stop_pid, pid_of("/run/libvirtd.pid"), "libvirtd")
     if conf:
         with open(conf) as f:
             return "started by the benchmark with %s" % "; ".join(
@@ -529,13 +571,9 @@ def start_sshd(tmp, undo):
     conf = os.path.join(d, "sshd_config")
     with open(conf, "w") as f:
         f.write(SSHD_CONFIG % (B.TOP, port, d, d))
-    sh("/usr/sbin/sshd", "-f", conf, "-E", os.path.join(d, "sshd.log"))
-    pidfile = os.path.join(d, "sshd.pid")
-    for _ in range(100):
-        if os.path.exists(pidfile) and os.path.getsize(pidfile):
-            break
-        time.sleep(0.05)
-    undo.add("sshd", stop_pid, pid_of(pidfile), "sshd")
+    sh(SSHD, "-f", conf, "-E", os.path.join(d, "sshd.log"))
+    undo.add("sshd", stop_pid, pid_of(os.path.join(d, "sshd.pid"), SSHD),
+             SSHD)
     return port
 
 
@@ -579,7 +617,7 @@ class Stack:
         undo = self.undo
         SYSCONF = sysconf(a.build)
         res["libvirtd"] = start_libvirtd(
-            undo, getattr(a, "libvirtd_conf", None))
+            undo, tmp, getattr(a, "libvirtd_conf", None))
         self.conn = conn = libvirt.open(URI)
         res["libvirt_version"] = conn.getLibVersion()
         os.chmod(tmp, 0o755)

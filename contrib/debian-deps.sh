@@ -8,7 +8,7 @@ libjson-glib-dev
 libarchive-dev
 qemu-utils
 libvirt-clients python3 python3-pexpect python3-paramiko strace valgrind groff-base
-util-linux passwd libvirt-daemon libpam-wrapper openssh-server
+util-linux passwd iproute2 libvirt-daemon libpam-wrapper openssh-server
 openssh-client clang libclang-rt-14-dev
 libvirt-daemon-system qemu-system-x86 curl xauth
 busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64"

@@ -119,3 +119,20 @@ json_quote_new(const char *s)
 	g_free(valid);
 	return g_string_free(out, FALSE);
 }
+
+size_t
+text_width(const char *s)
+{
+	const char *p;
+	size_t w = 0;
+
+	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_iswide(c))
+			w += 2;
+		else if (!g_unichar_iszerowidth(c))
+			w++;
+	}
+	return w;
+}

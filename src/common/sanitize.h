@@ -21,5 +21,9 @@ char *json_ascii_new(const char *json);
  * ASCII: '"' and '\\' escaped, every other character outside printable
  * ASCII as \uNNNN; invalid UTF-8 first made valid with U+FFFD. */
 char *json_quote_new(const char *s);
+/* The columns s takes on a terminal: two for a wide character (CJK), none
+ * for a combining or zero-width one, one for the rest.  s is valid UTF-8,
+ * as sanitize_new() returns it. */
+size_t text_width(const char *s);
 
 #endif

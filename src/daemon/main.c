@@ -27,6 +27,7 @@
 #include "sanitize.h"
 #include "ops.h"
 #include "server.h"
+#include "storage.h"
 #include "template.h"
 #include "virt.h"
 
@@ -116,6 +117,27 @@ load_templates(const struct config *cfg)
 		return NULL;
 	}
 	return h;
+}
+
+/* The pool and the upload areas' parent, made if missing: a student must
+ * not be able to change them either. */
+static int
+storage_ready(const struct config *cfg)
+{
+	char *err = NULL, *parent;
+	int ret = -1;
+
+	if (storage_init(cfg, &err) < 0) {
+		fprint_clean(err);
+		g_free(err);
+		return -1;
+	}
+	parent = g_path_get_dirname(cfg->upload_dir);
+	if (trusted("pool directory", cfg->pool_dir) == 0 &&
+	    trusted("upload directory", parent) == 0)
+		ret = 0;
+	g_free(parent);
+	return ret;
 }
 
 static int
@@ -242,6 +264,8 @@ main(int argc, char **argv)
 	xmlInitParser();
 	srv.cfg = cfg;
 	if ((srv.templates = load_templates(cfg)) == NULL)
+		goto out;
+	if (storage_ready(cfg) < 0)
 		goto out;
 	if (import_init(cfg, &err) < 0) {
 		fprint_clean(err);

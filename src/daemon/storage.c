@@ -35,6 +35,44 @@ root_dir(const char *path, char **err)
 	return 0;
 }
 
+/* Makes path with its parents if it is missing, path itself with mode
+ * whatever the umask; an existing one is left as it is. */
+static int
+make_dir(const char *path, mode_t mode, char **err)
+{
+	char *parent = g_path_get_dirname(path);
+	int r = -1;
+
+	if (g_mkdir_with_parents(parent, 0755) < 0)
+		goto out;
+	if (mkdir(path, mode) == 0)
+		r = chmod(path, mode);
+	else
+		r = errno == EEXIST ? 0 : -1;
+out:
+	if (r < 0)
+		*err = g_strdup_printf("cannot make %s: %s", path,
+		    g_strerror(errno));
+	g_free(parent);
+	return r;
+}
+
+int
+storage_init(const struct config *cfg, char **err)
+{
+	char *parent = g_path_get_dirname(cfg->upload_dir);
+	int ret = -1;
+
+	*err = NULL;
+	/* QEMU opens the disks by their full path: the pool is searchable,
+	 * not readable, by others. */
+	if (make_dir(cfg->pool_dir, 0711, err) == 0 &&
+	    make_dir(parent, 0755, err) == 0)
+		ret = 0;
+	g_free(parent);
+	return ret;
+}
+
 int
 storage_area_ensure(const struct config *cfg, uid_t uid, gid_t gid,
     const char *user, char **err)

@@ -7,6 +7,12 @@
 
 struct config;
 
+/* Makes the pool (mode 0711) and the parent of the upload areas (0755),
+ * and their parents, where they are missing, so that a new deployment
+ * passes ie-vmd --check before its first define.  Returns -1 with a
+ * reason in *err. */
+int storage_init(const struct config *cfg, char **err);
+
 /* Makes the user's upload area if it is missing: root-owned parents
  * (0755), the area owned by the user (0700).  An existing area must be a
  * directory of the user's.  Returns -1 with a reason in *err. */

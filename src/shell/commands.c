@@ -112,39 +112,43 @@ column_title(const char *key)
 	return key;
 }
 
-static void
-print_table(const struct proto_msg *m)
+void
+shell_print_rows(char *const *cells, unsigned nrows, unsigned ncols,
+    const char *indent)
 {
-	guint ncols = m->ncols, nrows = m->nstr / ncols, r, c;
-	char **cells = g_new0(char *, m->nstr + 1);
 	size_t *width = g_new0(size_t, ncols);
+	unsigned i, r, c;
 
-	for (r = 0; r < nrows; r++)
-		for (c = 0; c < ncols; c++) {
-			guint i = r * ncols + c;
-			size_t w;
-
-			cells[i] = sanitize_new(r == 0 ? column_title(m->str[i])
-			    : m->str[i], false, 256);
-			w = g_utf8_strlen(cells[i], -1);
-			if (w > width[c])
-				width[c] = w;
-		}
+	for (i = 0; i < nrows * ncols; i++)
+		width[i % ncols] = MAX(width[i % ncols], text_width(cells[i]));
 	for (r = 0; r < nrows; r++) {
+		fputs(indent, stdout);
 		for (c = 0; c < ncols; c++) {
 			const char *cell = cells[r * ncols + c];
-			size_t pad = width[c] - g_utf8_strlen(cell, -1);
 
 			fputs(cell, stdout);
 			if (c + 1 < ncols)
-				printf("%*s", (int)(pad + 2), "");
+				printf("%*s", (int)(width[c] -
+				    text_width(cell) + 2), "");
 		}
 		putchar('\n');
 	}
+	g_free(width);
+}
+
+static void
+print_table(const struct proto_msg *m)
+{
+	guint ncols = m->ncols, nrows = m->nstr / ncols, i;
+	char **cells = g_new0(char *, m->nstr + 1);
+
+	for (i = 0; i < nrows * ncols; i++)
+		cells[i] = sanitize_new(i < ncols ? column_title(m->str[i]) :
+		    m->str[i], false, 256);
+	shell_print_rows(cells, nrows, ncols, "");
 	if (nrows <= 1 && strcmp(m->str[ncols - 1], "ip") == 0)
 		printf("%s\n", _("(no VMs; create one with 'define NAME')"));
 	g_strfreev(cells);
-	g_free(width);
 }
 
 static void

@@ -26,6 +26,10 @@ char **shell_column(struct shell *sh, char **argv, int argc,
  * there are quotas. */
 void shell_banner(struct shell *sh);
 void shell_help(FILE *out, const char *cmd);
+/* Prints nrows rows of ncols cells (row by row, terminal-safe text), each
+ * row after indent, every column as wide as its widest cell on screen. */
+void shell_print_rows(char *const *cells, unsigned nrows, unsigned ncols,
+    const char *indent);
 /* Reports input the shell refuses (why is untranslated) and notes it in
  * the broker's audit log: the line (or its start) and its full length. */
 void shell_refuse(struct shell *sh, const char *why, const char *line,

@@ -263,6 +263,7 @@ images_print_uploads(struct shell *sh)
 {
 	char *area = NULL;
 	GArray *ups = uploads_read(sh, &area);
+	GPtrArray *cells;
 	guint i;
 
 	if (ups == NULL)
@@ -270,19 +271,20 @@ images_print_uploads(struct shell *sh)
 	printf(_("Uploads in %s:\n"), area);
 	if (ups->len == 0)
 		printf("%s\n", _("  (none; upload with sftp or scp)"));
+	/* Name, space used, format, virtual size: columns as wide as their
+	 * cells, whatever the names and the translations. */
+	cells = g_ptr_array_new_with_free_func(g_free);
 	for (i = 0; i < ups->len; i++) {
 		struct upload *u = &g_array_index(ups, struct upload, i);
-		char *name = sanitize_new(u->name, false, 64);
-		char *alloc = size_new(u->allocated);
-		char *vs = size_new(u->refused ? -2 : u->vsize);
 
-		printf("  %-24s  %-12s  %-12s  %-12s\n", name, alloc,
-		    _(u->format), vs);
-		g_free(vs);
-		g_free(alloc);
-		g_free(name);
+		g_ptr_array_add(cells, sanitize_new(u->name, false, 64));
+		g_ptr_array_add(cells, size_new(u->allocated));
+		g_ptr_array_add(cells, g_strdup(_(u->format)));
+		g_ptr_array_add(cells, size_new(u->refused ? -2 : u->vsize));
 	}
+	shell_print_rows((char **)cells->pdata, ups->len, 4, "  ");
 	printf("%s\n", _("Disks in the pool:"));
+	g_ptr_array_free(cells, TRUE);
 	g_free(area);
 	uploads_free(ups);
 	return 0;

@@ -152,19 +152,20 @@ CONF
 }
 e2e_unshell() { sed -i "\\|^$SH\$|d" /etc/shells; }
 
-# libvirtd and virtlogd (domains' serial logs), started here when needed.
+# libvirtd and virtlogd (domains' serial logs), each started here when its
+# socket does not answer, with its pid file in $TMP, and stopped by that
+# pid at the end.  Whether one runs is told by its socket, never by a
+# process name: another user's session virtlogd has the system one's name.
 e2e_libvirtd() {
 	virsh -c qemu:///system version >/dev/null 2>&1 && return 0
-	if ! pgrep -x virtlogd >/dev/null; then
-		"$VIRTLOGD" -d || return 1
-		undo stop_daemon virtlogd
+	if ! socket_answers /run/libvirt/virtlogd-sock; then
+		e2e_daemon "$VIRTLOGD" || return 1
+		for _ in $(seq 1 100); do
+			socket_answers /run/libvirt/virtlogd-sock && break
+			sleep 0.1
+		done
 	fi
-	for _ in $(seq 1 100); do
-		[ -S /run/libvirt/virtlogd-sock ] && break
-		sleep 0.1
-	done
-	"$LIBVIRTD" -d || return 1
-	undo stop_daemon libvirtd
+	e2e_daemon "$LIBVIRTD" || return 1
 	for _ in $(seq 1 100); do
 		virsh -c qemu:///system version >/dev/null 2>&1 && return 0
 		sleep 0.1
@@ -172,15 +173,17 @@ e2e_libvirtd() {
 	return 1
 }
 
-# stop_daemon NAME: stops it, and waits until it is gone (the next script
-# must not find it still answering).
-stop_daemon() {
-	pkill -x "$1" || return 0
-	for _ in $(seq 1 100); do
-		pgrep -x "$1" >/dev/null || return 0
-		sleep 0.1
-	done
-	pkill -9 -x "$1"
+# e2e_daemon PROGRAM: PROGRAM -d with its pid file in $TMP, without the
+# locks' descriptors; stopped by that pid, and waited for, when the script
+# ends.
+e2e_daemon() {
+	local pidfile pid
+
+	pidfile="$TMP/$(basename "$1").pid"
+	"$1" -d -p "$pidfile" 8>&- 9>&- || return 1
+	pid=$(wait_pidfile "$pidfile" "$1") || return 1
+	echo "# started $1 (pid $pid)"
+	undo stop_pid "$pid" "$1"
 }
 
 free_port() {
@@ -214,13 +217,10 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 ${SSHD_EXTRA:-}
 S
 	SSHD_CONFIG=$d/sshd_config
-	"$SSHD" -f "$SSHD_CONFIG" -E "$d/sshd.log" || { cat "$d/sshd.log"; return 1; }
-	for _ in $(seq 1 100); do
-		[ -s "$d/sshd.pid" ] && break
-		sleep 0.05
-	done
-	SSHD_PID=$(cat "$d/sshd.pid") || return 1
-	undo kill "$SSHD_PID"
+	"$SSHD" -f "$SSHD_CONFIG" -E "$d/sshd.log" 8>&- 9>&- ||
+		{ cat "$d/sshd.log"; return 1; }
+	SSHD_PID=$(wait_pidfile "$d/sshd.pid" "$SSHD") || return 1
+	undo stop_pid "$SSHD_PID" "$SSHD"
 }
 
 # e2e_setup USERS...: everything above; USERS with a leading + are

@@ -150,12 +150,104 @@ stop_vmd() {
 		kill "$VMD_PID" 2>/dev/null
 		wait "$VMD_PID" 2>/dev/null
 		VMD_STATUS=$?
+		# A broker that a script of the test restarted is no child
+		# of this shell: wait tells nothing of it.
+		while [ -e "/proc/$VMD_PID/exe" ]; do sleep 0.05; done
 		VMD_PID=
 		if [ "$VMD_STATUS" -eq 99 ]; then
 			not_ok "valgrind found errors or leaks in the broker"
 			cat "$TMP"/valgrind.* 2>/dev/null | sed 's/^/# /'
 		fi
 	fi
+}
+
+# Daemons a test starts are stopped by their pid, never by name: a name
+# also matches the machine's own daemons and other users' session daemons.
+
+# proc_exe PID: the program PID runs; nothing once it has exited (a zombie
+# has no program any more).
+proc_exe() {
+	readlink "/proc/$1/exe" 2>/dev/null
+}
+
+# pidfile_pid FILE EXE: the pid in FILE, a pid file in the test's own
+# directories, if that process is alive and runs EXE (not a later process
+# given the same pid); fails otherwise.
+pidfile_pid() {
+	local pid
+
+	pid=$(cat "$1" 2>/dev/null) || return 1	# maybe without a newline
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	[ "$(proc_exe "$pid")" = "$2" ] || return 1
+	echo "$pid"
+}
+
+# wait_pidfile FILE EXE: until pidfile_pid finds the daemon (10 s at most).
+wait_pidfile() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pidfile_pid "$1" "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID EXE: SIGTERM to the daemon PID, which the test started and
+# which runs EXE, then wait until it is gone (SIGKILL after 20 s): the next
+# test must not find it still answering.  A daemon is no child of the
+# test: init reaps it, and userdel refuses a user as long as it has not.
+stop_pid() {
+	local i
+
+	[ -n "$1" ] && [ "$(proc_exe "$1")" = "$2" ] || return 0
+	kill "$1" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		[ "$(proc_exe "$1")" = "$2" ] || break
+		sleep 0.1
+	done
+	if [ "$(proc_exe "$1")" = "$2" ]; then
+		echo "# $2 (pid $1) did not stop on SIGTERM; killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	for ((i = 0; i < 100; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.1
+	done
+	[ "$(proc_exe "$1")" != "$2" ]
+}
+
+# stop_pidfile FILE EXE: stop_pid on the daemon FILE names, if it runs.
+stop_pidfile() {
+	local pid
+
+	pid=$(pidfile_pid "$1" "$2") || return 0
+	stop_pid "$pid" "$2"
+}
+
+# child_pids PID: the pids of PID's children (read from every process's
+# stat: not every kernel has /proc/PID/task/TID/children).
+child_pids() {
+	local parent=$1 f s
+
+	for f in /proc/[0-9]*/stat; do
+		read -r s < "$f" 2>/dev/null || continue
+		s=${s##*) }	# past the command's name, which may hold anything
+		set -- $s	# state, ppid, ...
+		[ "${2:-}" = "$parent" ] && echo "${f//[!0-9]/}"
+	done
+}
+
+# socket_answers PATH: something accepts connections on the Unix socket
+# PATH; how to tell whether a daemon runs, whoever started it.
+socket_answers() {
+	$PYTHON -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
+# socket_pids PATH: the pids of the processes that hold the listening
+# Unix socket PATH open (ss finds them by the socket's inode).
+socket_pids() {
+	ss -Hxlp src "$1" | grep -o 'pid=[0-9]*' | cut -d= -f2
 }
 
 # vsh [-u USER] ARGS...: run the shell (as USER), output in $OUT/$ERR, status in $RC.
@@ -176,14 +268,27 @@ vsh() {
 	RC=$?
 }
 
+# The users and groups a script makes have fixed names of its own, which
+# no other script uses; a lock per script (fd 8) keeps two runs of the
+# same script apart (two build trees on one machine).
+names_lock() {
+	[ -n "${NAMES_LOCKED:-}" ] && return 0
+	exec 8>"/run/lock/ie-vshell-$T.lock" &&
+		flock -w 900 8 ||
+		skip "another run of $T holds /run/lock/ie-vshell-$T.lock"
+	NAMES_LOCKED=1
+}
+
 # make_user NAME [GROUP]: a local account removed when the test ends.
 make_user() {
+	names_lock
 	userdel -r "$1" >/dev/null 2>&1
 	useradd -m -d "$TMP/home/$1" -s /bin/false ${2:+-G "$2"} "$1" || return 1
 	CREATED_USERS="$CREATED_USERS $1"
 }
 
 make_group() {
+	names_lock
 	groupdel "$1" >/dev/null 2>&1
 	groupadd "$1" || return 1
 	CREATED_GROUPS="$CREATED_GROUPS $1"
@@ -196,6 +301,34 @@ out_lacks() { ! grep -q -- "$1" "$OUT" || { echo "# stdout has: $1"; show; retur
 err_has() { grep -q -- "$1" "$ERR" || { echo "# stderr lacks: $1"; show; return 1; }; }
 err_one_line() { [ "$(wc -l < "$ERR")" -eq 1 ] || { echo "# stderr is not one line"; show; return 1; }; }
 show() { sed 's/^/# out: /' "$OUT"; sed 's/^/# err: /' "$ERR"; }
+
+# aligned FROM TO: in $OUT, the lines after the one matching FROM and
+# before the one matching TO are a table whose columns (cells apart by two
+# spaces or more) start at the same place on screen in every row, wide
+# characters counted twice.
+aligned() {
+	$PYTHON - "$1" "$2" "$OUT" <<'PY' || { show; return 1; }
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in s)
+rows, inside = [], False
+for line in open(sys.argv[3], encoding="utf-8"):
+    line = line.rstrip()
+    if inside and re.search(sys.argv[2], line):
+        break
+    if inside:
+        starts = [width(line[:m.end()]) for m in re.finditer(r"  +", line)]
+        rows.append((starts, line))
+    elif re.search(sys.argv[1], line):
+        inside = True
+for starts, line in rows:
+    if starts != rows[0][0]:
+        print("# columns start at %s, not %s: %s" % (starts, rows[0][0], line))
+        sys.exit(1)
+sys.exit(0 if len(rows) > 1 else 1)
+PY
+}
 
 # only_shell: in $TRACE (strace -f -e trace=execve,fork,vfork,clone,clone3
 # -o), the only execve is the shell's own, and it never forks.

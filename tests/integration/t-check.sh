@@ -14,7 +14,7 @@ make_user ievchk ievs-t-students || exit 1
 make_user ievchk-other || exit 1
 
 D="$TMP/deploy"
-mkdir -p "$D/templates" "$D/pool" "$D/upload" "$D/pam.d" "$D/ssh/sshd_config.d"
+mkdir -p "$D/templates" "$D/pam.d" "$D/ssh/sshd_config.d"
 cp "$top_srcdir/templates/default.xml" "$D/templates/"
 cp "$top_srcdir/pam.d/ie-vshell" "$D/pam.d/"
 echo "$SH" > "$D/shells"
@@ -24,9 +24,9 @@ socket = $SOCK
 [libvirt]
 uri = test:///default
 [storage]
-pool_dir = $D/pool
+pool_dir = $D/var/pool
 [upload]
-dir = $D/upload/%u
+dir = $D/var/upload/%u
 [templates]
 dir = $D/templates
 C
@@ -45,6 +45,17 @@ chown -R root:root "$D"
 chmod -R go-w "$D"
 mkdir -p /run/sshd	# sshd -T wants its privilege separation directory
 
+# The pool and the upload areas' parent (in $D/var, not made yet): the
+# broker makes them at start, as --check wants them, so a new deployment
+# passes before its first define.
+CONF=$D/ie-vshell.conf
+start_vmd || exit 1
+stop_vmd
+check "the broker made the pool: root's, 0711" \
+    [ "$(stat -c '%U %a' "$D/var/pool")" = "root 711" ]
+check "and the upload areas' parent: root's, 0755" \
+    [ "$(stat -c '%U %a' "$D/var/upload")" = "root 755" ]
+
 run_check() {
 	"$VMD_BIN" --check -f "$D/ie-vshell.conf" --student "${STUDENT:-ievchk}" \
 	    --shell "$SH" --sshd "$SSHD" --sshd-config "$D/ssh/sshd_config" \
@@ -60,7 +71,8 @@ check "sshd's forwarding was checked" out_has "^ok .*TCP forwarding off"
 check "~/.ssh/rc was checked" out_has "^ok .*~/.ssh/rc off"
 check "libvirt was checked" out_has "^ok .*libvirt reachable"
 check "the template was validated" out_has "^ok .*default.xml is valid"
-check "the upload areas' parent was checked" out_has "^ok    upload directory $D/upload: owned by root"
+check "the pool was checked" out_has "^ok    pool directory $D/var/pool: owned by root"
+check "the upload areas' parent was checked" out_has "^ok    upload directory $D/var/upload: owned by root"
 check "sftp-server was checked" out_has "^ok    sftp-server /usr/lib/openssh/sftp-server: owned by root"
 check "scp was checked" out_has "^ok    scp /usr/bin/scp: owned by root"
 check "sshd's sftp subsystem was checked" out_has "^ok    sshd for ievchk: sftp runs /usr/lib/openssh/sftp-server through the shell"
@@ -83,9 +95,9 @@ chmod g+w "$D/ie-vshell.conf"
 breaks "group-writable config" "config $D/ie-vshell.conf"
 chmod g-w "$D/ie-vshell.conf"
 
-chmod o+w "$D/upload"
-breaks "world-writable upload directory" "upload directory $D/upload: owned by root, not writable"
-chmod o-w "$D/upload"
+chmod o+w "$D/var/upload"
+breaks "world-writable upload directory" "upload directory $D/var/upload: owned by root, not writable"
+chmod o-w "$D/var/upload"
 
 # An scp the student could replace would run as the student unconfined
 # by anything the student did not choose.

@@ -78,6 +78,15 @@ chmod o+w "$TMP/tpl/default.xml"
 vmd_fails "world-writable template" "template $TMP/tpl/default.xml: writable by someone other than root"
 chmod 644 "$TMP/tpl/default.xml"
 
+# So must the pool and the upload areas' parent, which it makes if missing.
+mkdir -p "$TMP/pool" "$TMP/upload"
+chmod g+w "$TMP/pool"
+vmd_fails "group-writable pool" "pool directory $TMP/pool: writable by someone other than root"
+chmod g-w "$TMP/pool"
+chmod o+w "$TMP/upload"
+vmd_fails "world-writable upload directory" "upload directory $TMP/upload: writable by someone other than root"
+chmod o-w "$TMP/upload"
+
 # A second template can be chosen; the default is used otherwise.
 sed 's|<vcpu>1</vcpu>|<vcpu>2</vcpu>|' "$top_srcdir/templates/default.xml" > "$TMP/tpl/big.xml"
 start_vmd || exit 1

@@ -194,9 +194,21 @@ setpriv --reuid=$A --regid="$(id -g $A)" --init-groups -- \
     "$SH" -f "$CONF" -c "define slow1 random.img" >"$OUT" 2>"$ERR" &
 vpid=$!
 sleep 0.2
+# kill_convert: SIGKILL to this broker's own qemu-img convert, if it runs
+# (other qemu-img runs on the machine are not ours).
+kill_convert() {
+	local p argv
+
+	for p in $(child_pids "$VMD_PID"); do
+		argv=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)
+		case $argv in
+		"qemu-img convert "*) kill -KILL "$p" && return 0 ;;
+		esac
+	done
+	return 1
+}
 i=0
-# Only this broker's child: other qemu-img runs on the machine are not ours.
-until pkill -KILL -P "$VMD_PID" -f '^qemu-img convert' || [ $i -gt 1000 ]; do
+until kill_convert || [ $i -gt 1000 ]; do
 	sleep 0.01
 	i=$((i + 1))
 done

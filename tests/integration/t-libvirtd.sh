@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 LIBVIRTD=/usr/sbin/libvirtd
+VIRTLOGD=/usr/sbin/virtlogd
 [ -x "$LIBVIRTD" ] || skip "libvirtd is not installed (Debian: libvirt-daemon)"
 XDG="$TMP/xdg"
 mkdir -p "$XDG"
@@ -23,9 +24,13 @@ fi
 chmod 700 "$XDG"
 LVSOCK="$XDG/libvirt/libvirt-sock"
 
+# The session daemons keep their pid files in $XDG (read each time: the
+# restart below runs in a subshell); libvirtd may start a session virtlogd
+# of its own ($XDG/libvirt/virtlogd.pid), which is stopped at the end too.
 start_libvirtd() {
 	as_lv env -i HOME="$LVHOME" XDG_RUNTIME_DIR="$XDG" PATH=/usr/bin:/bin \
-	    "$LIBVIRTD" -d || return 1
+	    "$LIBVIRTD" -d -p "$XDG/libvirtd.pid" 8>&- 9>&- || return 1
+	wait_pidfile "$XDG/libvirtd.pid" "$LIBVIRTD" >/dev/null || return 1
 	for _ in $(seq 100); do
 		[ -S "$LVSOCK" ] && virsh -q -c "test+unix:///default?socket=$LVSOCK" \
 		    list >/dev/null 2>&1 && return 0
@@ -34,12 +39,15 @@ start_libvirtd() {
 	return 1
 }
 stop_libvirtd() {
-	pid=$(cat "$XDG/libvirt/libvirtd.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	stop_pidfile "$XDG/libvirtd.pid" "$LIBVIRTD"
 	rm -f "$LVSOCK"
 }
-trap 'stop_libvirtd; cleanup' EXIT
+stop_daemons() {
+	stop_libvirtd
+	stop_pidfile "$XDG/libvirt/virtlogd.pid" "$VIRTLOGD"
+	cleanup
+}
+trap stop_daemons EXIT
 
 start_libvirtd || skip "libvirtd would not start here"
 URI="test+unix:///default?socket=$LVSOCK"

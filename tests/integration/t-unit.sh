@@ -26,11 +26,13 @@ env "${VMD_ENV[@]}" "$VMD_BIN" -f "$CONF" >"$OUT" 2>"$ERR"
 RC=$?
 check "started without -F, the broker returns 0" rc_is 0
 check "by then its socket listens" [ -S "$SOCK" ]
-pid=$(pgrep -f -x "$VMD_BIN -f $CONF")
-check "and it runs on in the background" [ -n "$pid" ]
+# The broker that listens on this test's socket, whatever its name.
+pid=$(socket_pids "$SOCK")
+check "and it runs on in the background" [ "$(proc_exe "$pid")" = "$VMD_BIN" ]
 vsh -c 'list'
 check "it answers" rc_is 0
+gone() { [ -n "$1" ] && [ -z "$(proc_exe "$1")" ]; }
 [ -n "$pid" ] && kill "$pid"
-for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-check "it stops on SIGTERM" sh -c "! kill -0 $pid 2>/dev/null"
+for _ in $(seq 50); do gone "$pid" && break; sleep 0.1; done
+check "it stops on SIGTERM" gone "$pid"
 done_testing

@@ -109,6 +109,17 @@ check "python3 -m json.tool takes the whole output" $PYTHON -m json.tool "$OUT" 
 rm -f "$TMP/upload/$A/$utf"
 vsh -u $A -c 'images'
 check "images as text still works" out_has "Uploads in"
+# Columns line up whatever their widths: a long name, a wide (Japanese)
+# one, a format name longer than the others, a refused entry.
+upload_file() { cp "$TMP/upload/$A/plain.img" "$TMP/upload/$A/$1"; chown $A "$TMP/upload/$A/$1"; }
+upload_file "a-long-name-of-an-upload-past-24-columns.img"
+upload_file "$(printf '\xe4\xbb\xae\xe6\x83\xb3\xe3\x83\x87\xe3\x82\xa3\xe3\x82\xb9\xe3\x82\xaf.img')"
+printf '# Disk DescriptorFile\nversion=1\nRW 1 FLAT "plain.img" 0\n' > "$TMP/upload/$A/desc.vmdk"
+chown $A "$TMP/upload/$A/desc.vmdk"
+mkdir "$TMP/upload/$A/folder"
+vsh -u $A -c 'images'
+check "images names the VMDK descriptor" out_has "desc.vmdk .* vmdk descriptor"
+check "images lines up its columns" aligned "^Uploads in" "^Disks in the pool"
 
 # Another user: refused like a missing VM, and never in their lists.
 for cmd in "ip web" "info web" "info web --json"; do

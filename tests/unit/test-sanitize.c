@@ -377,6 +377,21 @@ test_json_quote_random(void)
 	g_rand_free(r);
 }
 
+/* Columns on a terminal, which tables are aligned by. */
+static void
+test_width(void)
+{
+	g_assert_cmpuint(text_width(""), ==, 0);
+	g_assert_cmpuint(text_width("vmdk descriptor"), ==, 15);
+	/* A size as GLib writes it: a no-break space, one column. */
+	g_assert_cmpuint(text_width("4.0\xc2\xa0KiB"), ==, 7);
+	/* "日本語.img": wide characters take two. */
+	g_assert_cmpuint(text_width("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa"
+	    "\x9e.img"), ==, 10);
+	/* "é" as e and a combining acute accent: one. */
+	g_assert_cmpuint(text_width("e\xcc\x81"), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -394,5 +409,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sanitize/json-ascii", test_json_ascii);
 	g_test_add_func("/sanitize/json-quote", test_json_quote);
 	g_test_add_func("/sanitize/json-quote-random", test_json_quote_random);
+	g_test_add_func("/sanitize/width", test_width);
 	return g_test_run();
 }
