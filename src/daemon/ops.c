@@ -20,12 +20,14 @@
 #include <libvirt/virterror.h>
 
 #include "addrs.h"
+#include "base.h"
 #include "conf.h"
 #include "console.h"
 #include "domtab.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
+#include "names.h"
 #include "ops.h"
 #include "policy.h"
 #include "quota.h"
@@ -40,8 +42,9 @@ struct ctx {
 	const struct cmd_call *call;
 	struct target *t;
 	int upload_fd;		/* define NAME IMAGE: the upload, else -1 */
-	char *staged;		/* the imported disk, not yet in place */
+	char *staged;		/* define's new disk, not yet in place */
 	int64_t staged_size;	/* its virtual size */
+	char *made;		/* how it was made, for the answer */
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
@@ -770,24 +773,23 @@ do_define(struct ctx *x, virConnectPtr conn)
 		return fail(x, _("a VM named %s already exists; choose another "
 		    "name or undefine it first"), x->t->vm);
 	}
-	/* Without an image the disk is not there yet: a define is refused
-	 * once the disk quota is used up (one byte more would exceed it). */
+	/* A kept disk is counted already: a define on it is refused once
+	 * the disk quota is used up (one byte more would exceed it). */
 	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = x->staged ? x->staged_size : 1 },
-	    x->staged ? _("undefine a VM with --disk first") :
 	    _("undefine a VM first")) < 0)
 		return -1;
 	disk = disk_path_new(x);
 	if (x->staged != NULL && place_disk(x, disk) < 0)
 		goto out;
 	if (define_xml(x, conn, tp, disk) < 0) {
-		/* No disk is left without the VM it was imported for. */
-		if (x->staged == NULL && x->upload_fd >= 0)
+		/* No disk is left without the VM it was made for. */
+		if (x->staged == NULL && x->made != NULL)
 			unlink(disk);
 		goto out;
 	}
 	r = ok(x, _("defined %s (template %s%s)"), x->t->vm,
-	    template_name(tp), x->upload_fd >= 0 ? _(", disk imported") : "");
+	    template_name(tp), x->made ? x->made : "");
 out:
 	g_free(disk);
 	return r;
@@ -1282,7 +1284,8 @@ info_text(struct ctx *x, struct vm_info *v)
 		g_free(virt);
 		g_free(used);
 	} else
-		ok(x, "%s", _("disk:       none yet (define it with an image)"));
+		ok(x, "%s", _("disk:       missing; 'undefine NAME --disk' "
+		    "and define it again"));
 	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
 	ok(x, "uptime:     %s", up);
 	for (i = 0; v->macs[i] != NULL; i++)
@@ -1636,16 +1639,85 @@ do_console(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+static void
+bases_json(struct ctx *x, GPtrArray *a)
+{
+	JsonBuilder *b = json_builder_new();
+	guint i;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "bases");
+	json_builder_begin_array(b);
+	for (i = 0; i < a->len; i++) {
+		const struct base *base = g_ptr_array_index(a, i);
+
+		json_builder_begin_object(b);
+		json_member_str(b, "name", base->name);
+		json_member_str(b, "format", base->format);
+		json_member_int(b, "virtual_bytes", base->vsize);
+		json_member_str(b, "description", base->description);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	json_reply(x, b);
+}
+
+static void
+bases_table(struct ctx *x, GPtrArray *a)
+{
+	guint i;
+
+	if (a->len == 0) {
+		ok(x, "%s", _("no base images here; upload an image with sftp "
+		    "or scp and use 'define NAME IMAGE'"));
+		return;
+	}
+	x->resp->ncols = 4;
+	proto_msg_add(x->resp, "base");
+	proto_msg_add(x->resp, "format");
+	proto_msg_add(x->resp, "virtual");
+	proto_msg_add(x->resp, "description");
+	for (i = 0; i < a->len; i++) {
+		const struct base *base = g_ptr_array_index(a, i);
+
+		proto_msg_add(x->resp, base->name);
+		proto_msg_add(x->resp, base->format);
+		add_size(x->resp, base->vsize);
+		proto_msg_add(x->resp, base->description ? base->description :
+		    "-");
+	}
+}
+
+/* images --base: the admin's catalogue, as inspected at start. */
+static int
+images_base(struct ctx *x)
+{
+	GPtrArray *a = base_sorted_new(x->c->srv->bases);
+
+	if (want_json(x))
+		bases_json(x, a);
+	else
+		bases_table(x, a);
+	g_ptr_array_free(a, TRUE);
+	return 0;
+}
+
 /* The user's disks in the pool, and whether a VM of theirs has each. */
 static int
 do_images(struct ctx *x, virConnectPtr conn)
 {
-	DIR *d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
-	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
+	GPtrArray *names;
+	GArray *rows;
 	struct dirent *de;
 	guint i;
+	DIR *d;
 
+	if (cmd_opt_set(x->call, "--base"))
+		return images_base(x);
+	names = g_ptr_array_new_with_free_func(g_free);
+	rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
+	d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
 	while (d != NULL && (de = readdir(d)) != NULL)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
@@ -1710,22 +1782,102 @@ send_progress(void *arg, const char *what, int percent)
 	proto_msg_free(m);
 }
 
-/* define NAME IMAGE, first half: the import, without the user's lock (it
- * may take minutes).  What it checks first is checked again, locked, by
- * do_define. */
+/* define NAME IMAGE: the upload imported (inspected, converted or
+ * copied, checked, synced). */
 static int
-import_upload(struct ctx *x)
+import_upload(struct ctx *x, struct import_ctl *ctl)
 {
-	struct progress_state ps = { x, "", -1 };
-	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
+	char *err = NULL;
+
+	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, ctl,
+	    &x->staged, &x->staged_size, &err) < 0) {
+		fail(x, "%s: %s", x->call->pos[1], err);
+		g_free(err);
+		return -1;
+	}
+	x->made = g_strdup(_(", disk imported"));
+	return 0;
+}
+
+/* define NAME --base B: the student's own copy of base image B. */
+static int
+copy_base(struct ctx *x, struct import_ctl *ctl, const char *name)
+{
+	const struct base *b = g_hash_table_lookup(x->c->srv->bases, name);
+	char *err = NULL;
+	int fd, r = -1;
+
+	if (b == NULL)
+		return fail(x, _("no base image %s; 'images --base' lists "
+		    "them"), name);
+	/* Refused before a copy of gigabytes, not after. */
+	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = b->vsize }, _("undefine a VM first")) < 0)
+		return -1;
+	if ((fd = base_open(b, &err)) < 0)
+		fail(x, "%s", err);
+	else if (import_copy(x->c->srv->cfg, x->t->uid, fd, ctl, &x->staged,
+	    &x->staged_size, &err) < 0)
+		fail(x, _("cannot copy base image %s: %s"), name, err);
+	else {
+		x->made = g_strdup_printf(_(", disk copied from base %s"),
+		    name);
+		r = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	g_free(err);
+	return r;
+}
+
+/* define NAME, with no image or base image to take: a blank disk of the
+ * size the admin chose. */
+static int
+make_blank(struct ctx *x, struct import_ctl *ctl, int gib)
+{
+	int64_t size = (int64_t)gib << 30;
+	char *err = NULL;
+
+	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = size }, _("undefine a VM first")) < 0)
+		return -1;
+	if (import_blank(x->c->srv->cfg, x->t->uid, size, ctl, &x->staged,
+	    &err) < 0) {
+		fail(x, "%s", err);
+		g_free(err);
+		return -1;
+	}
+	x->staged_size = size;
+	x->made = g_strdup_printf(_(", blank disk of %d GiB"), gib);
+	return 0;
+}
+
+/* Where define without a disk sends the student. */
+static int
+no_disk(struct ctx *x)
+{
+	const char *vm = x->t->vm;
+
+	if (g_hash_table_size(x->c->srv->bases) == 0)
+		return fail(x, _("cannot define %s without a disk: upload an "
+		    "image with sftp or scp and use 'define %s IMAGE'"), vm,
+		    vm);
+	return fail(x, _("cannot define %s without a disk: upload an image "
+	    "and use 'define %s IMAGE', or pick a base image: 'define %s "
+	    "--base B' ('images --base' lists them)"), vm, vm, vm);
+}
+
+/* Is there a VM of that name, or a disk kept for it?  Reported if so,
+ * unless a kept disk is what define NAME alone is for. */
+static int
+name_taken(struct ctx *x, bool new_disk)
+{
 	char *disk, *err = NULL;
 	virConnectPtr conn;
 	virDomainPtr dom;
 	struct stat st;
 	int r;
 
-	if (find_template(x) == NULL)
-		return -1;
 	if ((conn = virt_get(true, &err)) != NULL) {
 		dom = virDomainLookupByName(conn, x->t->domain);
 		virConnectClose(conn);
@@ -1736,21 +1888,50 @@ import_upload(struct ctx *x)
 		}
 	}
 	g_free(err);
-	err = NULL;
 	disk = disk_path_new(x);
 	r = lstat(disk, &st);
 	g_free(disk);
-	if (r == 0)
+	if (r == 0 && new_disk)
 		return fail(x, _("%s already has a disk; 'define %s' without an "
 		    "image uses it, 'undefine %s --disk' deletes it"), x->t->vm,
 		    x->t->vm, x->t->vm);
-	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, &ctl,
-	    &x->staged, &x->staged_size, &err) < 0) {
-		fail(x, "%s: %s", x->call->pos[1], err);
-		g_free(err);
+	return r == 0 ? 1 : 0;
+}
+
+/* define, first half: the new VM's disk, made without the user's lock
+ * (an import or a copy may take minutes).  In order: the upload or base
+ * image named, a disk kept from an earlier VM of that name, the
+ * template's base image, a blank disk.  What it checks first is checked
+ * again, locked, by do_define. */
+static int
+prepare_disk(struct ctx *x)
+{
+	struct progress_state ps = { x, "", -1 };
+	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
+	const char *base = cmd_opt_value(x->call, "--base");
+	bool named = base != NULL || x->upload_fd >= 0;
+	const struct template *tp;
+	int kept, gib = 0;
+
+	if (base != NULL && x->upload_fd >= 0)
+		return usage(x, _("define takes an IMAGE or --base B, not "
+		    "both; usage: define NAME [IMAGE | --base B] "
+		    "[--template T]"));
+	if (base != NULL && !vm_name_valid(base))
+		return usage(x, _("invalid base image name '%s': %s"), base,
+		    _(VM_NAME_RULE));
+	if ((tp = find_template(x)) == NULL ||
+	    (kept = name_taken(x, named)) < 0)
 		return -1;
-	}
-	return 0;
+	if (kept)
+		return 0;
+	if (x->upload_fd >= 0)
+		return import_upload(x, &ctl);
+	if (base == NULL)
+		base = config_new_disk(x->c->srv->cfg, template_name(tp), &gib);
+	if (base != NULL)
+		return copy_base(x, &ctl, base);
+	return gib > 0 ? make_blank(x, &ctl, gib) : no_disk(x);
 }
 
 /* Answered from the broker's own state (its table of domains, the pool):
@@ -1770,9 +1951,9 @@ run_handler(struct ctx *x)
 	GMutex *m = NULL;
 	int attempt;
 
-	if (x->upload_fd >= 0) {
+	if (x->call->def->id == CMD_DEFINE) {
 		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		if (import_upload(x) < 0)
+		if (prepare_disk(x) < 0)
 			return;
 	}
 	if (x->call->def->flags & CMD_MUTATES) {
@@ -1819,6 +2000,8 @@ run_handler(struct ctx *x)
 		g_free(x->staged);
 		x->staged = NULL;
 	}
+	g_free(x->made);
+	x->made = NULL;
 }
 
 static struct proto_msg *

@@ -90,7 +90,7 @@ e2e_user() {
 }
 
 # The shell's config at its compiled-in path (what sshd's shell reads), also
-# used by the broker.
+# used by the broker: blank disks of 1 GiB for define without an image.
 e2e_config() {
 	mkdir -p "$TMP/templates" "$TMP/pool" "$TMP/upload"
 	cat > "$TMP/templates/default.xml" <<XML
@@ -137,6 +137,7 @@ admin_group = $ADMINS
 uri = qemu:///system
 [storage]
 pool_dir = $TMP/pool
+blank_size = 1
 [upload]
 dir = $TMP/upload/%u
 [templates]

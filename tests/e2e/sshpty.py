@@ -150,8 +150,9 @@ def main():
     pd.ok(out is not None and re.search(r"web\s+running", out),
           "the abandoned destroy did not run (%r)" % out)
     takeover(p)
-    out = pd.run(p, "undefine www")
-    pd.ok(out is not None and "undefined www" in out, "undefine www")
+    out = pd.run(p, "undefine www --disk")
+    pd.ok(out is not None and "undefined www and deleted its disk" in out,
+          "undefine www --disk")
     out = pd.run(p, "sh")
     pd.ok(out is not None and "unknown command" in out,
           "sh at the prompt is an unknown command")
