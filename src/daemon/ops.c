@@ -36,6 +36,7 @@
 #include "template.h"
 #include "users.h"
 #include "virt.h"
+#include "virterr.h"
 
 struct ctx {
 	struct client *c;
@@ -45,6 +46,8 @@ struct ctx {
 	char *staged;		/* define's new disk, not yet in place */
 	int64_t staged_size;	/* its virtual size */
 	char *made;		/* how it was made, for the answer */
+	char *cause;		/* libvirt's words for a failure, for the
+				 * audit log only */
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
@@ -88,17 +91,41 @@ fail(struct ctx *x, const char *fmt, ...)
 	return -1;
 }
 
-/* A libvirt call failed: report it, or ask for a retry on a fresh
- * connection if this one died under us. */
-static int
-fail_virt(struct ctx *x, virConnectPtr conn, const char *what)
-{
-	char *msg = g_strdup(virt_error());
+static char *disk_path_new(struct ctx *x);
 
+/* A libvirt call failed: report it in a line for the student (virterr.c)
+ * and keep libvirt's own words for the audit log, or ask for a retry on a
+ * fresh connection if this one died under us. */
+static int
+fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+{
+	struct virterr_about a = { x->t->domain ? x->t->vm : NULL,
+	    x->t->domain, NULL, false };
+	int code = virGetLastErrorCode();
+	char *msg = g_strdup(virt_error()), *what, *line;
+	struct stat st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
 	if (virt_failed(conn))
 		x->retry = 1;
-	fail(x, "%s: %s", what, msg);
-	g_free(msg);
+	if (x->t->domain != NULL) {
+		a.disk = disk_path_new(x);
+		a.disk_exists = stat(a.disk, &st) == 0;
+	}
+	line = virterr_line_new(what, code, msg, &a);
+	fail(x, "%s", line);
+	g_free(x->cause);
+	x->cause = msg;
+	g_free((char *)a.disk);
+	g_free(line);
+	g_free(what);
 	return -1;
 }
 
@@ -753,7 +780,7 @@ define_xml(struct ctx *x, virConnectPtr conn, const struct template *tp,
 	dom = virDomainDefineXML(conn, xml);
 	g_free(xml);
 	if (dom == NULL)
-		return fail_virt(x, conn, _("cannot define the VM"));
+		return fail_virt(x, conn, _("cannot define %s"), x->t->vm);
 	virDomainFree(dom);
 	return 0;
 }
@@ -828,7 +855,7 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 	if (r < 0 && unsupported_flags())
 		r = virDomainUndefine(dom);
 	if (r < 0) {
-		fail_virt(x, conn, _("cannot undefine the VM"));
+		fail_virt(x, conn, _("cannot undefine %s"), x->t->vm);
 		virDomainFree(dom);
 		return -1;
 	}
@@ -875,7 +902,7 @@ do_start(struct ctx *x, virConnectPtr conn)
 	else if (start_quota(x, conn, dom) < 0)
 		;	/* reported */
 	else if ((x->mutated = 1) && virDomainCreate(dom) < 0)
-		fail_virt(x, conn, _("cannot start the VM"));
+		fail_virt(x, conn, _("cannot start %s"), x->t->vm);
 	else {
 		mark_boot(dom);
 		r = ok(x, _("started %s"), x->t->vm);
@@ -895,7 +922,7 @@ do_destroy(struct ctx *x, virConnectPtr conn)
 	if (virDomainIsActive(dom) != 1)
 		fail(x, _("%s is not running"), x->t->vm);
 	else if ((x->mutated = 1) && virDomainDestroy(dom) < 0)
-		fail_virt(x, conn, _("cannot destroy the VM"));
+		fail_virt(x, conn, _("cannot destroy %s"), x->t->vm);
 	else
 		r = ok(x, _("destroyed %s"), x->t->vm);
 	virDomainFree(dom);
@@ -1020,7 +1047,7 @@ do_shutdown(struct ctx *x, virConnectPtr conn)
 	if (virDomainIsActive(dom) != 1)
 		fail(x, _("%s is not running"), x->t->vm);
 	else if ((x->mutated = 1) && virDomainShutdown(dom) < 0)
-		fail_virt(x, conn, _("cannot shut the VM down"));
+		fail_virt(x, conn, _("cannot shut %s down"), x->t->vm);
 	else if (secs == 0)
 		r = ok(x, _("asked %s to shut down"), x->t->vm);
 	else
@@ -1364,7 +1391,8 @@ snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	sn = virDomainSnapshotCreateXML(dom, xml, 0);
 	g_free(xml);
 	if (sn == NULL)
-		return fail_virt(x, conn, _("cannot create the snapshot"));
+		return fail_virt(x, conn, _("cannot create the snapshot of %s"),
+		    x->t->vm);
 	virDomainSnapshotFree(sn);
 	return ok(x, _("created snapshot %s of %s"), name, x->t->vm);
 }
@@ -1468,7 +1496,8 @@ snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	if (starts && start_quota(x, conn, dom) < 0)
 		;	/* reported */
 	else if ((x->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
-		fail_virt(x, conn, _("cannot revert to the snapshot"));
+		fail_virt(x, conn, _("cannot revert %s to the snapshot"),
+		    x->t->vm);
 	else {
 		if (starts)
 			mark_boot(dom);
@@ -1630,7 +1659,7 @@ do_console(struct ctx *x, virConnectPtr conn)
 		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
 		    x->t->vm);
 	else if (console_run(conn, dom, x->c->fd,
-	    cmd_opt_set(x->call, "--force"), &msg) < 0)
+	    cmd_opt_set(x->call, "--force"), &msg, &x->cause) < 0)
 		fail(x, "%s", msg);
 	else
 		r = ok(x, "%s", msg);
@@ -2023,7 +2052,7 @@ ops_note(struct client *c, const struct proto_msg *note)
 	    RATE_OK)
 		return;
 	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
-	    note->nstr, "refused", NULL);
+	    note->nstr, "refused", NULL, NULL);
 }
 
 static struct proto_msg *
@@ -2046,7 +2075,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 			log_audit(c->uid, c->user, cmd, req->str + 1,
 			    req->nstr ? req->nstr - 1 : 0, "denied",
 			    "too many requests (further refusals in this run "
-			    "are not logged)");
+			    "are not logged)", NULL);
 		return reply(ST_FAILED, err);
 	}
 	if (req->nstr == 0 || (st = cmd_parse(req->nstr, req->str, &call, err,
@@ -2054,12 +2083,12 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		if (req->nstr == 0)
 			g_strlcpy(err, _("empty request"), sizeof(err));
 		log_audit(c->uid, c->user, cmd, req->str + 1,
-		    req->nstr ? req->nstr - 1 : 0, "usage", err);
+		    req->nstr ? req->nstr - 1 : 0, "usage", err, NULL);
 		return reply(ST_USAGE, err);
 	}
 	if ((st = policy_check(c, &call, &t, &msg)) != ST_OK) {
 		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-		    "denied", msg);
+		    "denied", msg, NULL);
 		x.resp = reply(st, msg);
 		g_free(msg);
 		target_clear(&t);
@@ -2077,7 +2106,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		    "that takes none") : _("the image must come as an open "
 		    "file from ie-vshell"), sizeof(err));
 		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-		    "usage", err);
+		    "usage", err, NULL);
 		target_clear(&t);
 		return reply(ST_USAGE, err);
 	}
@@ -2085,7 +2114,8 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 	run_handler(&x);
 	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
 	    x.resp->status == ST_OK ? "ok" : x.denied ? "denied" : "failed",
-	    x.resp->status == ST_OK ? NULL : x.resp->str[0]);
+	    x.resp->status == ST_OK ? NULL : x.resp->str[0], x.cause);
+	g_free(x.cause);
 	target_clear(&t);
 	return x.resp;
 }
