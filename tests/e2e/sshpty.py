@@ -3,7 +3,9 @@
 completion, Ctrl-C and Ctrl-D, with the login shell on the far side of a
 real sshd.  The VM `web` is running when this starts.
 
-usage: sshpty.py SSH-COMMAND...   (environment: TMP)"""
+usage: sshpty.py SSH-COMMAND...   (environment: TMP; SCENARIO=admin-console
+with VM and STOP_ARGV, or SCENARIO=disk-write with VM and MARK, runs that
+scenario instead)"""
 
 import os
 import json
@@ -121,9 +123,27 @@ def admin_console():
     pd.ok(p.exitstatus == 0, "and ends (%r)" % p.exitstatus)
 
 
+def disk_write():
+    """On VM's console, the guest writes MARK near the end of its disk
+    (/dev/vda) and flushes it; Ctrl-] leaves."""
+    p = spawn(["console", os.environ["VM"]])
+    pd.ok(expect(p, "connected to"), "the console attaches")
+    p.send("\r")
+    pd.ok(expect(p, "guest# "), "the guest's shell answers")
+    p.send("[ -b /dev/vda ] && echo %s | dd of=/dev/vda bs=512 "
+           "seek=$(( $(cat /sys/block/vda/size) - 8 )) 2>/dev/null && "
+           "sync && echo wrote-$((6 * 7))\r" % os.environ["MARK"])
+    pd.ok(expect(p, "wrote-42"), "the guest wrote to its disk")
+    p.sendcontrol("]")
+    p.expect(pexpect.EOF)
+    p.close()
+    pd.ok(p.exitstatus == 0, "Ctrl-] leaves (%r)" % p.exitstatus)
+
+
 def main():
-    if os.environ.get("SCENARIO") == "admin-console":
-        admin_console()
+    scenario = {"admin-console": admin_console, "disk-write": disk_write}
+    if os.environ.get("SCENARIO") in scenario:
+        scenario[os.environ["SCENARIO"]]()
         print("# sshpty: %d passed, %d failed" % (pd.passes, pd.failures))
         sys.exit(1 if pd.failures else 0)
     p = spawn([])
