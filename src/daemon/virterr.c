@@ -5,6 +5,7 @@
  * with host paths and libvirt's names of domains taken out. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <glib.h>
@@ -58,8 +59,28 @@ cause_of(int code, const char *msg, const struct virterr_about *a)
 	return C_OTHER;
 }
 
-/* msg without host paths, its uid and gid remarks or libvirt's name of
- * the VM, and capped. */
+/* libvirt's name of the VM made the student's, until none is left (a
+ * replacement may make another). */
+static char *
+rename_domain(char *t, const struct virterr_about *a)
+{
+	bool shorter;
+
+	if (a->domain == NULL || a->vm == NULL || a->domain[0] == '\0')
+		return t;
+	shorter = strlen(a->vm) < strlen(a->domain);
+	do {
+		char **parts = g_strsplit(t, a->domain, -1);
+
+		g_free(t);
+		t = g_strjoinv(a->vm, parts);
+		g_strfreev(parts);
+	} while (shorter && strstr(t, a->domain) != NULL);
+	return t;
+}
+
+/* msg as valid UTF-8 on one line, without host paths, its uid and gid
+ * remarks or libvirt's name of the VM, and capped. */
 static char *
 scrub_new(const char *msg, const struct virterr_about *a)
 {
@@ -68,25 +89,23 @@ scrub_new(const char *msg, const struct virterr_about *a)
 	char *s, *t;
 
 	if (g_once_init_enter(&once)) {
-		/* A '/' that does not follow a word character ("I/O",
-		 * "1/2"), and what follows it up to a blank or a quote. */
-		path = g_regex_new("(?<![\\w.~-])/[^\\s'\"`,;)\\]}]*", 0, 0,
-		    NULL);
+		/* A '/' that does not follow a letter, digit or one of _.~-
+		 * ("I/O", "1/2"), and what follows it up to a blank, a quote
+		 * or a closing bracket. */
+		path = g_regex_new("(?<![A-Za-z0-9_.~-])/[^\\s'\"`,;)\\]}]*",
+		    0, 0, NULL);
 		ids = g_regex_new(" ?\\(as uid:[0-9]+, gid:[0-9]+\\)", 0, 0,
 		    NULL);
 		g_once_init_leave(&once, 1);
 	}
-	s = g_regex_replace_literal(path, msg, -1, 0, _("(a host path)"), 0,
+	s = g_utf8_make_valid(msg, -1);
+	g_strdelimit(s, "\r\n\t", ' ');
+	t = g_regex_replace_literal(path, s, -1, 0, _("(a host path)"), 0,
 	    NULL);
-	t = g_regex_replace_literal(ids, s, -1, 0, "", 0, NULL);
 	g_free(s);
-	if (a->domain != NULL && a->vm != NULL) {
-		char **parts = g_strsplit(t, a->domain, -1);
-
-		g_free(t);
-		t = g_strjoinv(a->vm, parts);
-		g_strfreev(parts);
-	}
+	s = g_regex_replace_literal(ids, t, -1, 0, "", 0, NULL);
+	g_free(t);
+	t = rename_domain(s, a);
 	if (strlen(t) > SHOWN_MAX) {
 		const char *end;
 

@@ -120,6 +120,12 @@ test_other(void)
 	    "on 1/2 of TCP/IP", &web);
 	g_assert_cmpstr(line, ==, "x: I/O error on 1/2 of TCP/IP");
 	g_free(line);
+	/* QEMU's lines and bytes that are not UTF-8 end up on one line of
+	 * text; a name of the VM that a replacement makes is replaced too. */
+	line = virterr_line_new("x", VIR_ERR_OPERATION_INVALID, "one\ntwo\r"
+	    "\tthree \xff u1001_u1001_webweb", &web);
+	g_assert_cmpstr(line, ==, "x: one two  three \xef\xbf\xbd webweb");
+	g_free(line);
 	/* Long words are capped; no VM known; no words at all. */
 	line = virterr_line_new("x", VIR_ERR_OPERATION_INVALID,
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
