@@ -9,7 +9,8 @@ usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--base-window SECONDS] [--base-shared]
                 [--libvirtd-conf FILE] [--vmd-nice N]
                 [--login-runs N] [--users N] [--no-system]
-                [--only-import]"""
+                [--only-import] [--base-runs N] [--only-base]
+                [--tmpdir DIR]"""
 
 import argparse
 import datetime
@@ -73,12 +74,13 @@ class Broker:
         self.conf = os.path.join(tmp, "ie-vshell.conf")
         with open(self.conf, "w") as f:
             f.write("[daemon]\nsocket = %s\n[libvirt]\nuri = %s\n"
-                    "[storage]\npool_dir = %s/pool\n[templates]\ndir = %s\n"
+                    "[storage]\npool_dir = %s/pool\nbase_dir = %s/base\n"
+                    "[templates]\ndir = %s\n"
                     "[upload]\ndir = %s/upload/%%u\n"
                     "[limits]\nrequests_per_minute = 1000000\n"
                     "sessions_per_user = 1024\n[quota]\nvms = unlimited\n"
-                    % (self.sock, uri, tmp, os.path.join(TOP, "templates"),
-                       tmp))
+                    % (self.sock, uri, tmp, tmp,
+                       os.path.join(TOP, "templates"), tmp))
         self.log = open(os.path.join(tmp, "ie-vmd.log"), "w")
         self.p = subprocess.Popen(
             [os.path.join(build, "src/daemon/ie-vmd"), "-F", "-f",
@@ -240,9 +242,20 @@ def import_bench(shell, b, tmp, env, runs):
         ("cp", qcow, ["cp", "--sparse=always", qcow, out], None),
         ("cp_sync", qcow, ["sh", "-c", 'cp --sparse=always "$1" "$0" && '
                            'sync "$0"', out, qcow], None)]
-    r = {k: [] for k, _, _, _ in steps}
     subprocess.run(["cp", qcow, out], check=True)  # the first finds it freed
     os.unlink(out)
+    r = rotate(steps, runs, shell, b, tmp, env, out)
+    os.unlink(raw)
+    os.unlink(qcow)
+    return r
+
+
+def rotate(steps, runs, shell, b, tmp, env, out):
+    """Runs each step (name, source, command, VM or None) runs times, the
+    order rotating by two from run to run; before each, the file system
+    synced and the source read into the page cache; after each, its
+    output deleted (the VM undefined with its disk, or the file out)."""
+    r = {k: [] for k, _, _, _ in steps}
     for i in range(runs):
         k = i * 2 % len(steps)
         for name, src, cmd, vm in steps[k:] + steps[:k]:
@@ -255,8 +268,42 @@ def import_bench(shell, b, tmp, env, runs):
                 subprocess.run([shell, "-f", b.conf, "-c", "undefine %s "
                                 "--disk" % vm], env=env,
                                stdout=subprocess.DEVNULL, check=True)
+    return r
+
+
+def make_base(tmp):
+    """The base image of scenario 6, made before the broker starts (it
+    reads its base images at start): 2 GiB, qcow2, 1 GiB of data then a
+    hole, in a directory only root may change."""
+    d = os.path.join(tmp, "base")
+    os.mkdir(d, 0o755)
+    raw = os.path.join(tmp, "base-source.img")
+    base = os.path.join(d, "bench.qcow2")
+    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
+                   % (raw, raw), shell=True, check=True)
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, base],
+                   check=True)
     os.unlink(raw)
-    os.unlink(qcow)
+    return base
+
+
+def base_bench(shell, b, tmp, env, runs, base):
+    """define --base against cp --reflink=auto --sparse=always of the
+    same base image, with and without a sync of the copy; run as the
+    imports are (rotate)."""
+    out = os.path.join(tmp, "out")
+    cp = ["cp", "--reflink=auto", "--sparse=always", base, out]
+    steps = [
+        ("ours_base", base, [shell, "-f", b.conf, "-c",
+                             "define cb --base bench"], "cb"),
+        ("cp_base", base, cp, None),
+        ("cp_base_sync", base, ["sh", "-c", '"$@" && sync "$0"', out] + cp,
+         None)]
+    subprocess.run(cp, check=True)     # the first finds the space freed
+    os.unlink(out)
+    r = rotate(steps, runs, shell, b, tmp, env, out)
+    r["fs"] = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "-T", tmp],
+                             capture_output=True, text=True).stdout.strip()
     return r
 
 
@@ -265,6 +312,9 @@ def verdict(ok):
 
 
 def fmt_s(xs):
+    if max(xs) < 0.1:       # a reflink: milliseconds
+        return "%.1f ms (%.1f-%.1f)" % (statistics.median(xs) * 1e3,
+                                        min(xs) * 1e3, max(xs) * 1e3)
     return "%.2f s (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
 
 
@@ -322,6 +372,32 @@ def import_note(raw_sync, q_sync):
   put 1 GiB into the page cache in about 0.5 s here, and the disk needs
   1.3 s or more to write it.
 """ % (raw_sync, q_sync)
+
+
+def base_section(bm):
+    """Section 6 of the results."""
+    med = {k: statistics.median(v) for k, v in bm.items() if k != "fs"}
+    return """## 6. `define NAME --base B`, a 2 GiB base image (1 GiB of data, then a hole)
+
+Whole `ie-vshell -c "define NAME --base B"` (broker on the test driver:
+the quota checked, the base opened, copied in the kernel with holes kept,
+the copy inspected and checked by `qemu-img`, confined, then synced and
+renamed into the pool, and the define) against `cp --reflink=auto
+--sparse=always` of the same file, in the same run; %d runs each, median
+(min-max), prepared and rotated as the imports are.  The pool and the
+base are on %s (a reflink where it can share blocks).
+
+| what | time |
+|---|---|
+| `define NAME --base B` | %s |
+| `cp --reflink=auto --sparse=always` | %s |
+| the same, then `sync FILE` (fsync, as the broker does) | %s |
+| ratio cp / ie-vshell | %.2f |
+| ratio cp + fsync / ie-vshell | %.2f |
+""" % (len(bm["ours_base"]), bm["fs"], fmt_s(bm["ours_base"]),
+       fmt_s(bm["cp_base"]), fmt_s(bm["cp_base_sync"]),
+       med["cp_base"] / med["ours_base"],
+       med["cp_base_sync"] / med["ours_base"])
 
 
 def shell_memory(sm):
@@ -442,23 +518,35 @@ def main():
     ap.add_argument("--only-import", action="store_true",
                     help="only scenario 4, the import (implies "
                     "--no-system)")
+    ap.add_argument("--base-runs", type=int, default=3)
+    ap.add_argument("--only-base", action="store_true",
+                    help="only scenario 6, define --base (implies "
+                    "--no-system)")
+    ap.add_argument("--tmpdir",
+                    help="where the test-driver scenarios keep their "
+                    "files, the pool among them (a file system to try)")
     a = ap.parse_args()
-    a.no_system = a.no_system or a.only_import
+    a.no_system = a.no_system or a.only_import or a.only_base
     t_start = time.monotonic()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
-    tmp = tempfile.mkdtemp(prefix="ievs-bench.")
+    tmp = tempfile.mkdtemp(prefix="ievs-bench.", dir=a.tmpdir)
     node = os.path.join(tmp, "node.xml")
     node_xml(node, os.getuid())
     uri = "test://" + node
+    base = make_base(tmp) if not a.only_import else None
     b = Broker(a.build, tmp, uri)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm",
            "HOME": tmp}
     res = {}
     try:
-        if not a.only_import:
+        if not a.only_import and not a.only_base:
             test_driver(res, shell, b, uri, env, a.runs)
-        res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
-        print("bench: %s import done" % clock())
+        if not a.only_base:
+            res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
+            print("bench: %s import done" % clock())
+        if base is not None:
+            res["base"] = base_bench(shell, b, tmp, env, a.base_runs, base)
+            print("bench: %s define --base done" % clock())
     finally:
         b.stop()
     sysres = None
@@ -470,11 +558,15 @@ def main():
             sysres = system.run(a, systmp, env)
         finally:
             subprocess.run(["rm", "-rf", systmp])
-    imtext, iq = import_section(res["import"])
-    tg = [("import >= 0.9x its baseline (raw: qemu-img convert)",
-           "%.2f" % iq["raw"], iq["raw"] >= 0.9),
-          ("import >= 0.9x its baseline (qcow2: cp --sparse)",
-           "%.2f" % iq["qcow2"], iq["qcow2"] >= 0.9)]
+    imtext, iq, tg = "", None, []
+    if "import" in res:
+        imtext, iq = import_section(res["import"])
+        tg = [("import >= 0.9x its baseline (raw: qemu-img convert)",
+               "%.2f" % iq["raw"], iq["raw"] >= 0.9),
+              ("import >= 0.9x its baseline (qcow2: cp --sparse)",
+               "%.2f" % iq["qcow2"], iq["qcow2"] >= 0.9)]
+    if "base" in res:
+        imtext += "\n" + base_section(res["base"])
     out = """# Benchmark results
 
 Written by `bench/run.sh` on %s.
@@ -482,7 +574,7 @@ Machine: %s.
 %%(summary)s
 """ % (datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC"), machine())
-    if not a.only_import:
+    if not a.only_import and not a.only_base:
         text, more = test_driver_report(res)
         out += text
         tg[0:0] = more
@@ -492,8 +584,10 @@ Machine: %s.
         out += "\n" + text + "\n" + system.closing_note(sysres) + import_note(
             iq["raw_sync"], iq["qcow2_sync"])
         tg[2:2] = more
-    elif a.only_import:
-        out += "\nOnly the import scenario was run (--only-import).\n"
+    elif a.only_import or a.only_base:
+        out += "\nOnly the %s scenario was run (%s).\n" % (
+            ("import", "--only-import") if a.only_import else
+            ("define --base", "--only-base"))
     else:
         out += ("\nThe scenarios on the real stack (qemu:///system, the "
                 "60-session mix, broker memory, ssh login) were left out "
@@ -505,7 +599,9 @@ Machine: %s.
         " (%.0f s of it waiting for the e2e lock)" % sysres["lock_wait_s"]
         if sysres and sysres["lock_wait_s"] >= 1 else "",
         " ".join(opts) or "the defaults"),
-               "", "| target | measured | |", "|---|---|---|"]
+               ""]
+    if tg:
+        summary += ["| target | measured | |", "|---|---|---|"]
     summary += ["| %s | %s | %s |" % (w, m, verdict(ok)) for w, m, ok in tg]
     out = out.replace("%(summary)s", "\n".join(summary) + "\n")
     with open(a.out, "w") as f:
