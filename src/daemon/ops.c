@@ -1311,8 +1311,8 @@ info_text(struct ctx *x, struct vm_info *v)
 		g_free(virt);
 		g_free(used);
 	} else
-		ok(x, "%s", _("disk:       missing; 'undefine NAME --disk' "
-		    "and define it again"));
+		ok(x, _("disk:       missing; 'undefine %s --disk' and define "
+		    "it again"), x->t->vm);
 	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
 	ok(x, "uptime:     %s", up);
 	for (i = 0; v->macs[i] != NULL; i++)

@@ -103,7 +103,8 @@ check "without a host path" eval "! grep -q / '$ERR'"
 check "the audit log has libvirt's words, with the path" \
     grep -q "user=$A cmd=start args=\[\"m\"\] result=failed reason=\"cannot start m: its disk is missing.*\" libvirt=\".*$TMP/pool/$UA/m.qcow2" "$TMP/vmd.log"
 ssh_key $A info m
-check "info says the disk is missing" out_has "^disk: *missing"
+check "info says the disk is missing, and what to do" \
+    out_has "^disk: *missing; 'undefine m --disk' and define it again$"
 ssh_key $A undefine m --disk
 check "undefine m --disk" rc_is 0
 
