@@ -205,6 +205,15 @@ def warm(path):
             pass
 
 
+def make_images(raw, qcow):
+    """raw: 2 GiB, 1 GiB of random data then a hole; qcow: the same as
+    qcow2."""
+    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
+                   % (raw, raw), shell=True, check=True)
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
+                   check=True)
+
+
 def import_bench(shell, b, tmp, env, runs):
     """2 GiB images (1 GiB of data, then a hole) imported by the broker,
     against qemu-img convert and cp --sparse=always on the same file.
@@ -224,10 +233,7 @@ def import_bench(shell, b, tmp, env, runs):
                    stdout=subprocess.DEVNULL, check=True)
     raw = os.path.join(area, "bench.img")
     qcow = os.path.join(area, "bench.qcow2")
-    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
-                   % (raw, raw), shell=True, check=True)
-    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
-                   check=True)
+    make_images(raw, qcow)
     out = os.path.join(tmp, "out")
     conv = ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out]
     # The broker syncs a disk before it moves it into place.
@@ -279,10 +285,7 @@ def make_base(tmp):
     os.mkdir(d, 0o755)
     raw = os.path.join(tmp, "base-source.img")
     base = os.path.join(d, "bench.qcow2")
-    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
-                   % (raw, raw), shell=True, check=True)
-    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, base],
-                   check=True)
+    make_images(raw, base)
     os.unlink(raw)
     return base
 
