@@ -9,7 +9,8 @@ usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--base-window SECONDS] [--base-shared]
                 [--libvirtd-conf FILE] [--vmd-nice N]
                 [--login-runs N] [--users N] [--no-system]
-                [--only-import]"""
+                [--only-import] [--base-runs N] [--only-base]
+                [--tmpdir DIR]"""
 
 import argparse
 import datetime
@@ -73,12 +74,13 @@ class Broker:
         self.conf = os.path.join(tmp, "ie-vshell.conf")
         with open(self.conf, "w") as f:
             f.write("[daemon]\nsocket = %s\n[libvirt]\nuri = %s\n"
-                    "[storage]\npool_dir = %s/pool\n[templates]\ndir = %s\n"
+                    "[storage]\npool_dir = %s/pool\nbase_dir = %s/base\n"
+                    "[templates]\ndir = %s\n"
                     "[upload]\ndir = %s/upload/%%u\n"
                     "[limits]\nrequests_per_minute = 1000000\n"
                     "sessions_per_user = 1024\n[quota]\nvms = unlimited\n"
-                    % (self.sock, uri, tmp, os.path.join(TOP, "templates"),
-                       tmp))
+                    % (self.sock, uri, tmp, tmp,
+                       os.path.join(TOP, "templates"), tmp))
         self.log = open(os.path.join(tmp, "ie-vmd.log"), "w")
         self.p = subprocess.Popen(
             [os.path.join(build, "src/daemon/ie-vmd"), "-F", "-f",
@@ -203,6 +205,15 @@ def warm(path):
             pass
 
 
+def make_images(raw, qcow):
+    """raw: 2 GiB, 1 GiB of random data then a hole; qcow: the same as
+    qcow2."""
+    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
+                   % (raw, raw), shell=True, check=True)
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
+                   check=True)
+
+
 def import_bench(shell, b, tmp, env, runs):
     """2 GiB images (1 GiB of data, then a hole) imported by the broker,
     against qemu-img convert and cp --sparse=always on the same file.
@@ -222,10 +233,7 @@ def import_bench(shell, b, tmp, env, runs):
                    stdout=subprocess.DEVNULL, check=True)
     raw = os.path.join(area, "bench.img")
     qcow = os.path.join(area, "bench.qcow2")
-    subprocess.run("head -c 1G /dev/urandom > %s && truncate -s 2G %s"
-                   % (raw, raw), shell=True, check=True)
-    subprocess.run(["qemu-img", "convert", "-O", "qcow2", raw, qcow],
-                   check=True)
+    make_images(raw, qcow)
     out = os.path.join(tmp, "out")
     conv = ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out]
     # The broker syncs a disk before it moves it into place.
@@ -240,9 +248,20 @@ def import_bench(shell, b, tmp, env, runs):
         ("cp", qcow, ["cp", "--sparse=always", qcow, out], None),
         ("cp_sync", qcow, ["sh", "-c", 'cp --sparse=always "$1" "$0" && '
                            'sync "$0"', out, qcow], None)]
-    r = {k: [] for k, _, _, _ in steps}
     subprocess.run(["cp", qcow, out], check=True)  # the first finds it freed
     os.unlink(out)
+    r = rotate(steps, runs, shell, b, tmp, env, out)
+    os.unlink(raw)
+    os.unlink(qcow)
+    return r
+
+
+def rotate(steps, runs, shell, b, tmp, env, out):
+    """Runs each step (name, source, command, VM or None) runs times, the
+    order rotating by two from run to run; before each, the file system
+    synced and the source read into the page cache; after each, its
+    output deleted (the VM undefined with its disk, or the file out)."""
+    r = {k: [] for k, _, _, _ in steps}
     for i in range(runs):
         k = i * 2 % len(steps)
         for name, src, cmd, vm in steps[k:] + steps[:k]:
@@ -255,8 +274,39 @@ def import_bench(shell, b, tmp, env, runs):
                 subprocess.run([shell, "-f", b.conf, "-c", "undefine %s "
                                 "--disk" % vm], env=env,
                                stdout=subprocess.DEVNULL, check=True)
+    return r
+
+
+def make_base(tmp):
+    """The base image of scenario 6, made before the broker starts (it
+    reads its base images at start): 2 GiB, qcow2, 1 GiB of data then a
+    hole, in a directory only root may change."""
+    d = os.path.join(tmp, "base")
+    os.mkdir(d, 0o755)
+    raw = os.path.join(tmp, "base-source.img")
+    base = os.path.join(d, "bench.qcow2")
+    make_images(raw, base)
     os.unlink(raw)
-    os.unlink(qcow)
+    return base
+
+
+def base_bench(shell, b, tmp, env, runs, base):
+    """define --base against cp --reflink=auto --sparse=always of the
+    same base image, with and without a sync of the copy; run as the
+    imports are (rotate)."""
+    out = os.path.join(tmp, "out")
+    cp = ["cp", "--reflink=auto", "--sparse=always", base, out]
+    steps = [
+        ("ours_base", base, [shell, "-f", b.conf, "-c",
+                             "define cb --base bench"], "cb"),
+        ("cp_base", base, cp, None),
+        ("cp_base_sync", base, ["sh", "-c", '"$@" && sync "$0"', out] + cp,
+         None)]
+    subprocess.run(cp, check=True)     # the first finds the space freed
+    os.unlink(out)
+    r = rotate(steps, runs, shell, b, tmp, env, out)
+    r["fs"] = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "-T", tmp],
+                             capture_output=True, text=True).stdout.strip()
     return r
 
 
@@ -265,6 +315,9 @@ def verdict(ok):
 
 
 def fmt_s(xs):
+    if max(xs) < 0.1:       # a reflink: milliseconds
+        return "%.1f ms (%.1f-%.1f)" % (statistics.median(xs) * 1e3,
+                                        min(xs) * 1e3, max(xs) * 1e3)
     return "%.2f s (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
 
 
@@ -322,6 +375,32 @@ def import_note(raw_sync, q_sync):
   put 1 GiB into the page cache in about 0.5 s here, and the disk needs
   1.3 s or more to write it.
 """ % (raw_sync, q_sync)
+
+
+def base_section(bm):
+    """Section 6 of the results."""
+    med = {k: statistics.median(v) for k, v in bm.items() if k != "fs"}
+    return """## 6. `define NAME --base B`, a 2 GiB base image (1 GiB of data, then a hole)
+
+Whole `ie-vshell -c "define NAME --base B"` (broker on the test driver:
+the quota checked, the base opened, copied in the kernel with holes kept,
+the copy inspected and checked by `qemu-img`, confined, then synced and
+renamed into the pool, and the define) against `cp --reflink=auto
+--sparse=always` of the same file, in the same run; %d runs each, median
+(min-max), prepared and rotated as the imports are.  The pool and the
+base are on %s (a reflink where it can share blocks).
+
+| what | time |
+|---|---|
+| `define NAME --base B` | %s |
+| `cp --reflink=auto --sparse=always` | %s |
+| the same, then `sync FILE` (fsync, as the broker does) | %s |
+| ratio cp / ie-vshell | %.2f |
+| ratio cp + fsync / ie-vshell | %.2f |
+""" % (len(bm["ours_base"]), bm["fs"], fmt_s(bm["ours_base"]),
+       fmt_s(bm["cp_base"]), fmt_s(bm["cp_base_sync"]),
+       med["cp_base"] / med["ours_base"],
+       med["cp_base_sync"] / med["ours_base"])
 
 
 def shell_memory(sm):
@@ -442,30 +521,42 @@ def main():
     ap.add_argument("--only-import", action="store_true",
                     help="only scenario 4, the import (implies "
                     "--no-system)")
+    ap.add_argument("--base-runs", type=int, default=3)
+    ap.add_argument("--only-base", action="store_true",
+                    help="only scenario 6, define --base (implies "
+                    "--no-system)")
+    ap.add_argument("--tmpdir",
+                    help="where the test-driver scenarios keep their "
+                    "files, the pool among them (a file system to try)")
     ap.add_argument("--upload-runs", type=int, default=5,
-                    help="1 GiB sftp uploads of each side in scenario 6")
+                    help="1 GiB sftp uploads of each side in scenario 7")
     ap.add_argument("--only-upload", action="store_true",
-                    help="only scenario 6, the upload relay; its section "
+                    help="only scenario 7, the upload relay; its section "
                     "of the results file is replaced, the rest kept")
     a = ap.parse_args()
     if a.only_upload:
         return only_upload(a)
-    a.no_system = a.no_system or a.only_import
+    a.no_system = a.no_system or a.only_import or a.only_base
     t_start = time.monotonic()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
-    tmp = tempfile.mkdtemp(prefix="ievs-bench.")
+    tmp = tempfile.mkdtemp(prefix="ievs-bench.", dir=a.tmpdir)
     node = os.path.join(tmp, "node.xml")
     node_xml(node, os.getuid())
     uri = "test://" + node
+    base = make_base(tmp) if not a.only_import else None
     b = Broker(a.build, tmp, uri)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm",
            "HOME": tmp}
     res = {}
     try:
-        if not a.only_import:
+        if not a.only_import and not a.only_base:
             test_driver(res, shell, b, uri, env, a.runs)
-        res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
-        print("bench: %s import done" % clock())
+        if not a.only_base:
+            res["import"] = import_bench(shell, b, tmp, env, a.import_runs)
+            print("bench: %s import done" % clock())
+        if base is not None:
+            res["base"] = base_bench(shell, b, tmp, env, a.base_runs, base)
+            print("bench: %s define --base done" % clock())
     finally:
         b.stop()
     sysres = None
@@ -480,11 +571,15 @@ def main():
     upres = None
     if not a.no_system:
         upres = upload_run(a)
-    imtext, iq = import_section(res["import"])
-    tg = [("import >= 0.9x its baseline (raw: qemu-img convert)",
-           "%.2f" % iq["raw"], iq["raw"] >= 0.9),
-          ("import >= 0.9x its baseline (qcow2: cp --sparse)",
-           "%.2f" % iq["qcow2"], iq["qcow2"] >= 0.9)]
+    imtext, iq, tg = "", None, []
+    if "import" in res:
+        imtext, iq = import_section(res["import"])
+        tg = [("import >= 0.9x its baseline (raw: qemu-img convert)",
+               "%.2f" % iq["raw"], iq["raw"] >= 0.9),
+              ("import >= 0.9x its baseline (qcow2: cp --sparse)",
+               "%.2f" % iq["qcow2"], iq["qcow2"] >= 0.9)]
+    if "base" in res:
+        imtext += "\n" + base_section(res["base"])
     out = """# Benchmark results
 
 Written by `bench/run.sh` on %s.
@@ -492,7 +587,7 @@ Machine: %s.
 %%(summary)s
 """ % (datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC"), machine())
-    if not a.only_import:
+    if not a.only_import and not a.only_base:
         text, more = test_driver_report(res)
         out += text
         tg[0:0] = more
@@ -505,8 +600,10 @@ Machine: %s.
         text, more = upload_section(upres)
         out += "\n" + text
         tg += more
-    elif a.only_import:
-        out += "\nOnly the import scenario was run (--only-import).\n"
+    elif a.only_import or a.only_base:
+        out += "\nOnly the %s scenario was run (%s).\n" % (
+            ("import", "--only-import") if a.only_import else
+            ("define --base", "--only-base"))
     else:
         out += ("\nThe scenarios on the real stack (qemu:///system, the "
                 "60-session mix, broker memory, ssh login) were left out "
@@ -518,7 +615,9 @@ Machine: %s.
         " (%.0f s of it waiting for the e2e lock)" % sysres["lock_wait_s"]
         if sysres and sysres["lock_wait_s"] >= 1 else "",
         " ".join(opts) or "the defaults"),
-               "", "| target | measured | |", "|---|---|---|"]
+               ""]
+    if tg:
+        summary += ["| target | measured | |", "|---|---|---|"]
     summary += ["| %s | %s | %s |" % (w, m, verdict(ok)) for w, m, ok in tg]
     out = out.replace("%(summary)s", "\n".join(summary) + "\n")
     with open(a.out, "w") as f:
@@ -527,8 +626,8 @@ Machine: %s.
     subprocess.run(["rm", "-rf", tmp])
 
 
-UPLOAD_BEGIN = "<!-- scenario 6: bench.py --only-upload rewrites this -->"
-UPLOAD_END = "<!-- end of scenario 6 -->"
+UPLOAD_BEGIN = "<!-- scenario 7: bench.py --only-upload rewrites this -->"
+UPLOAD_END = "<!-- end of scenario 7 -->"
 
 
 def upload_run(a):
@@ -550,7 +649,7 @@ def upload_section(res):
 
 
 def only_upload(a):
-    """Scenario 6 alone: its section of the results file (and its line in
+    """Scenario 7 alone: its section of the results file (and its line in
     the targets' table) is replaced or added; the rest stays as it was."""
     text, tg = upload_section(upload_run(a))
     text = text.replace(

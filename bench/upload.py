@@ -1,4 +1,4 @@
-"""Scenario 6: what the upload quota's relay costs.  A 1 GiB sftp upload
+"""Scenario 7: what the upload quota's relay costs.  A 1 GiB sftp upload
 through sshd on 127.0.0.1, by a student (sshd runs the Subsystem through
 the login shell, ie-vshell, which relays to sftp-server and weighs every
 write against the quota) against a user whose login shell is bash (sshd
@@ -109,7 +109,7 @@ def report(r):
     ours, direct = statistics.median(r["ours"]), statistics.median(
         r["direct"])
     ratio = direct / ours
-    text = """## 6. Upload through the quota's relay
+    text = """## 7. Upload through the quota's relay
 
 A 1 GiB file of random data (in the page cache) put with `sftp -b`
 through sshd on 127.0.0.1, %d runs of each side, interleaved, after one

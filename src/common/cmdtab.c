@@ -12,7 +12,8 @@
 #include "proto.h"
 
 #define JSON_OPT { "--json", 0, NULL, \
-	N_("print JSON for scripts (its fields are in ie-vshell(1))") }
+	N_("print JSON for scripts (its fields are in ie-vshell(1))"), \
+	ARG_NONE }
 
 const struct cmd_def cmd_table[] = {
 	{ "help", CMD_HELP, CMD_LOCAL, 0, 1, "[COMMAND]",
@@ -30,7 +31,8 @@ const struct cmd_def cmd_table[] = {
 	{ "list", CMD_LIST, 0, 0, 0, "[--all] [--json]",
 	    N_("list your VMs, their state and address"),
 	    { { "--all", OPT_ADMIN, NULL,
-		N_("every user's VMs, with an owner column (admins)") },
+		N_("every user's VMs, with an owner column (admins)"),
+		ARG_NONE },
 	      JSON_OPT }, { ARG_NONE },
 	    NULL },
 	{ "info", CMD_INFO, CMD_VMARG, 1, 1, "NAME [--json]",
@@ -40,22 +42,29 @@ const struct cmd_def cmd_table[] = {
 	    N_("show a VM's MAC and IP addresses"), { { 0 } }, { ARG_VM },
 	    NULL },
 	{ "define", CMD_DEFINE, CMD_MUTATES | CMD_UPLOADARG, 1, 2,
-	    "NAME [IMAGE] [--template T]",
+	    "NAME [IMAGE] [--base B] [--template T]",
 	    N_("create a VM from the admin's template, its disk imported "
-		"from an uploaded IMAGE"),
-	    { { "--template", OPT_VALUE, "T",
-		N_("use template T instead of the default") } },
+		"from an uploaded IMAGE or copied from a base image"),
+	    { { "--base", OPT_VALUE, "B",
+		N_("copy the admin's base image B ('images --base' lists "
+		    "them)"), ARG_BASE },
+	      { "--template", OPT_VALUE, "T",
+		N_("use template T instead of the default"), ARG_NONE } },
 	    { ARG_NEW, ARG_UPLOAD }, NULL },
 	{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG, 1, 1,
 	    "NAME [--disk]",
 	    N_("delete a VM that is shut off (its disk is kept unless "
 		"--disk)"),
 	    { { "--disk", 0, NULL,
-		N_("delete its disk image too (it cannot be undone)") } },
+		N_("delete its disk image too (it cannot be undone)"),
+		ARG_NONE } },
 	    { ARG_VM }, NULL },
-	{ "images", CMD_IMAGES, 0, 0, 0, "[--json]",
-	    N_("list your uploads and your VMs' disks"),
-	    { JSON_OPT }, { ARG_NONE },
+	{ "images", CMD_IMAGES, 0, 0, 0, "[--base] [--json]",
+	    N_("list your uploads and your VMs' disks, or the base images"),
+	    { { "--base", 0, NULL,
+		N_("list the admin's base images instead, to copy with "
+		    "'define NAME --base B'"), ARG_NONE },
+	      JSON_OPT }, { ARG_NONE },
 	    NULL },
 	{ "start", CMD_START, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
 	    N_("boot a VM"), { { 0 } }, { ARG_VM }, NULL },
@@ -63,9 +72,11 @@ const struct cmd_def cmd_table[] = {
 	    "NAME [--timeout S] [--force]",
 	    N_("ask a VM to power off (ACPI) and wait until it has"),
 	    { { "--timeout", OPT_VALUE, "S",
-		N_("wait at most S seconds (default 60; 0: do not wait)") },
+		N_("wait at most S seconds (default 60; 0: do not wait)"),
+		ARG_NONE },
 	      { "--force", 0, NULL,
-		N_("power it off at once if it has not stopped by then") } },
+		N_("power it off at once if it has not stopped by then"),
+		ARG_NONE } },
 	    { ARG_VM }, NULL },
 	{ "reboot", CMD_REBOOT, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
 	    N_("ask a running VM to restart (ACPI)"), { { 0 } }, { ARG_VM },
@@ -87,7 +98,8 @@ const struct cmd_def cmd_table[] = {
 	    "NAME [--force]",
 	    N_("attach to a running VM's serial console (Ctrl-] leaves)"),
 	    { { "--force", 0, NULL,
-		N_("take the console over from another session") } },
+		N_("take the console over from another session"),
+		ARG_NONE } },
 	    { ARG_VM }, NULL },
 	{ "quota", CMD_QUOTA, 0, 0, 0, "[--json]",
 	    N_("show what you use of your quota"),
@@ -314,6 +326,8 @@ cmd_table_check(void)
 
 			if (strncmp(o->name, "--", 2) != 0 || o->help == NULL ||
 			    ((o->flags & OPT_VALUE) && o->metavar == NULL) ||
+			    (o->value != ARG_NONE &&
+			    !(o->flags & OPT_VALUE)) ||
 			    strstr(d->synopsis, o->name) == NULL)
 				return d->name;
 		}

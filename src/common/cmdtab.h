@@ -57,6 +57,7 @@ enum arg_kind {
 	ARG_ACTION,	/* one of the entry's actions */
 	ARG_SNAPSHOT,	/* a snapshot of the VM named first (a name rule like
 			 * a VM's) */
+	ARG_BASE,	/* one of the admin's base images */
 };
 
 struct cmd_opt {
@@ -64,6 +65,7 @@ struct cmd_opt {
 	unsigned flags;
 	const char *metavar;	/* "T" for OPT_VALUE */
 	const char *help;
+	enum arg_kind value;	/* what completion offers for the value */
 };
 
 struct cmd_def {

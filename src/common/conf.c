@@ -32,6 +32,8 @@ static const struct quota quota_default = { { 8, 2, 4, 4096, 100, 100 } };
 
 #define QUOTA_USER_PREFIX "quota.user:"
 #define QUOTA_GROUP_PREFIX "quota.group:"
+#define TEMPLATE_PREFIX "template:"
+#define SIZE_MAX_GIB 1048576
 
 static const struct key keys[] = {
 	{ "daemon", "socket", K_PATH, OFF(socket_path), 0, 0 },
@@ -46,9 +48,11 @@ static const struct key keys[] = {
 	{ "storage", "pool_dir", K_PATH, OFF(pool_dir), 0, 0 },
 	{ "storage", "qemu_img", K_PATH, OFF(qemu_img), 0, 0 },
 	{ "storage", "max_image_size", K_INT, OFF(max_image_size), 1,
-	    1048576 },
+	    SIZE_MAX_GIB },
 	{ "storage", "import_timeout", K_INT, OFF(import_timeout), 10,
 	    86400 },
+	{ "storage", "base_dir", K_PATH, OFF(base_dir), 0, 0 },
+	{ "storage", "blank_size", K_INT, OFF(blank_size), 0, SIZE_MAX_GIB },
 	{ "upload", "dir", K_PATTERN, OFF(upload_dir), 0, 0 },
 	{ "upload", "sftp_server", K_PATH, OFF(sftp_server), 0, 0 },
 	{ "upload", "scp", K_PATH, OFF(scp), 0, 0 },
@@ -73,6 +77,8 @@ config_defaults(void)
 	c->qemu_img = g_strdup("/usr/bin/qemu-img");
 	c->max_image_size = 64;
 	c->import_timeout = 3600;
+	c->base_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/base");
+	c->blank_size = 0;
 	c->upload_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/upload/%u");
 	c->sftp_server = g_strdup("/usr/lib/openssh/sftp-server");
 	c->scp = g_strdup("/usr/bin/scp");
@@ -93,9 +99,15 @@ config_free(struct config *c)
 	for (int i = 0; i < c->nrules; i++)
 		g_free(c->rules[i].name);
 	g_free(c->rules);
+	for (int i = 0; i < c->ntconfs; i++) {
+		g_free(c->tconfs[i].name);
+		g_free(c->tconfs[i].base);
+	}
+	g_free(c->tconfs);
 	g_free(c->uri);
 	g_free(c->pool_dir);
 	g_free(c->qemu_img);
+	g_free(c->base_dir);
 	g_free(c->upload_dir);
 	g_free(c->sftp_server);
 	g_free(c->scp);
@@ -309,6 +321,123 @@ load_quotas(struct config *c, GKeyFile *kf, const char *path,
 	return err;
 }
 
+/* 't' for a valid [template:NAME], '?' for a malformed one, else 0. */
+static char
+template_group(const char *g)
+{
+	if (!g_str_has_prefix(g, TEMPLATE_PREFIX))
+		return 0;
+	return user_name_valid(g + strlen(TEMPLATE_PREFIX)) ? 't' : '?';
+}
+
+/* One key of a [template:NAME] group into t; NULL or the reason. */
+static const char *
+template_key(GKeyFile *kf, const char *group, const char *key,
+    struct template_conf *t)
+{
+	char *v = g_key_file_get_string(kf, group, key, NULL), *end;
+	const char *why = NULL;
+	long n;
+
+	if (v == NULL)
+		return "cannot be read as a string";
+	if (strcmp(key, "base") == 0) {
+		if (!vm_name_valid(v))
+			why = "must be a base image's name: " VM_NAME_RULE;
+		else {
+			g_free(t->base);
+			t->base = g_strdup(v);
+		}
+	} else {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || end == v || *end != '\0' || n < 0 ||
+		    n > SIZE_MAX_GIB)
+			why = "out of range; use a number from 0 to 1048576";
+		else
+			t->blank_size = (int)n;
+	}
+	g_free(v);
+	return why;
+}
+
+static char *
+load_template_group(GKeyFile *kf, const char *path, const char *text,
+    const char *group, struct template_conf *t)
+{
+	char **ks = g_key_file_get_keys(kf, group, NULL, NULL);
+	char *err = NULL;
+	const char *why;
+	int i;
+
+	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
+		if (strcmp(ks[i], "base") != 0 &&
+		    strcmp(ks[i], "blank_size") != 0)
+			err = g_strdup_printf("%s:%d: unknown key '%s' in "
+			    "[%s]; known: base, blank_size", path,
+			    key_line(text, group, ks[i]), ks[i], group);
+		else if ((why = template_key(kf, group, ks[i], t)) != NULL)
+			err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s",
+			    path, key_line(text, group, ks[i]), ks[i], group,
+			    why);
+	}
+	g_strfreev(ks);
+	return err;
+}
+
+static char *
+load_templates(struct config *c, GKeyFile *kf, const char *path,
+    const char *text)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	char *err = NULL;
+	size_t g;
+
+	for (g = 0; groups[g] != NULL && err == NULL; g++) {
+		char kind = template_group(groups[g]);
+		struct template_conf *t;
+
+		if (kind == 0)
+			continue;
+		if (kind == '?') {
+			err = g_strdup_printf("%s:%d: bad template group [%s]; "
+			    "use [template:NAME], NAME a template's", path,
+			    key_line(text, groups[g], NULL), groups[g]);
+			break;
+		}
+		c->tconfs = g_renew(struct template_conf, c->tconfs,
+		    c->ntconfs + 1);
+		t = &c->tconfs[c->ntconfs++];
+		t->name = g_strdup(groups[g] + strlen(TEMPLATE_PREFIX));
+		t->base = NULL;
+		t->blank_size = -1;
+		err = load_template_group(kf, path, text, groups[g], t);
+	}
+	g_strfreev(groups);
+	return err;
+}
+
+const struct template_conf *
+config_template(const struct config *cfg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->ntconfs; i++)
+		if (strcmp(cfg->tconfs[i].name, name) == 0)
+			return &cfg->tconfs[i];
+	return NULL;
+}
+
+const char *
+config_new_disk(const struct config *cfg, const char *name, int *blank_gib)
+{
+	const struct template_conf *t = config_template(cfg, name);
+
+	*blank_gib = t != NULL && t->blank_size >= 0 ? t->blank_size :
+	    cfg->blank_size;
+	return t != NULL ? t->base : NULL;
+}
+
 static char *
 check_unknown(GKeyFile *kf, const char *path, const char *text)
 {
@@ -321,8 +450,10 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 
 		for (j = 0; j < G_N_ELEMENTS(keys); j++)
 			known |= strcmp(keys[j].group, groups[g]) == 0;
-		if (quota_group(groups[g]) != 0)
-			continue;	/* checked by load_quotas */
+		if (quota_group(groups[g]) != 0 ||
+		    template_group(groups[g]) != 0)
+			continue;	/* checked by load_quotas and
+					 * load_templates */
 		if (!known) {
 			err = g_strdup_printf("%s:%d: unknown group [%s]",
 			    path, key_line(text, groups[g], NULL), groups[g]);
@@ -373,7 +504,8 @@ config_load(const char *path, int missing_ok, char **err)
 		goto fail;
 	}
 	if ((*err = check_unknown(kf, path, text)) != NULL ||
-	    (*err = load_quotas(c, kf, path, text)) != NULL)
+	    (*err = load_quotas(c, kf, path, text)) != NULL ||
+	    (*err = load_templates(c, kf, path, text)) != NULL)
 		goto fail;
 	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *why;

@@ -30,6 +30,14 @@ struct quota_rule {
 	struct quota q;
 };
 
+/* [template:NAME]: what 'define' gives a VM of template NAME for a disk
+ * when it names no image. */
+struct template_conf {
+	char *name;
+	char *base;		/* the base image to copy, or NULL */
+	int blank_size;		/* GiB of a blank disk; -1: [storage] */
+};
+
 struct config {
 	char *path;
 	char *socket_path;
@@ -41,6 +49,8 @@ struct config {
 	char *qemu_img;
 	int max_image_size;		/* GiB of virtual size */
 	int import_timeout;		/* seconds */
+	char *base_dir;			/* the admin's base images */
+	int blank_size;			/* GiB of a blank disk, or 0 */
 	char *upload_dir;		/* pattern with %u: the user name */
 	char *sftp_server;
 	char *scp;
@@ -51,6 +61,8 @@ struct config {
 	struct quota quota;		/* [quota]: everyone's default */
 	struct quota_rule *rules;
 	int nrules;
+	struct template_conf *tconfs;
+	int ntconfs;
 };
 
 /* Config key of each resource, for messages and the config file. */
@@ -61,6 +73,14 @@ extern const char *const quota_keys[Q__COUNT];
  * line and key in *err (caller frees). */
 struct config *config_load(const char *path, int missing_ok, char **err);
 void config_free(struct config *cfg);
+
+/* The [template:NAME] group of a template, or NULL if there is none. */
+const struct template_conf *config_template(const struct config *cfg,
+    const char *name);
+/* What define without an image gives a VM of template name: the base image
+ * to copy (NULL: none), else a blank disk of *blank_gib GiB (0: none). */
+const char *config_new_disk(const struct config *cfg, const char *name,
+    int *blank_gib);
 
 /* The user's upload area: upload_dir with %u replaced by user (a name
  * user_name_valid() accepts).  Caller frees. */

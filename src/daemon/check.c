@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "base.h"
 #include "check.h"
 #include "conf.h"
 #include "names.h"
@@ -108,6 +109,49 @@ check_templates(const struct config *cfg)
 		g_dir_close(d);
 	report(have_default, "add it, or set [templates] default",
 	    "default template %s.xml present", cfg->default_template);
+}
+
+static void
+bad_base(void *arg, const char *path, const char *why)
+{
+	report(false, "fix or remove it; see ie-vmd(8)", "base image %s: %s",
+	    path, why);
+}
+
+/* Each base image passes the checks of an import, and the templates'
+ * settings name what exists. */
+static void
+check_bases(const struct config *cfg)
+{
+	GHashTable *h = base_catalogue_new(cfg, bad_base, NULL);
+	GPtrArray *a = base_sorted_new(h);
+	char *why, *size;
+	guint i;
+	int t;
+
+	if (!g_file_test(cfg->base_dir, G_FILE_TEST_EXISTS))
+		report(true, "", "no base image directory %s (students "
+		    "define VMs from uploads%s)", cfg->base_dir,
+		    cfg->blank_size > 0 ? " or blank disks" : "");
+	for (i = 0; i < a->len; i++) {
+		struct base *b = g_ptr_array_index(a, i);
+
+		size = g_format_size_full(b->vsize, G_FORMAT_SIZE_IEC_UNITS);
+		report(true, "", "base image %s: %s, %s virtual, passes the "
+		    "checks of an import", b->path, b->format, size);
+		g_free(size);
+	}
+	for (t = 0; t < cfg->ntconfs; t++) {
+		if ((why = base_tconf_problem(cfg, &cfg->tconfs[t], h)))
+			report(false, "correct the group in the config", "%s",
+			    why);
+		else
+			report(true, "", "[template:%s] names a template and "
+			    "base images that exist", cfg->tconfs[t].name);
+		g_free(why);
+	}
+	g_ptr_array_free(a, TRUE);
+	g_hash_table_destroy(h);
 }
 
 /* The areas' parent keeps students from swapping their area; the
@@ -312,6 +356,7 @@ check_run(const struct config *cfg, const struct check_opts *o)
 	else
 		report(false, "write " CONFIG_PATH, "config file present");
 	check_templates(cfg);
+	check_bases(cfg);
 	check_owned("pool directory", cfg->pool_dir, true);
 	check_upload(cfg);
 	check_shells(o);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "proto.h"
 #include "virt.h"
+#include "virterr.h"
 
 #define CHUNK 4096
 #define DRAIN_CHUNKS 16
@@ -197,37 +198,52 @@ relay(virStreamPtr st, int fd, int wake, char **why)
 	return r;
 }
 
+/* libvirt failed to give the console: one line for the student
+ * (virterr.c), libvirt's words for the audit log. */
+static void
+console_failed(char **msg, char **cause)
+{
+	static const struct virterr_about none = { NULL, NULL, NULL, false };
+
+	*cause = g_strdup(virt_error());
+	*msg = virterr_line_new(_("cannot open the console"),
+	    virGetLastErrorCode(), *cause, &none);
+}
+
 int
 console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
-    char **msg)
+    char **msg, char **cause)
 {
 	virStreamPtr st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
 	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ret = -1;
 	guint64 id;
 	char *why = NULL;
 
-	*msg = NULL;
-	if (st == NULL || wake < 0) {
+	*msg = *cause = NULL;
+	if (st == NULL) {
+		console_failed(msg, cause);
+		goto out;
+	}
+	if (wake < 0) {
 		*msg = g_strdup_printf(_("cannot open the console: %s"),
-		    st == NULL ? virt_error() : g_strerror(errno));
+		    g_strerror(errno));
 		goto out;
 	}
 	if (virDomainOpenConsole(dom, NULL, st, force ?
 	    VIR_DOMAIN_CONSOLE_FORCE : VIR_DOMAIN_CONSOLE_SAFE) < 0) {
 		virErrorPtr e = virGetLastError();
 
-		*msg = e != NULL && e->code == VIR_ERR_OPERATION_FAILED ?
-		    g_strdup(_("the console is in use by another session; "
-		    "'console NAME --force' takes it over")) :
-		    g_strdup_printf(_("cannot open the console: %s"),
-		    virt_error());
+		if (e != NULL && e->code == VIR_ERR_OPERATION_FAILED)
+			*msg = g_strdup(_("the console is in use by another "
+			    "session; 'console NAME --force' takes it over"));
+		else
+			console_failed(msg, cause);
 		goto out;
 	}
 	id = wake_register(wake);
 	if (virStreamEventAddCallback(st, STREAM_EVENTS, stream_ready,
 	    GSIZE_TO_POINTER(id), NULL) < 0) {
-		*msg = g_strdup_printf(_("cannot open the console: %s"),
-		    virt_error());
+		console_failed(msg, cause);
 		wake_unregister(id);
 		virStreamAbort(st);
 		goto out;

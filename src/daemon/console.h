@@ -10,8 +10,9 @@
  * relays it over the client socket fd: an empty DATA frame once attached,
  * then DATA both ways until the student detaches, the console closes or
  * the client goes.  Returns 0 with what ended it in *msg, or -1 with the
- * reason in *msg; the caller answers with a RESPONSE either way. */
+ * reason in *msg (and libvirt's own words in *cause, if libvirt failed);
+ * the caller answers with a RESPONSE either way. */
 int console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
-    char **msg);
+    char **msg, char **cause);
 
 #endif

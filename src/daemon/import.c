@@ -754,6 +754,95 @@ import_image(const struct config *cfg, uid_t uid, int fd,
 }
 
 int
+import_copy(const struct config *cfg, uid_t uid, int fd,
+    const struct import_ctl *ctl, char **staged, int64_t *vsize,
+    char **err)
+{
+	char *none = NULL;
+	struct stat st;
+
+	*staged = NULL;
+	*err = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*err = g_strdup(_("the image is not a regular file"));
+		return -1;
+	}
+	return import_disk(cfg, uid, fd, &none, st.st_size, ctl, staged,
+	    vsize, err);
+}
+
+int
+import_inspect(const struct config *cfg, int fd, const char **format,
+    int64_t *vsize, char **err)
+{
+	struct import_ctl ctl = { -1, NULL, NULL };
+	enum img_format f;
+	struct stat st;
+
+	*err = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*err = g_strdup(_("not a regular file"));
+		return -1;
+	}
+	f = sniff_fd(fd, st.st_size, vsize);
+	*format = f == IMG_UNKNOWN_RAW ? "raw" : img_format_name(f);
+	if (format_ok(f, err) < 0 ||
+	    inspect(cfg, &ctl, fd, *format, vsize, err) < 0 ||
+	    (f == IMG_QCOW2 && check_qcow2(cfg, &ctl, fd, err) < 0))
+		return -1;
+	return 0;
+}
+
+/* qemu-img create of a qcow2 file at path, open on fd: nothing allocated
+ * but its metadata. */
+static int
+create_blank(const struct config *cfg, const struct import_ctl *ctl,
+    const char *path, int fd, int64_t size, char **err)
+{
+	char *sz = g_strdup_printf("%lld", (long long)size);
+	char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2",
+	    (char *)path, sz, NULL };
+	struct child ch = { cfg->qemu_img, argv, -1, fd, -1, path,
+	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
+	char *why;
+	int st = child_run(&ch, err);
+
+	if (st > 0) {
+		why = qemu_img_words(ch.err, st);
+		*err = g_strdup_printf(_("cannot make a blank disk: %s"), why);
+		g_free(why);
+	}
+	child_clear(&ch);
+	g_free(sz);
+	return st == 0 ? 0 : -1;
+}
+
+int
+import_blank(const struct config *cfg, uid_t uid, int64_t size,
+    const struct import_ctl *ctl, char **staged, char **err)
+{
+	char *path = NULL;
+	int out, r = -1;
+
+	*staged = NULL;
+	*err = NULL;
+	if ((out = staging_file(cfg, uid, &path, err)) < 0)
+		return -1;
+	if (create_blank(cfg, ctl, path, out, size, err) == 0 &&
+	    write_out(out, err) == 0) {
+		*staged = path;
+		path = NULL;
+		r = 0;
+	}
+	close(out);
+	if (path != NULL) {
+		unlink(path);
+		g_free(path);
+	}
+	return r;
+}
+
+int
 import_disk_sizes(int dirfd, const char *name, int64_t *vsize,
     int64_t *used, uint32_t *nsnap)
 {

@@ -29,6 +29,24 @@ int import_image(const struct config *cfg, uid_t uid, int fd,
     const struct import_ctl *ctl, char **staged, int64_t *vsize,
     char **err);
 
+/* Copies (or converts) the image open on fd, as import_image does an
+ * upload, into a staged qcow2 file: a base image of the admin's, so
+ * without the rules on an upload's owner. */
+int import_copy(const struct config *cfg, uid_t uid, int fd,
+    const struct import_ctl *ctl, char **staged, int64_t *vsize,
+    char **err);
+
+/* Inspects the image open on fd as an import inspects an upload (its
+ * format from its contents, qemu-img info judged, a qcow2 image checked),
+ * without copying it.  *format is a static string. */
+int import_inspect(const struct config *cfg, int fd, const char **format,
+    int64_t *vsize, char **err);
+
+/* A new blank qcow2 disk of size bytes (sparse: only its metadata is
+ * written), synced, in a staged file as import_image leaves one. */
+int import_blank(const struct config *cfg, uid_t uid, int64_t size,
+    const struct import_ctl *ctl, char **staged, char **err);
+
 /* The disk charged for a pool file: its virtual size if it is a qcow2
  * image, else what it allocates (whichever is more); a qcow2 image with
  * internal snapshots is charged both, since the snapshots pin what it

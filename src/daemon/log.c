@@ -13,6 +13,7 @@
 #include "sanitize.h"
 
 #define AUDIT_FIELD_MAX 256
+#define AUDIT_CAUSE_MAX 512	/* libvirt's words: QEMU's line, paths */
 #define AUDIT_LINE_MAX 1024
 
 static bool to_stderr;
@@ -56,7 +57,7 @@ log_msg(int prio, const char *fmt, ...)
 
 void
 log_audit(unsigned long uid, const char *user, const char *cmd, char **args,
-    int nargs, const char *result, const char *detail)
+    int nargs, const char *result, const char *detail, const char *cause)
 {
 	GString *line = g_string_new(NULL);
 	char *f;
@@ -77,6 +78,11 @@ log_audit(unsigned long uid, const char *user, const char *cmd, char **args,
 	if (detail != NULL) {
 		f = sanitize_new(detail, false, AUDIT_FIELD_MAX);
 		g_string_append_printf(line, " reason=\"%s\"", f);
+		g_free(f);
+	}
+	if (cause != NULL) {
+		f = sanitize_new(cause, false, AUDIT_CAUSE_MAX);
+		g_string_append_printf(line, " libvirt=\"%s\"", f);
 		g_free(f);
 	}
 	if (line->len > AUDIT_LINE_MAX) {

@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <libxml/parser.h>
 
+#include "base.h"
 #include "check.h"
 #include "conf.h"
 #include "domtab.h"
@@ -138,6 +139,38 @@ storage_ready(const struct config *cfg)
 		ret = 0;
 	g_free(parent);
 	return ret;
+}
+
+static void
+bad_base(void *arg, const char *path, const char *why)
+{
+	char *msg = g_strdup_printf("base image %s: %s", path, why);
+
+	fprint_clean(msg);
+	g_free(msg);
+	(*(int *)arg)++;
+}
+
+/* The base images, each inspected, and the [template:NAME] groups that
+ * name them: any problem stops the broker, as a broken template does. */
+static GHashTable *
+load_bases(const struct config *cfg)
+{
+	int problems = 0, i;
+	GHashTable *h = base_catalogue_new(cfg, bad_base, &problems);
+	char *why;
+
+	for (i = 0; i < cfg->ntconfs; i++)
+		if ((why = base_tconf_problem(cfg, &cfg->tconfs[i], h)) !=
+		    NULL) {
+			fprint_clean(why);
+			g_free(why);
+			problems++;
+		}
+	if (problems == 0)
+		return h;
+	g_hash_table_destroy(h);
+	return NULL;
 }
 
 static int
@@ -272,6 +305,8 @@ main(int argc, char **argv)
 		g_free(err);
 		goto out;
 	}
+	if ((srv.bases = load_bases(cfg)) == NULL)
+		goto out;
 	/* Listen before detaching, so that whoever started us sees the
 	 * failure; connect to libvirt after, as its threads do not survive
 	 * a fork. */
@@ -299,6 +334,8 @@ close:
 out:
 	if (srv.templates != NULL)
 		g_hash_table_destroy(srv.templates);
+	if (srv.bases != NULL)
+		g_hash_table_destroy(srv.bases);
 	config_free(cfg);
 	xmlCleanupParser();
 	return ret;

@@ -21,12 +21,14 @@
 
 #include "addrs.h"
 #include "areausage.h"
+#include "base.h"
 #include "conf.h"
 #include "console.h"
 #include "domtab.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
+#include "names.h"
 #include "ops.h"
 #include "policy.h"
 #include "quota.h"
@@ -36,14 +38,18 @@
 #include "template.h"
 #include "users.h"
 #include "virt.h"
+#include "virterr.h"
 
 struct ctx {
 	struct client *c;
 	const struct cmd_call *call;
 	struct target *t;
 	int upload_fd;		/* define NAME IMAGE: the upload, else -1 */
-	char *staged;		/* the imported disk, not yet in place */
+	char *staged;		/* define's new disk, not yet in place */
 	int64_t staged_size;	/* its virtual size */
+	char *made;		/* how it was made, for the answer */
+	char *cause;		/* libvirt's words for a failure, for the
+				 * audit log only */
 	struct proto_msg *resp;
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
@@ -87,17 +93,41 @@ fail(struct ctx *x, const char *fmt, ...)
 	return -1;
 }
 
-/* A libvirt call failed: report it, or ask for a retry on a fresh
- * connection if this one died under us. */
-static int
-fail_virt(struct ctx *x, virConnectPtr conn, const char *what)
-{
-	char *msg = g_strdup(virt_error());
+static char *disk_path_new(struct ctx *x);
 
+/* A libvirt call failed: report it in a line for the student (virterr.c)
+ * and keep libvirt's own words for the audit log, or ask for a retry on a
+ * fresh connection if this one died under us. */
+static int
+fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+{
+	struct virterr_about a = { x->t->domain ? x->t->vm : NULL,
+	    x->t->domain, NULL, false };
+	int code = virGetLastErrorCode();
+	char *msg = g_strdup(virt_error()), *what, *line;
+	struct stat st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
 	if (virt_failed(conn))
 		x->retry = 1;
-	fail(x, "%s: %s", what, msg);
-	g_free(msg);
+	if (x->t->domain != NULL) {
+		a.disk = disk_path_new(x);
+		a.disk_exists = stat(a.disk, &st) == 0;
+	}
+	line = virterr_line_new(what, code, msg, &a);
+	fail(x, "%s", line);
+	g_free(x->cause);
+	x->cause = msg;
+	g_free((char *)a.disk);
+	g_free(line);
+	g_free(what);
 	return -1;
 }
 
@@ -787,7 +817,7 @@ define_xml(struct ctx *x, virConnectPtr conn, const struct template *tp,
 	dom = virDomainDefineXML(conn, xml);
 	g_free(xml);
 	if (dom == NULL)
-		return fail_virt(x, conn, _("cannot define the VM"));
+		return fail_virt(x, conn, _("cannot define %s"), x->t->vm);
 	virDomainFree(dom);
 	return 0;
 }
@@ -807,24 +837,23 @@ do_define(struct ctx *x, virConnectPtr conn)
 		return fail(x, _("a VM named %s already exists; choose another "
 		    "name or undefine it first"), x->t->vm);
 	}
-	/* Without an image the disk is not there yet: a define is refused
-	 * once the disk quota is used up (one byte more would exceed it). */
+	/* A kept disk is counted already: a define on it is refused once
+	 * the disk quota is used up (one byte more would exceed it). */
 	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = x->staged ? x->staged_size : 1 },
-	    x->staged ? _("undefine a VM with --disk first") :
 	    _("undefine a VM first")) < 0)
 		return -1;
 	disk = disk_path_new(x);
 	if (x->staged != NULL && place_disk(x, disk) < 0)
 		goto out;
 	if (define_xml(x, conn, tp, disk) < 0) {
-		/* No disk is left without the VM it was imported for. */
-		if (x->staged == NULL && x->upload_fd >= 0)
+		/* No disk is left without the VM it was made for. */
+		if (x->staged == NULL && x->made != NULL)
 			unlink(disk);
 		goto out;
 	}
 	r = ok(x, _("defined %s (template %s%s)"), x->t->vm,
-	    template_name(tp), x->upload_fd >= 0 ? _(", disk imported") : "");
+	    template_name(tp), x->made ? x->made : "");
 out:
 	g_free(disk);
 	return r;
@@ -863,7 +892,7 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 	if (r < 0 && unsupported_flags())
 		r = virDomainUndefine(dom);
 	if (r < 0) {
-		fail_virt(x, conn, _("cannot undefine the VM"));
+		fail_virt(x, conn, _("cannot undefine %s"), x->t->vm);
 		virDomainFree(dom);
 		return -1;
 	}
@@ -910,7 +939,7 @@ do_start(struct ctx *x, virConnectPtr conn)
 	else if (start_quota(x, conn, dom) < 0)
 		;	/* reported */
 	else if ((x->mutated = 1) && virDomainCreate(dom) < 0)
-		fail_virt(x, conn, _("cannot start the VM"));
+		fail_virt(x, conn, _("cannot start %s"), x->t->vm);
 	else {
 		mark_boot(dom);
 		r = ok(x, _("started %s"), x->t->vm);
@@ -930,7 +959,7 @@ do_destroy(struct ctx *x, virConnectPtr conn)
 	if (virDomainIsActive(dom) != 1)
 		fail(x, _("%s is not running"), x->t->vm);
 	else if ((x->mutated = 1) && virDomainDestroy(dom) < 0)
-		fail_virt(x, conn, _("cannot destroy the VM"));
+		fail_virt(x, conn, _("cannot destroy %s"), x->t->vm);
 	else
 		r = ok(x, _("destroyed %s"), x->t->vm);
 	virDomainFree(dom);
@@ -1055,7 +1084,7 @@ do_shutdown(struct ctx *x, virConnectPtr conn)
 	if (virDomainIsActive(dom) != 1)
 		fail(x, _("%s is not running"), x->t->vm);
 	else if ((x->mutated = 1) && virDomainShutdown(dom) < 0)
-		fail_virt(x, conn, _("cannot shut the VM down"));
+		fail_virt(x, conn, _("cannot shut %s down"), x->t->vm);
 	else if (secs == 0)
 		r = ok(x, _("asked %s to shut down"), x->t->vm);
 	else
@@ -1319,7 +1348,8 @@ info_text(struct ctx *x, struct vm_info *v)
 		g_free(virt);
 		g_free(used);
 	} else
-		ok(x, "%s", _("disk:       none yet (define it with an image)"));
+		ok(x, _("disk:       missing; 'undefine %s --disk' and define "
+		    "it again"), x->t->vm);
 	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
 	ok(x, "uptime:     %s", up);
 	for (i = 0; v->macs[i] != NULL; i++)
@@ -1398,7 +1428,8 @@ snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	sn = virDomainSnapshotCreateXML(dom, xml, 0);
 	g_free(xml);
 	if (sn == NULL)
-		return fail_virt(x, conn, _("cannot create the snapshot"));
+		return fail_virt(x, conn, _("cannot create the snapshot of %s"),
+		    x->t->vm);
 	virDomainSnapshotFree(sn);
 	return ok(x, _("created snapshot %s of %s"), name, x->t->vm);
 }
@@ -1502,7 +1533,8 @@ snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	if (starts && start_quota(x, conn, dom) < 0)
 		;	/* reported */
 	else if ((x->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
-		fail_virt(x, conn, _("cannot revert to the snapshot"));
+		fail_virt(x, conn, _("cannot revert %s to the snapshot"),
+		    x->t->vm);
 	else {
 		if (starts)
 			mark_boot(dom);
@@ -1664,7 +1696,7 @@ do_console(struct ctx *x, virConnectPtr conn)
 		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
 		    x->t->vm);
 	else if (console_run(conn, dom, x->c->fd,
-	    cmd_opt_set(x->call, "--force"), &msg) < 0)
+	    cmd_opt_set(x->call, "--force"), &msg, &x->cause) < 0)
 		fail(x, "%s", msg);
 	else
 		r = ok(x, "%s", msg);
@@ -1673,16 +1705,85 @@ do_console(struct ctx *x, virConnectPtr conn)
 	return r;
 }
 
+static void
+bases_json(struct ctx *x, GPtrArray *a)
+{
+	JsonBuilder *b = json_builder_new();
+	guint i;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "bases");
+	json_builder_begin_array(b);
+	for (i = 0; i < a->len; i++) {
+		const struct base *base = g_ptr_array_index(a, i);
+
+		json_builder_begin_object(b);
+		json_member_str(b, "name", base->name);
+		json_member_str(b, "format", base->format);
+		json_member_int(b, "virtual_bytes", base->vsize);
+		json_member_str(b, "description", base->description);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	json_reply(x, b);
+}
+
+static void
+bases_table(struct ctx *x, GPtrArray *a)
+{
+	guint i;
+
+	if (a->len == 0) {
+		ok(x, "%s", _("no base images here; upload an image with sftp "
+		    "or scp and use 'define NAME IMAGE'"));
+		return;
+	}
+	x->resp->ncols = 4;
+	proto_msg_add(x->resp, "base");
+	proto_msg_add(x->resp, "format");
+	proto_msg_add(x->resp, "virtual");
+	proto_msg_add(x->resp, "description");
+	for (i = 0; i < a->len; i++) {
+		const struct base *base = g_ptr_array_index(a, i);
+
+		proto_msg_add(x->resp, base->name);
+		proto_msg_add(x->resp, base->format);
+		add_size(x->resp, base->vsize);
+		proto_msg_add(x->resp, base->description ? base->description :
+		    "-");
+	}
+}
+
+/* images --base: the admin's catalogue, as inspected at start. */
+static int
+images_base(struct ctx *x)
+{
+	GPtrArray *a = base_sorted_new(x->c->srv->bases);
+
+	if (want_json(x))
+		bases_json(x, a);
+	else
+		bases_table(x, a);
+	g_ptr_array_free(a, TRUE);
+	return 0;
+}
+
 /* The user's disks in the pool, and whether a VM of theirs has each. */
 static int
 do_images(struct ctx *x, virConnectPtr conn)
 {
-	DIR *d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
-	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
+	GPtrArray *names;
+	GArray *rows;
 	struct dirent *de;
 	guint i;
+	DIR *d;
 
+	if (cmd_opt_set(x->call, "--base"))
+		return images_base(x);
+	names = g_ptr_array_new_with_free_func(g_free);
+	rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
+	d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
 	while (d != NULL && (de = readdir(d)) != NULL)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
@@ -1747,22 +1848,102 @@ send_progress(void *arg, const char *what, int percent)
 	proto_msg_free(m);
 }
 
-/* define NAME IMAGE, first half: the import, without the user's lock (it
- * may take minutes).  What it checks first is checked again, locked, by
- * do_define. */
+/* define NAME IMAGE: the upload imported (inspected, converted or
+ * copied, checked, synced). */
 static int
-import_upload(struct ctx *x)
+import_upload(struct ctx *x, struct import_ctl *ctl)
 {
-	struct progress_state ps = { x, "", -1 };
-	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
+	char *err = NULL;
+
+	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, ctl,
+	    &x->staged, &x->staged_size, &err) < 0) {
+		fail(x, "%s: %s", x->call->pos[1], err);
+		g_free(err);
+		return -1;
+	}
+	x->made = g_strdup(_(", disk imported"));
+	return 0;
+}
+
+/* define NAME --base B: the student's own copy of base image B. */
+static int
+copy_base(struct ctx *x, struct import_ctl *ctl, const char *name)
+{
+	const struct base *b = g_hash_table_lookup(x->c->srv->bases, name);
+	char *err = NULL;
+	int fd, r = -1;
+
+	if (b == NULL)
+		return fail(x, _("no base image %s; 'images --base' lists "
+		    "them"), name);
+	/* Refused before a copy of gigabytes, not after. */
+	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = b->vsize }, _("undefine a VM first")) < 0)
+		return -1;
+	if ((fd = base_open(b, &err)) < 0)
+		fail(x, "%s", err);
+	else if (import_copy(x->c->srv->cfg, x->t->uid, fd, ctl, &x->staged,
+	    &x->staged_size, &err) < 0)
+		fail(x, _("cannot copy base image %s: %s"), name, err);
+	else {
+		x->made = g_strdup_printf(_(", disk copied from base %s"),
+		    name);
+		r = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	g_free(err);
+	return r;
+}
+
+/* define NAME, with no image or base image to take: a blank disk of the
+ * size the admin chose. */
+static int
+make_blank(struct ctx *x, struct import_ctl *ctl, int gib)
+{
+	int64_t size = (int64_t)gib << 30;
+	char *err = NULL;
+
+	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = size }, _("undefine a VM first")) < 0)
+		return -1;
+	if (import_blank(x->c->srv->cfg, x->t->uid, size, ctl, &x->staged,
+	    &err) < 0) {
+		fail(x, "%s", err);
+		g_free(err);
+		return -1;
+	}
+	x->staged_size = size;
+	x->made = g_strdup_printf(_(", blank disk of %d GiB"), gib);
+	return 0;
+}
+
+/* Where define without a disk sends the student. */
+static int
+no_disk(struct ctx *x)
+{
+	const char *vm = x->t->vm;
+
+	if (g_hash_table_size(x->c->srv->bases) == 0)
+		return fail(x, _("cannot define %s without a disk: upload an "
+		    "image with sftp or scp and use 'define %s IMAGE'"), vm,
+		    vm);
+	return fail(x, _("cannot define %s without a disk: upload an image "
+	    "and use 'define %s IMAGE', or pick a base image: 'define %s "
+	    "--base B' ('images --base' lists them)"), vm, vm, vm);
+}
+
+/* Is there a VM of that name, or a disk kept for it?  Reported if so,
+ * unless a kept disk is what define NAME alone is for. */
+static int
+name_taken(struct ctx *x, bool new_disk)
+{
 	char *disk, *err = NULL;
 	virConnectPtr conn;
 	virDomainPtr dom;
 	struct stat st;
 	int r;
 
-	if (find_template(x) == NULL)
-		return -1;
 	if ((conn = virt_get(true, &err)) != NULL) {
 		dom = virDomainLookupByName(conn, x->t->domain);
 		virConnectClose(conn);
@@ -1773,21 +1954,50 @@ import_upload(struct ctx *x)
 		}
 	}
 	g_free(err);
-	err = NULL;
 	disk = disk_path_new(x);
 	r = lstat(disk, &st);
 	g_free(disk);
-	if (r == 0)
+	if (r == 0 && new_disk)
 		return fail(x, _("%s already has a disk; 'define %s' without an "
 		    "image uses it, 'undefine %s --disk' deletes it"), x->t->vm,
 		    x->t->vm, x->t->vm);
-	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, &ctl,
-	    &x->staged, &x->staged_size, &err) < 0) {
-		fail(x, "%s: %s", x->call->pos[1], err);
-		g_free(err);
+	return r == 0 ? 1 : 0;
+}
+
+/* define, first half: the new VM's disk, made without the user's lock
+ * (an import or a copy may take minutes).  In order: the upload or base
+ * image named, a disk kept from an earlier VM of that name, the
+ * template's base image, a blank disk.  What it checks first is checked
+ * again, locked, by do_define. */
+static int
+prepare_disk(struct ctx *x)
+{
+	struct progress_state ps = { x, "", -1 };
+	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
+	const char *base = cmd_opt_value(x->call, "--base");
+	bool named = base != NULL || x->upload_fd >= 0;
+	const struct template *tp;
+	int kept, gib = 0;
+
+	if (base != NULL && x->upload_fd >= 0)
+		return usage(x, _("define takes an IMAGE or --base B, not "
+		    "both; usage: define NAME [IMAGE | --base B] "
+		    "[--template T]"));
+	if (base != NULL && !vm_name_valid(base))
+		return usage(x, _("invalid base image name '%s': %s"), base,
+		    _(VM_NAME_RULE));
+	if ((tp = find_template(x)) == NULL ||
+	    (kept = name_taken(x, named)) < 0)
 		return -1;
-	}
-	return 0;
+	if (kept)
+		return 0;
+	if (x->upload_fd >= 0)
+		return import_upload(x, &ctl);
+	if (base == NULL)
+		base = config_new_disk(x->c->srv->cfg, template_name(tp), &gib);
+	if (base != NULL)
+		return copy_base(x, &ctl, base);
+	return gib > 0 ? make_blank(x, &ctl, gib) : no_disk(x);
 }
 
 /* Answered from the broker's own state (its table of domains, the pool):
@@ -1807,9 +2017,9 @@ run_handler(struct ctx *x)
 	GMutex *m = NULL;
 	int attempt;
 
-	if (x->upload_fd >= 0) {
+	if (x->call->def->id == CMD_DEFINE) {
 		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		if (import_upload(x) < 0)
+		if (prepare_disk(x) < 0)
 			return;
 	}
 	if (x->call->def->flags & CMD_MUTATES) {
@@ -1856,6 +2066,8 @@ run_handler(struct ctx *x)
 		g_free(x->staged);
 		x->staged = NULL;
 	}
+	g_free(x->made);
+	x->made = NULL;
 }
 
 static struct proto_msg *
@@ -1877,7 +2089,7 @@ ops_note(struct client *c, const struct proto_msg *note)
 	    RATE_OK)
 		return;
 	log_audit(c->uid, c->user, "(refused by the shell)", note->str,
-	    note->nstr, "refused", NULL);
+	    note->nstr, "refused", NULL, NULL);
 }
 
 /* What an upload may still add: the disk limit in bytes and what the
@@ -1908,7 +2120,8 @@ ops_upload_budget(struct client *c)
 		proto_msg_add(m, "unlimited");
 	else
 		proto_msg_addf(m, "%lld", q.limit[Q_FILES]);
-	log_audit(c->uid, c->user, "(upload)", NULL, 0, "granted", NULL);
+	log_audit(c->uid, c->user, "(upload)", NULL, 0, "granted", NULL,
+	    NULL);
 	return m;
 }
 
@@ -1932,7 +2145,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 			log_audit(c->uid, c->user, cmd, req->str + 1,
 			    req->nstr ? req->nstr - 1 : 0, "denied",
 			    "too many requests (further refusals in this run "
-			    "are not logged)");
+			    "are not logged)", NULL);
 		return reply(ST_FAILED, err);
 	}
 	if (req->nstr == 0 || (st = cmd_parse(req->nstr, req->str, &call, err,
@@ -1940,12 +2153,12 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		if (req->nstr == 0)
 			g_strlcpy(err, _("empty request"), sizeof(err));
 		log_audit(c->uid, c->user, cmd, req->str + 1,
-		    req->nstr ? req->nstr - 1 : 0, "usage", err);
+		    req->nstr ? req->nstr - 1 : 0, "usage", err, NULL);
 		return reply(ST_USAGE, err);
 	}
 	if ((st = policy_check(c, &call, &t, &msg)) != ST_OK) {
 		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-		    "denied", msg);
+		    "denied", msg, NULL);
 		x.resp = reply(st, msg);
 		g_free(msg);
 		target_clear(&t);
@@ -1963,7 +2176,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		    "that takes none") : _("the image must come as an open "
 		    "file from ie-vshell"), sizeof(err));
 		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-		    "usage", err);
+		    "usage", err, NULL);
 		target_clear(&t);
 		return reply(ST_USAGE, err);
 	}
@@ -1971,7 +2184,8 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 	run_handler(&x);
 	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
 	    x.resp->status == ST_OK ? "ok" : x.denied ? "denied" : "failed",
-	    x.resp->status == ST_OK ? NULL : x.resp->str[0]);
+	    x.resp->status == ST_OK ? NULL : x.resp->str[0], x.cause);
+	g_free(x.cause);
 	target_clear(&t);
 	return x.resp;
 }

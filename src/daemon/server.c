@@ -157,7 +157,8 @@ admit(struct client *c)
 	    &msg)) == NULL) {
 		users_session_end(c->uid);
 	} else {
-		log_audit(c->uid, c->user, "(connect)", NULL, 0, "ok", NULL);
+		log_audit(c->uid, c->user, "(connect)", NULL, 0, "ok", NULL,
+		    NULL);
 		/* First use makes the upload area; sftp needs it before
 		 * any command.  A failure is the admin's to fix, and costs
 		 * the student only the uploads. */
@@ -168,7 +169,7 @@ admit(struct client *c)
 		}
 		return pam;
 	}
-	log_audit(c->uid, c->user, "(connect)", NULL, 0, "denied", msg);
+	log_audit(c->uid, c->user, "(connect)", NULL, 0, "denied", msg, NULL);
 	send_hello(c, ST_FAILED, msg);
 	g_free(msg);
 	return NULL;

@@ -25,6 +25,7 @@ struct client {
 struct server {
 	const struct config *cfg;
 	GHashTable *templates;	/* name -> struct template */
+	GHashTable *bases;	/* name -> struct base (base.h) */
 	int listen_fd;
 	int wake_fd;		/* eventfd: a client thread finished */
 	int lock_fd;		/* flock on SOCKET.lock: one broker per socket */

@@ -99,6 +99,8 @@ static const struct {
 	{ "allocated", N_("On disk") }, { "virtual", N_("Virtual") },
 	{ "vm", N_("VM") }, { "ip", N_("IP") },
 	{ "snapshot", N_("Snapshot") }, { "created", N_("Created") },
+	{ "base", N_("Base") }, { "format", N_("Format") },
+	{ "description", N_("Description") },
 };
 
 static const char *
@@ -201,22 +203,24 @@ static int
 request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
     struct proto_msg **resp)
 {
+	bool slow = call->def->flags & CMD_UPLOADARG;
 	char *msg = NULL;
 	int fd = -1, r;
 
-	if ((call->def->flags & CMD_UPLOADARG) && call->npos >= 2 &&
+	if (slow && call->npos >= 2 &&
 	    (fd = images_open_upload(sh, call->pos[1], &msg)) < 0) {
 		shell_error("%s", msg);
 		session_note(&sh->sess, msg, argv, argc);
 		g_free(msg);
 		return ST_FAILED;
 	}
+	/* define may import or copy gigabytes: its progress is shown. */
 	r = session_request_fd(&sh->sess, argv, argc, fd,
-	    fd >= 0 ? show_progress : NULL, resp, &msg);
-	if (fd >= 0) {
+	    slow ? show_progress : NULL, resp, &msg);
+	if (fd >= 0)
 		close(fd);
+	if (slow)
 		end_progress();
-	}
 	if (r < 0) {
 		shell_error("%s", msg);
 		g_free(msg);
@@ -307,6 +311,9 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 		sh->quit = true;
 		return ST_OK;
 	case CMD_IMAGES:
+		/* The base images are the broker's alone. */
+		if (cmd_opt_set(&call, "--base"))
+			break;
 		if (cmd_opt_set(&call, "--json"))
 			return images_json(sh, &call, argc, argv);
 		if (images_print_uploads(sh) < 0)
@@ -387,6 +394,14 @@ shell_vm_names(struct shell *sh)
 	char *argv[] = { "list", NULL };
 
 	return shell_column(sh, argv, 1, "name");
+}
+
+char **
+shell_base_names(struct shell *sh)
+{
+	char *argv[] = { "images", "--base", NULL };
+
+	return shell_column(sh, argv, 2, "base");
 }
 
 /* Whether m is a table whose columns are keys (NULL-terminated). */

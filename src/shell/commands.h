@@ -20,6 +20,8 @@ int shell_run_line(struct shell *sh, const char *line);
 int shell_run_words(struct shell *sh, int argc, char **argv);
 /* The user's VM names for completion (NULL-terminated, g_strfreev). */
 char **shell_vm_names(struct shell *sh);
+/* The admin's base images, for completion. */
+char **shell_base_names(struct shell *sh);
 char **shell_column(struct shell *sh, char **argv, int argc,
     const char *key);
 /* The login banner: the user's VMs, state and address; quota use if

@@ -101,9 +101,10 @@ longest_common_prefix(char **v, int n)
 }
 
 /* Which positional argument the word after words[0..nwords-1] is, or -1
- * if it is an option's value. */
+ * if it is an option's value (*opt then says which option's). */
 static int
-position(const struct cmd_def *d, char **words, int nwords, char **pos)
+position(const struct cmd_def *d, char **words, int nwords, char **pos,
+    const struct cmd_opt **opt)
 {
 	int i, o, n = 0;
 
@@ -112,8 +113,10 @@ position(const struct cmd_def *d, char **words, int nwords, char **pos)
 			if (strcmp(words[i], d->opts[o].name) == 0)
 				break;
 		if (o < CMD_MAX_OPTS && d->opts[o].name) {
-			if (d->opts[o].flags & OPT_VALUE && ++i == nwords)
+			if (d->opts[o].flags & OPT_VALUE && ++i == nwords) {
+				*opt = &d->opts[o];
 				return -1;
+			}
 			continue;
 		}
 		if (n < CMD_MAX_POS)
@@ -182,6 +185,14 @@ arg_candidates(struct shell *sh, const struct cmd_def *d, int n,
 	}
 }
 
+/* Candidates for the value of option o. */
+static void
+value_candidates(struct shell *sh, const struct cmd_opt *o, GPtrArray *out)
+{
+	if (o != NULL && o->value == ARG_BASE)
+		add_valid(out, shell_base_names(sh));
+}
+
 static char **
 candidates(struct shell *sh, char **words, int nwords)
 {
@@ -195,13 +206,17 @@ candidates(struct shell *sh, char **words, int nwords)
 		for (i = 0; i < cmd_table_len; i++)
 			g_ptr_array_add(out, g_strdup(cmd_table[i].name));
 	} else if ((d = cmd_find(words[0])) != NULL) {
-		int n = position(d, words, nwords, pos);
+		const struct cmd_opt *o = NULL;
+		int n = position(d, words, nwords, pos, &o);
 
 		for (j = 0; n >= 0 && j < CMD_MAX_OPTS && d->opts[j].name;
 		    j++)
 			if (!(d->opts[j].flags & OPT_ADMIN) || sh->sess.admin)
 				g_ptr_array_add(out, g_strdup(d->opts[j].name));
-		arg_candidates(sh, d, n, pos, out);
+		if (n < 0)
+			value_candidates(sh, o, out);
+		else
+			arg_candidates(sh, d, n, pos, out);
 	}
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);

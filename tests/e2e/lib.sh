@@ -90,8 +90,12 @@ e2e_user() {
 }
 
 # The shell's config at its compiled-in path (what sshd's shell reads), also
-# used by the broker.
+# used by the broker: blank disks of 1 GiB for define without an image.  A
+# script may set E2E_STORAGE (more [storage] lines), E2E_CONF_EXTRA (more
+# groups) and E2E_TEMPLATES (names of more templates, copies of
+# default.xml).
 e2e_config() {
+	local t
 	mkdir -p "$TMP/templates" "$TMP/pool" "$TMP/upload"
 	cat > "$TMP/templates/default.xml" <<XML
 <domain type='qemu'>
@@ -123,6 +127,9 @@ e2e_config() {
   </devices>
 </domain>
 XML
+	for t in ${E2E_TEMPLATES:-}; do
+		cp "$TMP/templates/default.xml" "$TMP/templates/$t.xml"
+	done
 	if [ ! -d "$sysconfdir/ie-vshell" ]; then
 		mkdir -p "$sysconfdir/ie-vshell" || return 1
 		undo rmdir "$sysconfdir/ie-vshell"
@@ -137,6 +144,8 @@ admin_group = $ADMINS
 uri = qemu:///system
 [storage]
 pool_dir = $TMP/pool
+blank_size = 1
+${E2E_STORAGE:-}
 [upload]
 dir = $TMP/upload/%u
 [templates]
@@ -245,10 +254,13 @@ e2e_setup() {
 	done
 	e2e_config || exit 1
 	e2e_libvirtd || skip "libvirtd would not start here"
+	mkguest
+	# A script's own preparation that the broker reads at start (base
+	# images made from the guest).
+	if declare -F e2e_prepare >/dev/null; then e2e_prepare || exit 1; fi
 	VMD_ENV=()	# the system's PAM, not pam_wrapper
 	start_vmd || exit 1
 	e2e_sshd || exit 1
-	mkguest
 }
 
 mkguest() {
@@ -286,6 +298,23 @@ ssh_pass() {
 	    -o NumberOfPasswordPrompts=1 "$u@127.0.0.1" "$@" \
 	    >"$OUT" 2>"$ERR" </dev/null
 	RC=$?
+}
+
+# pty_run DESC USER SCRIPT [VAR=VALUE...]: SCRIPT of this directory
+# (sshpty.py, readme.py) drives ssh -tt as USER, with TMP, GUEST_LINE and
+# the variables given; one ok or not ok, with the end of the script's log
+# on failure.
+pty_run() {
+	local desc=$1 u=$2 script=$3
+	shift 3
+	if env TMP="$TMP" GUEST_LINE="$GUEST_LINE" "$@" "$PYTHON" \
+	    "$(dirname "$0")/$script" ssh "${SSH_OPTS[@]}" -tt -p "$PORT" \
+	    -i "$TMP/keys/$u" "$u@127.0.0.1"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		sed 's/^/# pty: /' "$TMP/${script%.py}.log" | tail -40
+	fi
 }
 
 # wait_for FILE TEXT SECONDS: until FILE contains TEXT.

@@ -2,8 +2,10 @@
 # mkguest.sh OUT: a tiny bootable disk for the end-to-end tests, built
 # from Debian packages without loop devices or root: syslinux on a FAT
 # image (mtools), the host's kernel from /boot (linux-image-cloud-amd64
-# does) and an initramfs around busybox-static.  On the serial console the
-# guest prints GUEST_LINE below, then runs a shell there (for `console`).
+# does) and an initramfs around busybox-static and the kernel's virtio
+# block driver (the guest sees its disk as /dev/vda).  On the serial
+# console the guest prints GUEST_LINE below, then runs a shell there (for
+# `console`).
 # Exit status 77: a needed part is missing here (the reason is printed).
 set -eu
 out=$1
@@ -19,18 +21,31 @@ for f in /bin/busybox /usr/bin/syslinux /usr/bin/mformat /usr/bin/mcopy /usr/bin
 done
 file -L /bin/busybox 2>/dev/null | grep -q 'dynamically linked' &&
 	{ echo "/bin/busybox is not static (Debian: busybox-static)"; exit 77; }
+# The virtio block driver and what it needs, in the order they load.
+mods=/lib/modules/${kernel#/boot/vmlinuz-}/kernel/drivers
+modules="virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev
+virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk"
+for m in $modules; do
+	[ -r "$mods/$m.ko" ] || { echo "$mods/$m.ko is missing" \
+	    "(it comes with the kernel's package)"; exit 77; }
+done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" \
+    "$root/modules"
 cp /bin/busybox "$root/bin/busybox"
+for m in $modules; do cp "$mods/$m.ko" "$root/modules/"; done
 cat > "$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+for m in $(for m in $modules; do printf '%s ' "${m#*/}"; done); do
+	insmod /modules/\$m.ko
+done
 echo "$GUEST_LINE"
 # No acpid: this guest ignores the ACPI power button, as a hung one would.
 export PS1='guest# '

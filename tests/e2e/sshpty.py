@@ -6,7 +6,9 @@ real sshd.  The VM `web` is running when this starts.  Other scenarios
 `define NAME IMAGE` (environment: VM, IMAGE) and cancel its import with
 Ctrl-C or by killing ssh.
 
-usage: sshpty.py SSH-COMMAND...   (environment: TMP)"""
+usage: sshpty.py SSH-COMMAND...   (environment: TMP; SCENARIO=admin-console
+with VM and STOP_ARGV, or SCENARIO=disk-write with VM and MARK, runs that
+scenario instead)"""
 
 import os
 import json
@@ -155,10 +157,28 @@ def import_drop():
     p.close(force=True)
 
 
+def disk_write():
+    """On VM's console, the guest writes MARK near the end of its disk
+    (/dev/vda) and flushes it; Ctrl-] leaves."""
+    p = spawn(["console", os.environ["VM"]])
+    pd.ok(expect(p, "connected to"), "the console attaches")
+    p.send("\r")
+    pd.ok(expect(p, "guest# "), "the guest's shell answers")
+    p.send("[ -b /dev/vda ] && echo %s | dd of=/dev/vda bs=512 "
+           "seek=$(( $(cat /sys/block/vda/size) - 8 )) 2>/dev/null && "
+           "sync && echo wrote-$((6 * 7))\r" % os.environ["MARK"])
+    pd.ok(expect(p, "wrote-42"), "the guest wrote to its disk")
+    p.sendcontrol("]")
+    p.expect(pexpect.EOF)
+    p.close()
+    pd.ok(p.exitstatus == 0, "Ctrl-] leaves (%r)" % p.exitstatus)
+
+
 def main():
     scenario = {"admin-console": admin_console,
                 "import-ctrl-c": import_ctrl_c,
-                "import-drop": import_drop}.get(os.environ.get("SCENARIO"))
+                "import-drop": import_drop,
+                "disk-write": disk_write}.get(os.environ.get("SCENARIO"))
     if scenario is not None:
         scenario()
         print("# sshpty: %d passed, %d failed" % (pd.passes, pd.failures))
@@ -187,8 +207,9 @@ def main():
     pd.ok(out is not None and re.search(r"web\s+running", out),
           "the abandoned destroy did not run (%r)" % out)
     takeover(p)
-    out = pd.run(p, "undefine www")
-    pd.ok(out is not None and "undefined www" in out, "undefine www")
+    out = pd.run(p, "undefine www --disk")
+    pd.ok(out is not None and "undefined www and deleted its disk" in out,
+          "undefine www --disk")
     out = pd.run(p, "sh")
     pd.ok(out is not None and "unknown command" in out,
           "sh at the prompt is an unknown command")

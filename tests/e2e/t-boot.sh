@@ -76,13 +76,7 @@ ssh_key $A destroy vm-curl
 check "destroy vm-curl" rc_is 0
 ssh_key $A define web g-sftp.img
 check "define web" rc_is 0
-if TMP=$TMP GUEST_LINE=$GUEST_LINE "$PYTHON" "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt \
-    -p "$PORT" -i "$TMP/keys/$A" "$A@127.0.0.1"; then
-	ok "an interactive session over ssh"
-else
-	not_ok "an interactive session over ssh"
-	sed 's/^/# pty: /' "$TMP/sshpty.log" | tail -40
-fi
+pty_run "an interactive session over ssh" $A sshpty.py
 ssh_key $A destroy web
 ssh_key $A undefine web --disk
 check "web is gone" rc_is 0

@@ -48,14 +48,8 @@ check "the guest boots again" \
 # escaped; the student destroys the VM under it, and the console ends.
 stop_argv=$($PYTHON -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \
     ssh "${SSH_OPTS[@]}" -p "$PORT" -i "$TMP/keys/$A" "$A@127.0.0.1" destroy web)
-if SCENARIO=admin-console VM="$A/web" STOP_ARGV=$stop_argv TMP=$TMP "$PYTHON" \
-    "$(dirname "$0")/sshpty.py" ssh "${SSH_OPTS[@]}" -tt -p "$PORT" \
-    -i "$TMP/keys/$ADM" "$ADM@127.0.0.1"; then
-	ok "an admin on a student's console"
-else
-	not_ok "an admin on a student's console"
-	sed 's/^/# pty: /' "$TMP/sshpty.log" | tail -20
-fi
+pty_run "an admin on a student's console" $ADM sshpty.py \
+    SCENARIO=admin-console VM="$A/web" STOP_ARGV="$stop_argv"
 
 check "web is shut off" test "$(state)" = "shut off"
 : > "$TMP/serial.log"

@@ -294,6 +294,12 @@ def conf_seeds():
         "quota-bad-group.conf": "[quota.user:]\nvms = 1\n",
         "quota-bad-key.conf": "[quota]\ncpus = 1\n",
         "quota-negative.conf": "[quota]\nvms = -1\n",
+        "new-disk.conf": "[storage]\nbase_dir = /srv/base\nblank_size = 20\n"
+        "[template:default]\nbase = debian-12\n"
+        "[template:small]\nblank_size = 0\n",
+        "template-bad-group.conf": "[template:]\nbase = x\n",
+        "template-bad-base.conf": "[template:default]\nbase = Deb_12\n",
+        "template-bad-key.conf": "[template:default]\nmemory = 1\n",
         # Refused.
         "unknown-group.conf": "[deamon]\nsocket = /x\n",
         "unknown-key.conf": "[daemon]\nsockt = /x\n",
@@ -358,12 +364,59 @@ def sanitize_seeds():
         write(t, name, bytes([mode]) + s)
 
 
+def virterr_seeds():
+    t = "virterr"
+    reset(t)
+    # First byte: the low three bits pick libvirt's error code (see
+    # codes[] in fuzz-virterr.c), 0x08 says the VM is known, 0x10 that
+    # its disk is there, 0x20 that libvirt gave no message.
+    internal, system, net, invalid, cpu = 1, 4, 5, 6, 7
+    vm, disk = 0x08, 0x10
+    disk_path = "/var/lib/ie-vshell/pool/1001/web.qcow2"
+    seeds = {
+        "disk-gone": (system | vm, "Path '%s' is not accessible: No such "
+                      "file or directory" % disk_path),
+        "storage-file": (system | vm, "Cannot access storage file '%s' "
+                         "(as uid:64055, gid:108): No such file or "
+                         "directory" % disk_path),
+        "disk-denied": (internal | vm | disk, "internal error: qemu "
+                        "unexpectedly closed the monitor: qemu-system-x86_64:"
+                        " -blockdev {\"driver\":\"file\",\"filename\":\"%s\""
+                        "}: Could not open '%s': Permission denied"
+                        % (disk_path, disk_path)),
+        "memory": (internal | vm | disk, "internal error: qemu unexpectedly "
+                   "closed the monitor: 2026-12-06T20:43:58.481030Z "
+                   "qemu-system-x86_64: cannot set up guest memory "
+                   "'pc.ram': Cannot allocate memory"),
+        "cpu": (cpu | vm | disk, "the CPU is incompatible with host CPU: "
+                "Host CPU does not provide required features: hle, rtm"),
+        "bridge": (system | vm | disk, "Cannot get interface MTU on 'br0': "
+                   "No such device"),
+        "network": (net | vm | disk, "Network not found: no network with "
+                    "matching name 'nosuchnet'"),
+        "other": (invalid | vm | disk, "Requested operation is not valid: "
+                  "domain 'u1001_web' is not running (see /run/libvirt/"
+                  "qemu/u1001_web.xml)"),
+        "slashes": (invalid, "I/O error on 1/2 of TCP/IP, x/var 'y'/z "
+                    "(/a)/b \u00e9/c"),
+        "lines": (invalid | vm, "one\ntwo\r\tthree u1001_u1001_webweb"),
+        "invalid-utf8": (invalid, b"\xff\xfe /etc/\xc0\xaf"),
+        "none": (invalid | 0x20, ""),
+        "long": (invalid, "/x" * 300),
+    }
+    for name, (mode, s) in seeds.items():
+        if isinstance(s, str):
+            s = s.encode()
+        write(t, name, bytes([mode]) + s)
+
+
 def main():
     tokenize_seeds()
     proto_seeds()
     template_seeds()
     conf_seeds()
     sanitize_seeds()
+    virterr_seeds()
 
 
 if __name__ == "__main__":

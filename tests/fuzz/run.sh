@@ -15,7 +15,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-all_targets="tokenize proto template conf sanitize imginfo imgformat"
+all_targets="tokenize proto template conf sanitize imginfo imgformat virterr"
 
 # Sources of each target: the parser itself is compiled from src/, not
 # taken from the autotools build, so that it carries the instrumentation.
@@ -29,6 +29,7 @@ declare -A srcs=(
 	[sanitize]="src/common/sanitize.c"
 	[imginfo]="src/daemon/imginfo.c"
 	[imgformat]="src/common/imgformat.c"
+	[virterr]="src/daemon/virterr.c"
 )
 # Longer than the largest seed where a limit lies beyond the default 4096:
 # LINE_MAX_LEN for lines, PROTO_MAX_REQ_STRING for request strings, a
@@ -36,7 +37,7 @@ declare -A srcs=(
 # samples are up to 2 KiB, its limit (256 KiB) is the unit test's.
 declare -A max_len=(
 	[tokenize]=8192 [proto]=8192 [template]=8192 [conf]=4096
-	[sanitize]=4096 [imginfo]=8192 [imgformat]=8192
+	[sanitize]=4096 [imginfo]=8192 [imgformat]=8192 [virterr]=4096
 )
 
 usage() {
@@ -109,8 +110,9 @@ EOF
 cflags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -fno-omit-frame-pointer -g -O1 -Wall -Wextra -Wno-unused-parameter
     -I"$work/build" -I"$here" -I"$top/src/common" -I"$top/src/daemon")
+# libvirt's headers only: virterr.c takes its error codes from them.
 read -r -a pkg <<< "$(pkg-config --cflags --libs glib-2.0 libxml-2.0 uuid \
-    json-glib-1.0)"
+    json-glib-1.0) $(pkg-config --cflags libvirt)"
 
 for t in $targets; do
 	files=("$here/fuzz-$t.c" "$here/fuzz-common.c")

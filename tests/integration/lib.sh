@@ -83,6 +83,7 @@ uri = ${URI:-test:///default}
 
 [storage]
 pool_dir = $TMP/pool
+blank_size = ${BLANK_SIZE:-1}
 
 [upload]
 dir = $TMP/upload/%u

@@ -268,6 +268,22 @@ def scenario_banner():
     ok(finish(pa) == 0, "Ctrl-D leaves")
 
 
+def scenario_bases():
+    """USER_A may copy the base images deb and tiny; Tab offers them."""
+    pa = spawn(os.environ["USER_A"])
+    ok(prompt(pa), "the prompt appears")
+    out = complete(pa, "define x --base ")
+    ok("deb" in out and "tiny" in out,
+       "Tab offers the base images for define's --base (%r)" % out)
+    out = complete(pa, "images --")
+    ok("--base" in out, "Tab offers images --base (%r)" % out)
+    tab(pa, "define tabbed --base d", "eb ")
+    out = run(pa, "")
+    ok(out is not None and "disk copied from base deb" in out,
+       "Tab completes a base image's name (%r)" % out)
+    ok(finish(pa) == 0, "Ctrl-D leaves")
+
+
 if __name__ == "__main__":
     globals()["scenario_" + sys.argv[1]]()
     print("# pty %s: %d passed, %d failed" % (sys.argv[1], passes, failures))

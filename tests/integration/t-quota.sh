@@ -117,7 +117,8 @@ check "quota: VMs defined 5 of 5" out_has "^VMs defined  *5  *5$"
 check "quota: VMs running 2 of 2" out_has "^VMs running  *2  *2$"
 check "quota: vCPUs 2 of 8" out_has "^running vCPUs  *2  *8$"
 check "quota: memory 2048 of 3000 MiB" out_has "^running memory  *2048  *3000 MiB$"
-check "quota: disk of 10 GiB" out_has "^disk  *0.0  *10 GiB$"
+check "quota: disk 5 of 10 GiB (five blank disks of 1 GiB)" \
+    out_has "^disk  *5.0  *10 GiB$"
 
 # Memory: the limit names how much more is needed.
 vsh -u ievq-a -c list

@@ -13,7 +13,8 @@ make_user ievsn-one || exit 1
 A=ievsn-a B=ievsn-b FULL=ievsn-full ONE=ievsn-one
 UA=$(id -u $A)
 write_config
-printf '[quota]\nvms = 10\nrunning = 5\ndisk = 1\n[quota.user:%s]\nrunning = 1\n' $ONE >> "$CONF"
+printf '[quota]\nvms = 10\nrunning = 5\ndisk = 4\n[quota.user:%s]\nrunning = 1\n[quota.user:%s]\ndisk = 1\n' \
+    $ONE $FULL >> "$CONF"
 start_vmd || exit 1
 
 vsh -u $A -c 'define web'

@@ -58,7 +58,7 @@ vsh -u $A -c 'destroy web2'
 check "destroy web2" rc_is 0
 vsh -u $A -c 'list'
 check "list shows no address of a stopped VM" out_has "^web2  *shut off  *-$"
-vsh -u $A -c 'undefine web2'
+vsh -u $A -c 'undefine web2 --disk'
 check "undefine web2" rc_is 0
 
 vsh -u $A -c 'info web'
@@ -76,7 +76,7 @@ check "info --json parses, with its fields" json_has "d['name'] == 'web' and d['
 check "info --json lists MACs and addresses" json_has "d['addresses'][0]['ip'] == '$ip' and d['addresses'][0]['mac'] in d['macs'] and d['addresses'][0]['source'] in ('lease', 'arp', 'agent')"
 vsh -u $A -c 'quota --json'
 check "quota --json" rc_is 0
-check "quota --json parses, limits in stable units" json_has "{q['resource']: (q['used'], q['limit']) for q in d['quota']} == {'vms': (1, 5), 'running': (1, 2), 'vcpus': (1, 4), 'memory_mib': (1024, 4096), 'disk_bytes': (0, 10 * 2**30), 'upload_bytes': (0, None), 'upload_files': (0, 100)}"
+check "quota --json parses, limits in stable units" json_has "{q['resource']: (q['used'], q['limit']) for q in d['quota']} == {'vms': (1, 5), 'running': (1, 2), 'vcpus': (1, 4), 'memory_mib': (1024, 4096), 'disk_bytes': (2**30, 10 * 2**30), 'upload_bytes': (0, None), 'upload_files': (0, 100)}"
 
 # A file name that needs escaping, in the upload area.
 mkdir -p "$TMP/upload/$A"
@@ -88,7 +88,7 @@ printf 'x%.0s' $(seq 100) > "$TMP/upload/$A/plain.img"
 chown $A "$TMP/upload/$A/plain.img"
 vsh -u $A -c 'images --json'
 check "images --json" rc_is 0
-check "images --json parses, escaping the odd name" json_has "[u['name'] for u in d['uploads']] == ['plain.img', 'we\"ird\\\\\\x01name.img'] and d['uploads'][1]['format'] == 'raw' and d['disks'] == []"
+check "images --json parses, escaping the odd name" json_has "[u['name'] for u in d['uploads']] == ['plain.img', 'we\"ird\\\\\\x01name.img'] and d['uploads'][1]['format'] == 'raw' and [x['name'] for x in d['disks']] == ['web']"
 check "images --json is plain ASCII" $PYTHON -c "exit(any(b > 0x7e for b in open('$OUT', 'rb').read()))"
 # A name with a C1 control and a bidi override: escaped, never raw.
 odd=$(printf 'a\xc2\x9b\xe2\x80\xaez.img')

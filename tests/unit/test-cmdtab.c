@@ -217,8 +217,14 @@ test_flags(void)
 	g_assert_cmpstr(d->opts[0].name, ==, "--all");
 	g_assert_cmphex(d->opts[0].flags, ==, OPT_ADMIN);
 	d = cmd_find("define");
-	g_assert_cmpstr(d->opts[0].name, ==, "--template");
+	g_assert_cmpstr(d->opts[0].name, ==, "--base");
 	g_assert_cmphex(d->opts[0].flags, ==, OPT_VALUE);
+	g_assert_cmpint(d->opts[0].value, ==, ARG_BASE);
+	g_assert_cmpstr(d->opts[1].name, ==, "--template");
+	g_assert_cmphex(d->opts[1].flags, ==, OPT_VALUE);
+	d = cmd_find("images");
+	g_assert_cmpstr(d->opts[0].name, ==, "--base");
+	g_assert_cmphex(d->opts[0].flags, ==, 0);
 }
 
 static void
@@ -428,6 +434,12 @@ test_arg_kinds(void)
 	assert_opt("list --json", "--json", "");
 	assert_opt("quota --json", "--json", "");
 	assert_opt("images --json", "--json", "");
+	assert_opt("images --base", "--base", "");
+	assert_opt("define web --base deb12", "--base", "deb12");
+	assert_opt("define --base deb12 web --template t", "--template", "t");
+	expect_ok("define --base deb12 web", "web", NULL);
+	expect_usage("define web --base", "option needs a value");
+	expect_usage("images --base deb12", "too many arguments");
 }
 
 static void
@@ -474,7 +486,8 @@ test_usage(void)
 	char buf[128];
 
 	cmd_usage(cmd_find("define"), buf, sizeof(buf));
-	g_assert_cmpstr(buf, ==, "usage: define NAME [IMAGE] [--template T]");
+	g_assert_cmpstr(buf, ==, "usage: define NAME [IMAGE] [--base B] "
+	    "[--template T]");
 	cmd_usage(cmd_find("exit"), buf, sizeof(buf));
 	g_assert_cmpstr(buf, ==, "usage: exit");
 	cmd_usage(cmd_find("help"), buf, sizeof(buf));

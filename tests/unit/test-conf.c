@@ -89,6 +89,9 @@ assert_defaults(const struct config *c)
 	g_assert_cmpstr(c->template_dir, ==,
 	    SYSCONFDIR "/ie-vshell/templates");
 	g_assert_cmpstr(c->default_template, ==, "default");
+	g_assert_cmpstr(c->base_dir, ==, LOCALSTATEDIR "/lib/ie-vshell/base");
+	g_assert_cmpint(c->blank_size, ==, 0);
+	g_assert_cmpint(c->ntconfs, ==, 0);
 }
 
 static void
@@ -378,6 +381,56 @@ test_duplicate_key_line(struct fixture *f, gconstpointer data)
 	    "max_clients", NULL);
 }
 
+/* [storage] base_dir and blank_size, and [template:NAME] groups, which
+ * say what define gives a VM for a disk when it names no image. */
+static void
+test_new_disk(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c;
+	int gib = -1;
+
+	c = load_text(f, "[storage]\nbase_dir = /srv/base\nblank_size = 20\n"
+	    "[template:default]\nbase = debian-12\n"
+	    "[template:small]\nblank_size = 0\n"
+	    "[template:big]\nblank_size = 64\n", &err);
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	g_assert_cmpstr(c->base_dir, ==, "/srv/base");
+	g_assert_cmpint(c->ntconfs, ==, 3);
+	g_assert_cmpstr(config_new_disk(c, "default", &gib), ==, "debian-12");
+	g_assert_cmpint(gib, ==, 20);
+	g_assert_null(config_new_disk(c, "small", &gib));
+	g_assert_cmpint(gib, ==, 0);
+	g_assert_null(config_new_disk(c, "big", &gib));
+	g_assert_cmpint(gib, ==, 64);
+	g_assert_null(config_new_disk(c, "other", &gib));
+	g_assert_cmpint(gib, ==, 20);
+	g_assert_null(config_template(c, "other"));
+	g_assert_cmpint(config_template(c, "big")->blank_size, ==, 64);
+	g_assert_cmpint(config_template(c, "default")->blank_size, ==, -1);
+	config_free(c);
+
+	expect_error(f, "[storage]\nblank_size = -1\n", 2, "blank_size",
+	    "0 to 1048576", NULL);
+	expect_error(f, "[storage]\nbase_dir = base\n", 2, "base_dir",
+	    NULL);
+	expect_error(f, "[daemon]\n[template:small]\nbase = Debian_12\n", 3,
+	    "'base' in [template:small]", "base image's name", NULL);
+	expect_error(f, "[template:small]\nblank_size = 2G\n", 2,
+	    "'blank_size' in [template:small]", "0 to 1048576", NULL);
+	expect_error(f, "[template:small]\nbase = a\nmemory = 2\n", 3,
+	    "unknown key 'memory' in [template:small]", "base, blank_size",
+	    NULL);
+	expect_error(f, "[storage]\n[template:]\nbase = a\n", 2,
+	    "bad template group [template:]", NULL);
+	expect_error(f, "[template:../x]\nbase = a\n", 1,
+	    "bad template group", NULL);
+	/* [template] alone is no group of this file. */
+	expect_error(f, "[template]\nbase = a\n", 1, "unknown group",
+	    NULL);
+}
+
 #define ADD(name, fn) \
 	g_test_add(name, struct fixture, NULL, setup, fn, teardown)
 
@@ -399,5 +452,6 @@ main(int argc, char **argv)
 	ADD("/conf/bad-name", test_bad_name);
 	ADD("/conf/syntax", test_syntax);
 	ADD("/conf/duplicate-key-line", test_duplicate_key_line);
+	ADD("/conf/new-disk", test_new_disk);
 	return g_test_run();
 }
