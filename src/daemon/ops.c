@@ -40,7 +40,7 @@
 #include "virt.h"
 #include "virterr.h"
 
-struct ctx {
+struct request {
 	struct client *c;
 	const struct cmd_call *call;
 	struct target *t;
@@ -58,7 +58,7 @@ struct ctx {
 				 * of a command that mutates */
 };
 
-typedef int (*handler_fn)(struct ctx *x, virConnectPtr conn);
+typedef int (*handler_fn)(struct request *rq, virConnectPtr conn);
 
 void
 ops_shutdown(void)
@@ -68,45 +68,46 @@ ops_shutdown(void)
 
 /* The response becomes the one message, with the status. */
 static int
-vfail(struct ctx *x, int status, const char *fmt, va_list ap)
+reply_vfail(struct request *rq, int status, const char *fmt, va_list ap)
 {
 	char *s = g_strdup_vprintf(fmt, ap);
 
-	proto_msg_free(x->resp);
-	x->resp = proto_msg_new(PROTO_RESPONSE, status, 1);
-	proto_msg_add(x->resp, s);
+	proto_msg_free(rq->resp);
+	rq->resp = proto_msg_new(PROTO_RESPONSE, status, 1);
+	proto_msg_add(rq->resp, s);
 	g_free(s);
 	return -1;
 }
 
 static int
-fail(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+reply_fail(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-fail(struct ctx *x, const char *fmt, ...)
+reply_fail(struct request *rq, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(x, ST_FAILED, fmt, ap);
+	reply_vfail(rq, ST_FAILED, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-static char *disk_path_new(struct ctx *x);
+static char *disk_path_new(struct request *rq);
 
 /* A libvirt call failed: report it in a line for the student (virterr.c)
  * and keep libvirt's own words for the audit log, or ask for a retry on a
  * fresh connection if this one died under us. */
 static int
-fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+reply_fail_virt(struct request *rq, virConnectPtr conn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
+reply_fail_virt(struct request *rq, virConnectPtr conn, const char *fmt, ...)
 {
-	struct virterr_about a = { x->t->domain ? x->t->vm : NULL,
-	    x->t->domain, NULL, false };
+	struct virterr_about a = { rq->t->domain ? rq->t->vm : NULL,
+	    rq->t->domain, NULL, false };
 	int code = virGetLastErrorCode();
 	char *msg = g_strdup(virt_error()), *what, *line;
 	struct stat st;
@@ -116,15 +117,15 @@ fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	if (virt_failed(conn))
-		x->retry = 1;
-	if (x->t->domain != NULL) {
-		a.disk = disk_path_new(x);
+		rq->retry = 1;
+	if (rq->t->domain != NULL) {
+		a.disk = disk_path_new(rq);
 		a.disk_exists = stat(a.disk, &st) == 0;
 	}
 	line = virterr_line_new(what, code, msg, &a);
-	fail(x, "%s", line);
-	g_free(x->cause);
-	x->cause = msg;
+	reply_fail(rq, "%s", line);
+	g_free(rq->cause);
+	rq->cause = msg;
 	g_free((char *)a.disk);
 	g_free(line);
 	g_free(what);
@@ -134,15 +135,16 @@ fail_virt(struct ctx *x, virConnectPtr conn, const char *fmt, ...)
 /* A usage error found by a handler (the form of a word depends on
  * another): nothing has been done. */
 static int
-usage(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+reply_usage(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-usage(struct ctx *x, const char *fmt, ...)
+reply_usage(struct request *rq, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(x, ST_USAGE, fmt, ap);
+	reply_vfail(rq, ST_USAGE, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -151,7 +153,7 @@ usage(struct ctx *x, const char *fmt, ...)
  * response, in ASCII: what a guest agent or the passwd database says may
  * hold anything. */
 static int
-json_reply(struct ctx *x, JsonBuilder *b)
+reply_json(struct request *rq, JsonBuilder *b)
 {
 	JsonGenerator *g = json_generator_new();
 	JsonNode *root = json_builder_get_root(b);
@@ -161,7 +163,7 @@ json_reply(struct ctx *x, JsonBuilder *b)
 	json_generator_set_pretty(g, TRUE);
 	s = json_generator_to_data(g, NULL);
 	ascii = json_ascii_new(s);
-	proto_msg_add(x->resp, ascii);
+	proto_msg_add(rq->resp, ascii);
 	g_free(ascii);
 	g_free(s);
 	json_node_unref(root);
@@ -192,9 +194,9 @@ json_member_int(JsonBuilder *b, const char *key, long long v)
 }
 
 static bool
-want_json(const struct ctx *x)
+wants_json(const struct request *rq)
 {
-	return cmd_opt_set(x->call, "--json");
+	return cmd_opt_set(rq->call, "--json");
 }
 
 static const char *
@@ -216,9 +218,9 @@ state_name(int state)
  * exists but belongs to someone else is reported exactly like a missing
  * one: students must not learn what others have. */
 static virDomainPtr
-lookup_owned(struct ctx *x, virConnectPtr conn)
+lookup_owned(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = virDomainLookupByName(conn, x->t->domain);
+	virDomainPtr dom = virDomainLookupByName(conn, rq->t->domain);
 	uid_t owner;
 	int r;
 
@@ -226,29 +228,30 @@ lookup_owned(struct ctx *x, virConnectPtr conn)
 		virErrorPtr e = virGetLastError();
 
 		if (e != NULL && e->code == VIR_ERR_NO_DOMAIN)
-			fail(x, _("no such VM: %s"), x->t->vm);
+			reply_fail(rq, _("no such VM: %s"), rq->t->vm);
 		else
-			fail_virt(x, conn, _("cannot look up the VM"));
+			reply_fail_virt(rq, conn, _("cannot look up the VM"));
 		return NULL;
 	}
 	if ((r = domain_owner(dom, &owner)) == OWNER_ERROR) {
-		fail_virt(x, conn, _("cannot read the VM's owner"));
+		reply_fail_virt(rq, conn, _("cannot read the VM's owner"));
 		virDomainFree(dom);
 		return NULL;
 	}
-	if (r < 0 || owner != x->t->uid) {
+	if (r < 0 || owner != rq->t->uid) {
 		virDomainFree(dom);
-		fail(x, _("no such VM: %s"), x->t->vm);
+		reply_fail(rq, _("no such VM: %s"), rq->t->vm);
 		return NULL;
 	}
 	return dom;
 }
 
 static int
-ok(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+reply_ok(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-ok(struct ctx *x, const char *fmt, ...)
+reply_ok(struct request *rq, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -256,7 +259,7 @@ ok(struct ctx *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	proto_msg_add(x->resp, s);
+	proto_msg_add(rq->resp, s);
 	g_free(s);
 	return 0;
 }
@@ -336,12 +339,12 @@ owner_label(uid_t uid, char *buf, size_t len)
 /* libvirt cannot be reached: the reason is the admin's (logged); the
  * student learns what to do.  Takes err. */
 static int
-unreachable(struct ctx *x, char *err)
+reply_unreachable(struct request *rq, char *err)
 {
 	log_msg(LOG_ERR, "%s", err);
 	g_free(err);
-	return fail(x, _("the VM service cannot reach libvirt; try again in "
-	    "a minute, or tell the admin"));
+	return reply_fail(rq, _("the VM service cannot reach libvirt; try "
+	    "again in a minute, or tell the admin"));
 }
 
 /* The rows of the broker's table owned by `only` (every owner if
@@ -349,13 +352,13 @@ unreachable(struct ctx *x, char *err)
  * the name, says who owns a domain.  Fails rather than return a partial
  * table: a quota must never read an error as "not owned". */
 static GArray *
-scan_domains(struct ctx *x, uid_t only, bool others)
+scan_domains(struct request *rq, uid_t only, bool others)
 {
 	char *err = NULL;
 	GArray *rows = domtab_rows_new(only, others, &err);
 
 	if (rows == NULL)
-		unreachable(x, err);
+		reply_unreachable(rq, err);
 	return rows;
 }
 
@@ -389,7 +392,7 @@ list_row(const struct domrow *d, GHashTable *labels)
 }
 
 static void
-list_json(struct ctx *x, GArray *rows, bool all)
+list_json(struct request *rq, GArray *rows, bool all)
 {
 	JsonBuilder *b = json_builder_new();
 	guint i;
@@ -410,36 +413,36 @@ list_json(struct ctx *x, GArray *rows, bool all)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	json_reply(x, b);
+	reply_json(rq, b);
 }
 
 static void
-list_table(struct ctx *x, GArray *rows, bool all)
+list_table(struct request *rq, GArray *rows, bool all)
 {
 	guint i;
 
-	x->resp->ncols = all ? 4 : 3;
+	rq->resp->ncols = all ? 4 : 3;
 	if (all)
-		proto_msg_add(x->resp, "owner");
-	proto_msg_add(x->resp, "name");
-	proto_msg_add(x->resp, "state");
-	proto_msg_add(x->resp, "ip");
+		proto_msg_add(rq->resp, "owner");
+	proto_msg_add(rq->resp, "name");
+	proto_msg_add(rq->resp, "state");
+	proto_msg_add(rq->resp, "ip");
 	for (i = 0; i < rows->len; i++) {
 		struct row *row = &g_array_index(rows, struct row, i);
 
 		if (all)
-			proto_msg_add(x->resp, row->owner);
-		proto_msg_add(x->resp, row->name);
-		proto_msg_add(x->resp, row->state);
-		proto_msg_add(x->resp, row->ip ? row->ip : "-");
+			proto_msg_add(rq->resp, row->owner);
+		proto_msg_add(rq->resp, row->name);
+		proto_msg_add(rq->resp, row->state);
+		proto_msg_add(rq->resp, row->ip ? row->ip : "-");
 	}
 }
 
 static int
-do_list(struct ctx *x, virConnectPtr conn)
+do_list(struct request *rq, virConnectPtr conn)
 {
-	bool all = cmd_opt_set(x->call, "--all");
-	GArray *d = scan_domains(x, all ? (uid_t)-1 : x->c->uid, all);
+	bool all = cmd_opt_set(rq->call, "--all");
+	GArray *d = scan_domains(rq, all ? (uid_t)-1 : rq->c->uid, all);
 	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
 	GHashTable *labels = all ? g_hash_table_new_full(g_direct_hash,
 	    g_direct_equal, NULL, g_free) : NULL;
@@ -452,10 +455,10 @@ do_list(struct ctx *x, virConnectPtr conn)
 		g_array_append_val(rows, r);
 	}
 	g_array_sort(rows, row_cmp);
-	if (d != NULL && want_json(x))
-		list_json(x, rows, all);
+	if (d != NULL && wants_json(rq))
+		list_json(rq, rows, all);
 	else if (d != NULL)
-		list_table(x, rows, all);
+		list_table(rq, rows, all);
 	for (i = 0; i < rows->len; i++) {
 		g_free(g_array_index(rows, struct row, i).owner);
 		g_free(g_array_index(rows, struct row, i).name);
@@ -472,7 +475,8 @@ do_list(struct ctx *x, virConnectPtr conn)
 static DIR *
 pool_user_opendir(const struct config *cfg, uid_t uid)
 {
-	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir, (unsigned long)uid);
+	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir,
+	    (unsigned long)uid);
 	DIR *d = opendir(dir);
 
 	g_free(dir);
@@ -510,9 +514,9 @@ usage_slot(GHashTable *h, uid_t uid)
 
 /* What each owner's VMs use (only `only`'s, unless it is (uid_t)-1). */
 static GHashTable *
-usage_scan(struct ctx *x, uid_t only)
+usage_scan(struct request *rq, uid_t only)
 {
-	GArray *d = scan_domains(x, only, false);
+	GArray *d = scan_domains(rq, only, false);
 	GHashTable *h;
 	guint i;
 
@@ -556,15 +560,15 @@ disk_use(const struct config *cfg, uid_t uid, const char *user,
 
 /* The caller's own use. */
 static int
-usage_of(struct ctx *x, struct usage *out)
+usage_of(struct request *rq, struct usage *out)
 {
-	uid_t uid = x->c->uid;
-	GHashTable *h = usage_scan(x, uid);
+	uid_t uid = rq->c->uid;
+	GHashTable *h = usage_scan(rq, uid);
 
 	if (h == NULL)
 		return -1;
 	*out = *(struct usage *)g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
-	disk_use(x->c->srv->cfg, uid, x->c->user, out);
+	disk_use(rq->c->srv->cfg, uid, rq->c->user, out);
 	g_hash_table_destroy(h);
 	return 0;
 }
@@ -572,22 +576,22 @@ usage_of(struct ctx *x, struct usage *out)
 /* Quotas bind a user's own VMs; an admin acting on another user's VM is
  * not held to that user's quota. */
 static int
-quota_check(struct ctx *x, const struct usage *add,
+quota_check(struct request *rq, const struct usage *add,
     const char *hint)
 {
 	struct usage u;
 	struct quota q;
 	char *msg;
 
-	if (x->t->other)
+	if (rq->t->other)
 		return 0;
-	if (usage_of(x, &u) < 0)
+	if (usage_of(rq, &u) < 0)
 		return -1;
-	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
+	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
 		return 0;
-	fail(x, "%s", msg);
-	x->denied = 1;
+	reply_fail(rq, "%s", msg);
+	rq->denied = 1;
 	g_free(msg);
 	return -1;
 }
@@ -595,7 +599,7 @@ quota_check(struct ctx *x, const struct usage *add,
 /* Stable keys and units for scripts: memory in MiB, disk in bytes;
  * limit null where there is none. */
 static int
-quota_json(struct ctx *x, const struct usage *u, const struct quota *q)
+quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 {
 	static const char *const keys[Q__COUNT] = { "vms", "running",
 	    "vcpus", "memory_mib", "disk_bytes", "upload_files" };
@@ -626,60 +630,60 @@ quota_json(struct ctx *x, const struct usage *u, const struct quota *q)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	return json_reply(x, b);
+	return reply_json(rq, b);
 }
 
 static int
-do_quota(struct ctx *x, virConnectPtr conn)
+do_quota(struct request *rq, virConnectPtr conn)
 {
 	struct usage u;
 	struct quota q;
 	int r;
 
-	if (usage_of(x, &u) < 0)
+	if (usage_of(rq, &u) < 0)
 		return -1;
-	quota_for(x->c->srv->cfg, x->c->user, x->c->gid, &q);
-	if (want_json(x))
-		return quota_json(x, &u, &q);
-	x->resp->ncols = 3;
-	proto_msg_add(x->resp, "resource");
-	proto_msg_add(x->resp, "used");
-	proto_msg_add(x->resp, "limit");
+	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
+	if (wants_json(rq))
+		return quota_json(rq, &u, &q);
+	rq->resp->ncols = 3;
+	proto_msg_add(rq->resp, "resource");
+	proto_msg_add(rq->resp, "used");
+	proto_msg_add(rq->resp, "limit");
 	for (r = 0; r < Q__COUNT; r++) {
 		char *used = quota_used_str(r, u.v[r]);
 		char *lim = quota_limit_str(r, q.limit[r]);
 
-		proto_msg_add(x->resp, quota_label(r));
-		proto_msg_add(x->resp, used);
-		proto_msg_add(x->resp, lim);
+		proto_msg_add(rq->resp, quota_label(r));
+		proto_msg_add(rq->resp, used);
+		proto_msg_add(rq->resp, lim);
 		g_free(used);
 		g_free(lim);
 		if (r != Q_DISK)
 			continue;
 		used = quota_used_str(Q_DISK, u.uploads);
-		proto_msg_add(x->resp, _("  of it uploads"));
-		proto_msg_add(x->resp, used);
-		proto_msg_add(x->resp, "");
+		proto_msg_add(rq->resp, _("  of it uploads"));
+		proto_msg_add(rq->resp, used);
+		proto_msg_add(rq->resp, "");
 		g_free(used);
 	}
 	return 0;
 }
 
 static int
-do_users(struct ctx *x, virConnectPtr conn)
+do_users(struct request *rq, virConnectPtr conn)
 {
-	GHashTable *h = usage_scan(x, (uid_t)-1);
+	GHashTable *h = usage_scan(rq, (uid_t)-1);
 	GList *uids, *l;
 
 	if (h == NULL)
 		return -1;
-	x->resp->ncols = 6;
-	proto_msg_add(x->resp, "user");
-	proto_msg_add(x->resp, "vms");
-	proto_msg_add(x->resp, "running");
-	proto_msg_add(x->resp, "vcpus");
-	proto_msg_add(x->resp, "memory");
-	proto_msg_add(x->resp, "disk");
+	rq->resp->ncols = 6;
+	proto_msg_add(rq->resp, "user");
+	proto_msg_add(rq->resp, "vms");
+	proto_msg_add(rq->resp, "running");
+	proto_msg_add(rq->resp, "vcpus");
+	proto_msg_add(rq->resp, "memory");
+	proto_msg_add(rq->resp, "disk");
 	uids = g_list_sort(g_hash_table_get_keys(h), uid_cmp);
 	for (l = uids; l != NULL; l = l->next) {
 		uid_t uid = GPOINTER_TO_UINT(l->data);
@@ -687,13 +691,13 @@ do_users(struct ctx *x, virConnectPtr conn)
 		char label[256];
 
 		owner_label(uid, label, sizeof(label));
-		proto_msg_add(x->resp, label);
-		proto_msg_addf(x->resp, "%lld", u->v[Q_VMS]);
-		proto_msg_addf(x->resp, "%lld", u->v[Q_RUNNING]);
-		proto_msg_addf(x->resp, "%lld", u->v[Q_VCPUS]);
-		proto_msg_addf(x->resp, "%lld MiB", u->v[Q_MEMORY]);
-		disk_use(x->c->srv->cfg, uid, label, u);
-		proto_msg_addf(x->resp, "%.1f GiB",
+		proto_msg_add(rq->resp, label);
+		proto_msg_addf(rq->resp, "%lld", u->v[Q_VMS]);
+		proto_msg_addf(rq->resp, "%lld", u->v[Q_RUNNING]);
+		proto_msg_addf(rq->resp, "%lld", u->v[Q_VCPUS]);
+		proto_msg_addf(rq->resp, "%lld MiB", u->v[Q_MEMORY]);
+		disk_use(rq->c->srv->cfg, uid, label, u);
+		proto_msg_addf(rq->resp, "%.1f GiB",
 		    u->v[Q_DISK] / (1024.0 * 1024 * 1024));
 	}
 	g_list_free(uids);
@@ -702,33 +706,34 @@ do_users(struct ctx *x, virConnectPtr conn)
 }
 
 static char *
-disk_path_new(struct ctx *x)
+disk_path_new(struct request *rq)
 {
-	return g_strdup_printf("%s/%lu/%s.qcow2", x->c->srv->cfg->pool_dir,
-	    (unsigned long)x->t->uid, x->t->vm);
+	return g_strdup_printf("%s/%lu/%s.qcow2", rq->c->srv->cfg->pool_dir,
+	    (unsigned long)rq->t->uid, rq->t->vm);
 }
 
 static const struct template *
-find_template(struct ctx *x)
+find_template(struct request *rq)
 {
-	const char *name = cmd_opt_value(x->call, "--template");
+	const char *name = cmd_opt_value(rq->call, "--template");
 	const struct template *tp;
 	GString *names;
 	GList *keys, *l;
 
 	if (name == NULL)
-		name = x->c->srv->cfg->default_template;
-	tp = g_hash_table_lookup(x->c->srv->templates, name);
+		name = rq->c->srv->cfg->default_template;
+	tp = g_hash_table_lookup(rq->c->srv->templates, name);
 	if (tp != NULL)
 		return tp;
 	names = g_string_new(NULL);
-	keys = g_list_sort(g_hash_table_get_keys(x->c->srv->templates),
+	keys = g_list_sort(g_hash_table_get_keys(rq->c->srv->templates),
 	    (GCompareFunc)strcmp);
 	for (l = keys; l != NULL; l = l->next)
 		g_string_append_printf(names, "%s%s", l == keys ? "" : ", ",
 		    (char *)l->data);
 	g_list_free(keys);
-	fail(x, _("no such template: %s; available: %s"), name, names->str);
+	reply_fail(rq, _("no such template: %s; available: %s"), name,
+	    names->str);
 	g_string_free(names, TRUE);
 	return NULL;
 }
@@ -736,10 +741,10 @@ find_template(struct ctx *x)
 /* The user's directory in the pool: root's, searchable so that QEMU can
  * reach the disks libvirt hands it. */
 static int
-pool_user_dir(struct ctx *x)
+pool_user_dir(struct request *rq)
 {
-	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
-	    (unsigned long)x->t->uid);
+	char *dir = g_strdup_printf("%s/%lu", rq->c->srv->cfg->pool_dir,
+	    (unsigned long)rq->t->uid);
 	struct stat st;
 	int r = 0;
 
@@ -747,8 +752,8 @@ pool_user_dir(struct ctx *x)
 	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
 		log_msg(LOG_ERR, "pool directory %s: %s", dir,
 		    g_strerror(errno));
-		r = fail(x, _("the VM service cannot store disks; tell the "
-		    "admin"));
+		r = reply_fail(rq, _("the VM service cannot store disks; tell "
+		    "the admin"));
 	}
 	g_free(dir);
 	return r;
@@ -758,7 +763,7 @@ pool_user_dir(struct ctx *x)
  * as its data is (import.c): a crash never leaves a VM whose disk is
  * missing, or was removed at restart as an unfinished import. */
 static int
-sync_dir(struct ctx *x, const char *disk)
+sync_dir(struct request *rq, const char *disk)
 {
 	char *dir = g_path_get_dirname(disk);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
@@ -768,7 +773,7 @@ sync_dir(struct ctx *x, const char *disk)
 
 		log_msg(LOG_ERR, "fsync %s: %s", dir, g_strerror(e));
 		unlink(disk);
-		r = fail(x, _("cannot move the image into the pool: %s"),
+		r = reply_fail(rq, _("cannot move the image into the pool: %s"),
 		    g_strerror(e));
 	}
 	if (fd >= 0)
@@ -779,81 +784,84 @@ sync_dir(struct ctx *x, const char *disk)
 
 /* Moves the staged import to the VM's disk path; never over a file. */
 static int
-place_disk(struct ctx *x, const char *disk)
+place_disk(struct request *rq, const char *disk)
 {
-	if (pool_user_dir(x) < 0)
+	if (pool_user_dir(rq) < 0)
 		return -1;
-	if (renameat2(AT_FDCWD, x->staged, AT_FDCWD, disk,
+	if (renameat2(AT_FDCWD, rq->staged, AT_FDCWD, disk,
 	    RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST)
-			return fail(x, _("%s already has a disk; 'define %s' "
-			    "without an image uses it, 'undefine %s --disk' "
-			    "deletes it"), x->t->vm, x->t->vm, x->t->vm);
-		log_msg(LOG_ERR, "rename %s: %s", x->staged, g_strerror(errno));
-		return fail(x, _("cannot move the image into the pool: %s"),
+			return reply_fail(rq, _("%s already has a disk; "
+			    "'define %s' without an image uses it, 'undefine "
+			    "%s --disk' deletes it"), rq->t->vm, rq->t->vm,
+			    rq->t->vm);
+		log_msg(LOG_ERR, "rename %s: %s", rq->staged,
 		    g_strerror(errno));
+		return reply_fail(rq, _("cannot move the image into the pool: "
+		    "%s"), g_strerror(errno));
 	}
-	g_free(x->staged);
-	x->staged = NULL;
-	return sync_dir(x, disk);
+	g_free(rq->staged);
+	rq->staged = NULL;
+	return sync_dir(rq, disk);
 }
 
 static int
-define_xml(struct ctx *x, virConnectPtr conn, const struct template *tp,
+define_xml(struct request *rq, virConnectPtr conn, const struct template *tp,
     const char *disk)
 {
-	struct render_args a = { x->t->domain, x->t->vm, x->t->uid,
-	    x->t->user, disk, "qcow2", template_name(tp) };
+	struct render_args a = { rq->t->domain, rq->t->vm, rq->t->uid,
+	    rq->t->user, disk, "qcow2", template_name(tp) };
 	virDomainPtr dom;
 	char *xml, *err = NULL;
 
 	if ((xml = template_render(tp, &a, &err)) == NULL) {
-		fail(x, _("cannot render template %s: %s"), template_name(tp),
-		    err);
+		reply_fail(rq, _("cannot render template %s: %s"),
+		    template_name(tp), err);
 		g_free(err);
 		return -1;
 	}
-	x->mutated = 1;
+	rq->mutated = 1;
 	dom = virDomainDefineXML(conn, xml);
 	g_free(xml);
 	if (dom == NULL)
-		return fail_virt(x, conn, _("cannot define %s"), x->t->vm);
+		return reply_fail_virt(rq, conn, _("cannot define %s"),
+		    rq->t->vm);
 	virDomainFree(dom);
 	return 0;
 }
 
 static int
-do_define(struct ctx *x, virConnectPtr conn)
+do_define(struct request *rq, virConnectPtr conn)
 {
 	const struct template *tp;
 	virDomainPtr dom;
 	char *disk;
 	int r = -1;
 
-	if ((tp = find_template(x)) == NULL)
+	if ((tp = find_template(rq)) == NULL)
 		return -1;
-	if ((dom = virDomainLookupByName(conn, x->t->domain)) != NULL) {
+	if ((dom = virDomainLookupByName(conn, rq->t->domain)) != NULL) {
 		virDomainFree(dom);
-		return fail(x, _("a VM named %s already exists; choose another "
-		    "name or undefine it first"), x->t->vm);
+		return reply_fail(rq, _("a VM named %s already exists; choose "
+		    "another name or undefine it first"), rq->t->vm);
 	}
 	/* A kept disk is counted already: a define on it is refused once
 	 * the disk quota is used up (one byte more would exceed it). */
-	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
-	    .v[Q_DISK] = x->staged ? x->staged_size : 1 },
+	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
+	    .v[Q_DISK] = rq->staged ? rq->staged_size : 1 },
 	    _("undefine a VM first")) < 0)
 		return -1;
-	disk = disk_path_new(x);
-	if (x->staged != NULL && place_disk(x, disk) < 0)
+	disk = disk_path_new(rq);
+	if (rq->staged != NULL && place_disk(rq, disk) < 0)
 		goto out;
-	if (define_xml(x, conn, tp, disk) < 0) {
+	if (define_xml(rq, conn, tp, disk) < 0) {
 		/* No disk is left without the VM it was made for. */
-		if (x->staged == NULL && x->made != NULL)
+		if (rq->staged == NULL && rq->made != NULL)
 			unlink(disk);
 		goto out;
 	}
-	r = ok(x, _("defined %s (template %s%s)"), x->t->vm,
-	    template_name(tp), x->made ? x->made : "");
+	r = reply_ok(rq, _("defined %s (template %s%s)"), rq->t->vm,
+	    template_name(tp), rq->made ? rq->made : "");
 out:
 	g_free(disk);
 	return r;
@@ -868,23 +876,24 @@ unsupported_flags(void)
 }
 
 static int
-do_undefine(struct ctx *x, virConnectPtr conn)
+do_undefine(struct request *rq, virConnectPtr conn)
 {
 	unsigned int flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
 	    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
 	    VIR_DOMAIN_UNDEFINE_NVRAM;
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	int r;
 
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) == 1) {
 		virDomainFree(dom);
-		return fail(x, _("%s is running; destroy it first"), x->t->vm);
+		return reply_fail(rq, _("%s is running; destroy it first"),
+		    rq->t->vm);
 	}
 	/* Drivers differ in the flags they know (the test driver has no
 	 * NVRAM): fall back to fewer. */
-	x->mutated = 1;
+	rq->mutated = 1;
 	r = virDomainUndefineFlags(dom, flags);
 	if (r < 0 && unsupported_flags())
 		r = virDomainUndefineFlags(dom, flags &
@@ -892,93 +901,95 @@ do_undefine(struct ctx *x, virConnectPtr conn)
 	if (r < 0 && unsupported_flags())
 		r = virDomainUndefine(dom);
 	if (r < 0) {
-		fail_virt(x, conn, _("cannot undefine %s"), x->t->vm);
+		reply_fail_virt(rq, conn, _("cannot undefine %s"), rq->t->vm);
 		virDomainFree(dom);
 		return -1;
 	}
 	virDomainFree(dom);
-	if (cmd_opt_set(x->call, "--disk")) {
-		char *disk = disk_path_new(x);
+	if (cmd_opt_set(rq->call, "--disk")) {
+		char *disk = disk_path_new(rq);
 
 		if (unlink(disk) < 0 && errno != ENOENT) {
 			log_msg(LOG_ERR, "%s: %s", disk, g_strerror(errno));
-			fail(x, _("undefined %s, but cannot delete its disk: "
-			    "%s"), x->t->vm, g_strerror(errno));
+			reply_fail(rq, _("undefined %s, but cannot delete its "
+			    "disk: %s"), rq->t->vm, g_strerror(errno));
 			g_free(disk);
 			return -1;
 		}
 		g_free(disk);
-		return ok(x, _("undefined %s and deleted its disk"), x->t->vm);
+		return reply_ok(rq, _("undefined %s and deleted its disk"),
+		    rq->t->vm);
 	}
-	return ok(x, _("undefined %s"), x->t->vm);
+	return reply_ok(rq, _("undefined %s"), rq->t->vm);
 }
 
 static int
-start_quota(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
+start_quota(struct request *rq, virConnectPtr conn, virDomainPtr dom)
 {
 	virDomainInfo info;
 	struct usage add = { .v[Q_RUNNING] = 1 };
 
 	if (virDomainGetInfo(dom, &info) < 0)
-		return fail_virt(x, conn, _("cannot read the VM's size"));
+		return reply_fail_virt(rq, conn,
+		    _("cannot read the VM's size"));
 	add.v[Q_VCPUS] = info.nrVirtCpu;
 	add.v[Q_MEMORY] = info.maxMem / 1024;
-	return quota_check(x, &add, _("stop a VM first"));
+	return quota_check(rq, &add, _("stop a VM first"));
 }
 
 static int
-do_start(struct ctx *x, virConnectPtr conn)
+do_start(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) == 1)
-		fail(x, _("%s is already running"), x->t->vm);
-	else if (start_quota(x, conn, dom) < 0)
+		reply_fail(rq, _("%s is already running"), rq->t->vm);
+	else if (start_quota(rq, conn, dom) < 0)
 		;	/* reported */
-	else if ((x->mutated = 1) && virDomainCreate(dom) < 0)
-		fail_virt(x, conn, _("cannot start %s"), x->t->vm);
+	else if ((rq->mutated = 1) && virDomainCreate(dom) < 0)
+		reply_fail_virt(rq, conn, _("cannot start %s"), rq->t->vm);
 	else {
 		mark_boot(dom);
-		r = ok(x, _("started %s"), x->t->vm);
+		r = reply_ok(rq, _("started %s"), rq->t->vm);
 	}
 	virDomainFree(dom);
 	return r;
 }
 
 static int
-do_destroy(struct ctx *x, virConnectPtr conn)
+do_destroy(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
-		fail(x, _("%s is not running"), x->t->vm);
-	else if ((x->mutated = 1) && virDomainDestroy(dom) < 0)
-		fail_virt(x, conn, _("cannot destroy %s"), x->t->vm);
+		reply_fail(rq, _("%s is not running"), rq->t->vm);
+	else if ((rq->mutated = 1) && virDomainDestroy(dom) < 0)
+		reply_fail_virt(rq, conn, _("cannot destroy %s"), rq->t->vm);
 	else
-		r = ok(x, _("destroyed %s"), x->t->vm);
+		r = reply_ok(rq, _("destroyed %s"), rq->t->vm);
 	virDomainFree(dom);
 	return r;
 }
 
 static int
-do_dumpxml(struct ctx *x, virConnectPtr conn)
+do_dumpxml(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	char *xml;
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
 	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL)
-		fail_virt(x, conn, _("cannot read the VM's XML"));
+		reply_fail_virt(rq, conn, _("cannot read the VM's XML"));
 	else
-		r = ok(x, "%s", xml);
+		r = reply_ok(rq, "%s", xml);
 	free(xml);
 	virDomainFree(dom);
 	return r;
@@ -989,18 +1000,18 @@ do_dumpxml(struct ctx *x, virConnectPtr conn)
 
 /* --timeout and --force, checked before anything is done. */
 static int
-shutdown_timeout(struct ctx *x, int *secs)
+shutdown_timeout(struct request *rq, int *secs)
 {
-	const char *v = cmd_opt_value(x->call, "--timeout");
+	const char *v = cmd_opt_value(rq->call, "--timeout");
 	guint64 n = SHUTDOWN_WAIT_DEFAULT;
 
 	if (v != NULL && !g_ascii_string_to_unsigned(v, 10, 0,
 	    SHUTDOWN_WAIT_MAX, &n, NULL))
-		return usage(x, _("invalid timeout '%s': give seconds from 0 "
-		    "to %d"), v, SHUTDOWN_WAIT_MAX);
-	if (n == 0 && cmd_opt_set(x->call, "--force"))
-		return usage(x, _("--force needs a timeout above 0; 'destroy "
-		    "%s' powers the VM off at once"), x->t->vm);
+		return reply_usage(rq, _("invalid timeout '%s': give seconds "
+		    "from 0 to %d"), v, SHUTDOWN_WAIT_MAX);
+	if (n == 0 && cmd_opt_set(rq->call, "--force"))
+		return reply_usage(rq, _("--force needs a timeout above 0; "
+		    "'destroy %s' powers the VM off at once"), rq->t->vm);
 	*secs = (int)n;
 	return 0;
 }
@@ -1011,14 +1022,14 @@ enum { WAIT_STOPPED, WAIT_RUNNING, WAIT_GONE, WAIT_ERROR };
  * other sessions go on meanwhile (another user's never wait for it).
  * Stops early if the shell hangs up or the broker is closing. */
 static int
-wait_stopped(struct ctx *x, virDomainPtr dom, int secs)
+wait_stopped(struct request *rq, virDomainPtr dom, int secs)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)secs * G_USEC_PER_SEC;
-	struct pollfd p = { x->c->fd, POLLRDHUP, 0 };
+	struct pollfd p = { rq->c->fd, POLLRDHUP, 0 };
 	int active, w = WAIT_RUNNING;
 
-	if (x->lock != NULL)
-		g_mutex_unlock(x->lock);
+	if (rq->lock != NULL)
+		g_mutex_unlock(rq->lock);
 	while (virDomainIsActive(dom) == 1 &&
 	    g_get_monotonic_time() < end) {
 		p.revents = 0;
@@ -1030,8 +1041,8 @@ wait_stopped(struct ctx *x, virDomainPtr dom, int secs)
 			g_usleep(250 * 1000);	/* data: not ours to read */
 		}
 	}
-	if (x->lock != NULL)
-		g_mutex_lock(x->lock);
+	if (rq->lock != NULL)
+		g_mutex_lock(rq->lock);
 	if (w == WAIT_GONE)
 		return w;
 	active = virDomainIsActive(dom);
@@ -1040,94 +1051,95 @@ wait_stopped(struct ctx *x, virDomainPtr dom, int secs)
 
 /* The guest did not stop in time: power it off if --force says so. */
 static int
-shutdown_overdue(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+shutdown_overdue(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     int secs)
 {
-	const char *vm = x->t->vm;
+	const char *vm = rq->t->vm;
 
-	if (!cmd_opt_set(x->call, "--force"))
-		return fail(x, _("%s did not stop within %d s (it may ignore "
-		    "ACPI); 'shutdown %s --force' or 'destroy %s' powers it "
-		    "off"), vm, secs, vm, vm);
+	if (!cmd_opt_set(rq->call, "--force"))
+		return reply_fail(rq, _("%s did not stop within %d s (it may "
+		    "ignore ACPI); 'shutdown %s --force' or 'destroy %s' "
+		    "powers it off"), vm, secs, vm, vm);
 	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
-		return fail_virt(x, conn, _("cannot power the VM off"));
-	return ok(x, _("%s did not stop within %d s; powered it off"), vm,
-	    secs);
+		return reply_fail_virt(rq, conn, _("cannot power the VM off"));
+	return reply_ok(rq, _("%s did not stop within %d s; powered it off"),
+	    vm, secs);
 }
 
 static int
-shutdown_wait(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+shutdown_wait(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     int secs)
 {
-	switch (wait_stopped(x, dom, secs)) {
+	switch (wait_stopped(rq, dom, secs)) {
 	case WAIT_STOPPED:
-		return ok(x, _("%s has shut down"), x->t->vm);
+		return reply_ok(rq, _("%s has shut down"), rq->t->vm);
 	case WAIT_RUNNING:
-		return shutdown_overdue(x, conn, dom, secs);
+		return shutdown_overdue(rq, conn, dom, secs);
 	case WAIT_GONE:
-		return fail(x, _("stopped waiting for %s to shut down: the "
-		    "connection is closing"), x->t->vm);
+		return reply_fail(rq, _("stopped waiting for %s to shut down: "
+		    "the connection is closing"), rq->t->vm);
 	default:
-		return fail_virt(x, conn, _("cannot read the VM's state"));
+		return reply_fail_virt(rq, conn,
+		    _("cannot read the VM's state"));
 	}
 }
 
 static int
-do_shutdown(struct ctx *x, virConnectPtr conn)
+do_shutdown(struct request *rq, virConnectPtr conn)
 {
 	virDomainPtr dom;
 	int secs = 0, r = -1;
 
-	if (shutdown_timeout(x, &secs) < 0 ||
-	    (dom = lookup_owned(x, conn)) == NULL)
+	if (shutdown_timeout(rq, &secs) < 0 ||
+	    (dom = lookup_owned(rq, conn)) == NULL)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
-		fail(x, _("%s is not running"), x->t->vm);
-	else if ((x->mutated = 1) && virDomainShutdown(dom) < 0)
-		fail_virt(x, conn, _("cannot shut %s down"), x->t->vm);
+		reply_fail(rq, _("%s is not running"), rq->t->vm);
+	else if ((rq->mutated = 1) && virDomainShutdown(dom) < 0)
+		reply_fail_virt(rq, conn, _("cannot shut %s down"), rq->t->vm);
 	else if (secs == 0)
-		r = ok(x, _("asked %s to shut down"), x->t->vm);
+		r = reply_ok(rq, _("asked %s to shut down"), rq->t->vm);
 	else
-		r = shutdown_wait(x, conn, dom, secs);
+		r = shutdown_wait(rq, conn, dom, secs);
 	virDomainFree(dom);
 	return r;
 }
 
 /* reboot (ACPI, the guest decides) and reset (at once). */
 static int
-restart(struct ctx *x, virConnectPtr conn, bool hard)
+restart(struct request *rq, virConnectPtr conn, bool hard)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
-		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
-		    x->t->vm);
-	else if ((x->mutated = 1) && (hard ? virDomainReset(dom, 0) :
+		reply_fail(rq, _("%s is not running; 'start %s' boots it"),
+		    rq->t->vm, rq->t->vm);
+	else if ((rq->mutated = 1) && (hard ? virDomainReset(dom, 0) :
 	    virDomainReboot(dom, 0)) < 0)
-		fail_virt(x, conn, hard ? _("cannot reset the VM") :
+		reply_fail_virt(rq, conn, hard ? _("cannot reset the VM") :
 		    _("cannot reboot the VM"));
 	else {
 		mark_boot(dom);
-		r = ok(x, hard ? _("reset %s") : _("asked %s to restart"),
-		    x->t->vm);
+		r = reply_ok(rq, hard ? _("reset %s") :
+		    _("asked %s to restart"), rq->t->vm);
 	}
 	virDomainFree(dom);
 	return r;
 }
 
 static int
-do_reboot(struct ctx *x, virConnectPtr conn)
+do_reboot(struct request *rq, virConnectPtr conn)
 {
-	return restart(x, conn, false);
+	return restart(rq, conn, false);
 }
 
 static int
-do_reset(struct ctx *x, virConnectPtr conn)
+do_reset(struct request *rq, virConnectPtr conn)
 {
-	return restart(x, conn, true);
+	return restart(rq, conn, true);
 }
 
 /* The hint when no address is known. */
@@ -1150,7 +1162,7 @@ addr_of(const struct addr *ad, const char *mac)
  * of interfaces the XML does not name (a guest agent reports the guest's
  * own view). */
 static void
-ip_lines(struct ctx *x, virDomainPtr dom, char **macs, GArray *a)
+ip_lines(struct request *rq, virDomainPtr dom, char **macs, GArray *a)
 {
 	guint i, j, n;
 
@@ -1159,11 +1171,11 @@ ip_lines(struct ctx *x, virDomainPtr dom, char **macs, GArray *a)
 			struct addr *ad = &g_array_index(a, struct addr, j);
 
 			if (addr_of(ad, macs[i]) && ++n)
-				ok(x, "MAC %s  IP %s/%d  (%s)", macs[i], ad->ip,
-				    ad->prefix, ad->source);
+				reply_ok(rq, "MAC %s  IP %s/%d  (%s)", macs[i],
+				    ad->ip, ad->prefix, ad->source);
 		}
 		if (n == 0)
-			ok(x, "MAC %s  %s", macs[i], no_ip_hint(dom));
+			reply_ok(rq, "MAC %s  %s", macs[i], no_ip_hint(dom));
 	}
 	for (j = 0; j < a->len; j++) {
 		struct addr *ad = &g_array_index(a, struct addr, j);
@@ -1171,15 +1183,16 @@ ip_lines(struct ctx *x, virDomainPtr dom, char **macs, GArray *a)
 		for (i = 0; macs[i] != NULL && !addr_of(ad, macs[i]); i++)
 			;
 		if (macs[i] == NULL)
-			ok(x, "MAC %s  IP %s/%d  (%s)", ad->mac ? ad->mac : "-",
-			    ad->ip, ad->prefix, ad->source);
+			reply_ok(rq, "MAC %s  IP %s/%d  (%s)",
+			    ad->mac ? ad->mac : "-", ad->ip, ad->prefix,
+			    ad->source);
 	}
 }
 
 static int
-do_ip(struct ctx *x, virConnectPtr conn)
+do_ip(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	char *xml, **macs;
 	GArray *a;
 
@@ -1187,14 +1200,14 @@ do_ip(struct ctx *x, virConnectPtr conn)
 		return -1;
 	if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
 		virDomainFree(dom);
-		return fail_virt(x, conn, _("cannot read the VM's XML"));
+		return reply_fail_virt(rq, conn, _("cannot read the VM's XML"));
 	}
 	macs = domain_macs_new(xml);
 	a = addrs_new(dom, ADDRS_ALL);
-	domtab_set_ip(x->t->domain, addrs_main(a));
-	ip_lines(x, dom, macs, a);
+	domtab_set_ip(rq->t->domain, addrs_main(a));
+	ip_lines(rq, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
-		ok(x, "%s", _("the VM has no network interface"));
+		reply_ok(rq, "%s", _("the VM has no network interface"));
 	addrs_free(a);
 	g_strfreev(macs);
 	free(xml);
@@ -1223,11 +1236,12 @@ vm_info_clear(struct vm_info *v)
 
 /* The sizes of the target VM's disk in the pool; -1 if there is none. */
 static int
-vm_disk_sizes(struct ctx *x, int64_t *vsize, int64_t *used, uint32_t *nsnap)
+vm_disk_sizes(struct request *rq, int64_t *vsize, int64_t *used,
+    uint32_t *nsnap)
 {
-	char *dir = g_strdup_printf("%s/%lu", x->c->srv->cfg->pool_dir,
-	    (unsigned long)x->t->uid);
-	char *file = g_strdup_printf("%s.qcow2", x->t->vm);
+	char *dir = g_strdup_printf("%s/%lu", rq->c->srv->cfg->pool_dir,
+	    (unsigned long)rq->t->uid);
+	char *file = g_strdup_printf("%s.qcow2", rq->t->vm);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
 
 	*vsize = -1;
@@ -1243,7 +1257,7 @@ vm_disk_sizes(struct ctx *x, int64_t *vsize, int64_t *used, uint32_t *nsnap)
 }
 
 static int
-vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     struct vm_info *v)
 {
 	virDomainInfo di;
@@ -1252,7 +1266,8 @@ vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 
 	if (virDomainGetInfo(dom, &di) < 0 ||
 	    (xml = virDomainGetXMLDesc(dom, 0)) == NULL)
-		return fail_virt(x, conn, _("cannot read the VM's details"));
+		return reply_fail_virt(rq, conn,
+		    _("cannot read the VM's details"));
 	v->state = state_name(di.state);
 	v->vcpus = di.nrVirtCpu;
 	v->memory_mib = di.maxMem / 1024;
@@ -1265,7 +1280,7 @@ vm_info_read(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	v->template = owner_template_new(md);
 	free(md);
 	v->addrs = addrs_new(dom, ADDRS_ALL);
-	vm_disk_sizes(x, &v->disk_virtual, &v->disk_used, &nsnap);
+	vm_disk_sizes(rq, &v->disk_virtual, &v->disk_used, &nsnap);
 	return 0;
 }
 
@@ -1291,13 +1306,13 @@ json_addrs(JsonBuilder *b, GArray *a)
 }
 
 static int
-info_json(struct ctx *x, const struct vm_info *v)
+info_json(struct request *rq, const struct vm_info *v)
 {
 	JsonBuilder *b = json_builder_new();
 	int i;
 
 	json_builder_begin_object(b);
-	json_member_str(b, "name", x->t->vm);
+	json_member_str(b, "name", rq->t->vm);
 	json_member_str(b, "state", v->state);
 	json_member_int(b, "vcpus", v->vcpus);
 	json_member_int(b, "memory_mib", v->memory_mib);
@@ -1313,7 +1328,7 @@ info_json(struct ctx *x, const struct vm_info *v)
 	json_addrs(b, v->addrs);
 	json_member_str(b, "template", v->template);
 	json_builder_end_object(b);
-	return json_reply(x, b);
+	return reply_json(rq, b);
 }
 
 static char *
@@ -1328,49 +1343,49 @@ duration_new(long long s)
 }
 
 static int
-info_text(struct ctx *x, struct vm_info *v)
+info_text(struct request *rq, struct vm_info *v)
 {
 	char *up = duration_new(v->uptime);
 	const char *ip = addrs_main(v->addrs);
 	int i;
 
-	ok(x, "name:       %s", x->t->vm);
-	ok(x, "state:      %s", v->state);
-	ok(x, "vCPUs:      %u", v->vcpus);
-	ok(x, "memory:     %lld MiB", v->memory_mib);
+	reply_ok(rq, "name:       %s", rq->t->vm);
+	reply_ok(rq, "state:      %s", v->state);
+	reply_ok(rq, "vCPUs:      %u", v->vcpus);
+	reply_ok(rq, "memory:     %lld MiB", v->memory_mib);
 	if (v->disk_virtual >= 0) {
 		char *virt = g_format_size_full(v->disk_virtual,
 		    G_FORMAT_SIZE_IEC_UNITS);
 		char *used = g_format_size_full(MAX(v->disk_used, 0),
 		    G_FORMAT_SIZE_IEC_UNITS);
 
-		ok(x, _("disk:       %s virtual, %s used"), virt, used);
+		reply_ok(rq, _("disk:       %s virtual, %s used"), virt, used);
 		g_free(virt);
 		g_free(used);
 	} else
-		ok(x, _("disk:       missing; 'undefine %s --disk' and define "
-		    "it again"), x->t->vm);
-	ok(x, "snapshots:  %d", MAX(v->snapshots, 0));
-	ok(x, "uptime:     %s", up);
+		reply_ok(rq, _("disk:       missing; 'undefine %s --disk' and "
+		    "define it again"), rq->t->vm);
+	reply_ok(rq, "snapshots:  %d", MAX(v->snapshots, 0));
+	reply_ok(rq, "uptime:     %s", up);
 	for (i = 0; v->macs[i] != NULL; i++)
-		ok(x, "MAC:        %s", v->macs[i]);
-	ok(x, "IP:         %s", ip ? ip : "-");
-	ok(x, "template:   %s", v->template ? v->template : "-");
+		reply_ok(rq, "MAC:        %s", v->macs[i]);
+	reply_ok(rq, "IP:         %s", ip ? ip : "-");
+	reply_ok(rq, "template:   %s", v->template ? v->template : "-");
 	g_free(up);
 	return 0;
 }
 
 static int
-do_info(struct ctx *x, virConnectPtr conn)
+do_info(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	struct vm_info v = { 0 };
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
-	if (vm_info_read(x, conn, dom, &v) == 0)
-		r = want_json(x) ? info_json(x, &v) : info_text(x, &v);
+	if (vm_info_read(rq, conn, dom, &v) == 0)
+		r = wants_json(rq) ? info_json(rq, &v) : info_text(rq, &v);
 	vm_info_clear(&v);
 	virDomainFree(dom);
 	return r;
@@ -1378,16 +1393,16 @@ do_info(struct ctx *x, virConnectPtr conn)
 
 /* Snapshots: internal ones, kept inside the VM's qcow2 disk. */
 static virDomainSnapshotPtr
-snap_lookup(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+snap_lookup(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     const char *name)
 {
 	virDomainSnapshotPtr sn = virDomainSnapshotLookupByName(dom, name, 0);
 
 	if (sn == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN_SNAPSHOT)
-		fail(x, _("%s has no snapshot %s; 'snapshot %s list' shows "
-		    "them"), x->t->vm, name, x->t->vm);
+		reply_fail(rq, _("%s has no snapshot %s; 'snapshot %s list' "
+		    "shows them"), rq->t->vm, name, rq->t->vm);
 	else if (sn == NULL)
-		fail_virt(x, conn, _("cannot look up the snapshot"));
+		reply_fail_virt(rq, conn, _("cannot look up the snapshot"));
 	return sn;
 }
 
@@ -1395,20 +1410,20 @@ snap_lookup(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
  * virtual size (see import_disk_charge); later ones at least a byte, so
  * that none is made once the disk quota is used up. */
 static int
-snap_quota(struct ctx *x, virConnectPtr conn)
+snap_quota(struct request *rq, virConnectPtr conn)
 {
 	int64_t vsize, used, add = 1;
 	uint32_t nsnap;
 
-	if (vm_disk_sizes(x, &vsize, &used, &nsnap) == 0 && nsnap == 0 &&
+	if (vm_disk_sizes(rq, &vsize, &used, &nsnap) == 0 && nsnap == 0 &&
 	    vsize > 0)
 		add = MAX(1, MIN(vsize, used));
 	/* quota_exceeded words the disk's hint itself. */
-	return quota_check(x, &(struct usage){ .v[Q_DISK] = add }, "");
+	return quota_check(rq, &(struct usage){ .v[Q_DISK] = add }, "");
 }
 
 static int
-snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+snap_create(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     const char *name)
 {
 	virDomainSnapshotPtr sn = virDomainSnapshotLookupByName(dom, name, 0);
@@ -1416,22 +1431,22 @@ snap_create(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 
 	if (sn != NULL) {
 		virDomainSnapshotFree(sn);
-		return fail(x, _("%s already has a snapshot %s; choose another "
-		    "name or delete it first"), x->t->vm, name);
+		return reply_fail(rq, _("%s already has a snapshot %s; choose "
+		    "another name or delete it first"), rq->t->vm, name);
 	}
-	if (snap_quota(x, conn) < 0)
+	if (snap_quota(rq, conn) < 0)
 		return -1;
 	/* The name follows the VM name rule: nothing in it needs escaping. */
 	xml = g_strdup_printf("<domainsnapshot><name>%s</name>"
 	    "</domainsnapshot>", name);
-	x->mutated = 1;
+	rq->mutated = 1;
 	sn = virDomainSnapshotCreateXML(dom, xml, 0);
 	g_free(xml);
 	if (sn == NULL)
-		return fail_virt(x, conn, _("cannot create the snapshot of %s"),
-		    x->t->vm);
+		return reply_fail_virt(rq, conn,
+		    _("cannot create the snapshot of %s"), rq->t->vm);
 	virDomainSnapshotFree(sn);
-	return ok(x, _("created snapshot %s of %s"), name, x->t->vm);
+	return reply_ok(rq, _("created snapshot %s of %s"), name, rq->t->vm);
 }
 
 struct snap_row {
@@ -1481,29 +1496,30 @@ unix_time_new(const char *secs)
 
 /* Rows of name, creation time, state; oldest first. */
 static int
-snap_list(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
+snap_list(struct request *rq, virConnectPtr conn, virDomainPtr dom)
 {
 	virDomainSnapshotPtr *snaps = NULL;
 	GArray *rows;
 	int n, i;
 
 	if ((n = virDomainListAllSnapshots(dom, &snaps, 0)) < 0)
-		return fail_virt(x, conn, _("cannot list the snapshots"));
+		return reply_fail_virt(rq, conn,
+		    _("cannot list the snapshots"));
 	rows = snap_rows_new(snaps, n);
 	for (i = 0; i < n; i++)
 		virDomainSnapshotFree(snaps[i]);
 	free(snaps);
-	x->resp->ncols = 3;
-	proto_msg_add(x->resp, "snapshot");
-	proto_msg_add(x->resp, "created");
-	proto_msg_add(x->resp, "state");
+	rq->resp->ncols = 3;
+	proto_msg_add(rq->resp, "snapshot");
+	proto_msg_add(rq->resp, "created");
+	proto_msg_add(rq->resp, "state");
 	for (i = 0; i < (int)rows->len; i++) {
 		struct snap_row *r = &g_array_index(rows, struct snap_row, i);
 		char *when = unix_time_new(r->created);
 
-		proto_msg_add(x->resp, r->name ? r->name : "-");
-		proto_msg_add(x->resp, when);
-		proto_msg_add(x->resp, r->state ? r->state : "-");
+		proto_msg_add(rq->resp, r->name ? r->name : "-");
+		proto_msg_add(rq->resp, when);
+		proto_msg_add(rq->resp, r->state ? r->state : "-");
 		g_free(when);
 		g_free(r->name);
 		g_free(r->created);
@@ -1516,10 +1532,10 @@ snap_list(struct ctx *x, virConnectPtr conn, virDomainPtr dom)
 /* Going back to a snapshot of a running VM starts it: the same quota as
  * a start applies. */
 static int
-snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+snap_revert(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     const char *name)
 {
-	virDomainSnapshotPtr sn = snap_lookup(x, conn, dom, name);
+	virDomainSnapshotPtr sn = snap_lookup(rq, conn, dom, name);
 	char *xml, *state;
 	bool starts;
 	int r = -1;
@@ -1530,15 +1546,16 @@ snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 	state = xml_string_new(xml, "string(/domainsnapshot/state)");
 	starts = state != NULL && strcmp(state, "shutoff") != 0 &&
 	    virDomainIsActive(dom) == 0;
-	if (starts && start_quota(x, conn, dom) < 0)
+	if (starts && start_quota(rq, conn, dom) < 0)
 		;	/* reported */
-	else if ((x->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
-		fail_virt(x, conn, _("cannot revert %s to the snapshot"),
-		    x->t->vm);
+	else if ((rq->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
+		reply_fail_virt(rq, conn, _("cannot revert %s to the snapshot"),
+		    rq->t->vm);
 	else {
 		if (starts)
 			mark_boot(dom);
-		r = ok(x, _("reverted %s to snapshot %s"), x->t->vm, name);
+		r = reply_ok(rq, _("reverted %s to snapshot %s"), rq->t->vm,
+		    name);
 	}
 	free(xml);
 	g_free(state);
@@ -1547,48 +1564,49 @@ snap_revert(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
 }
 
 static int
-snap_delete(struct ctx *x, virConnectPtr conn, virDomainPtr dom,
+snap_delete(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     const char *name)
 {
-	virDomainSnapshotPtr sn = snap_lookup(x, conn, dom, name);
+	virDomainSnapshotPtr sn = snap_lookup(rq, conn, dom, name);
 	int r = -1;
 
 	if (sn == NULL)
 		return -1;
-	x->mutated = 1;
+	rq->mutated = 1;
 	if (virDomainSnapshotDelete(sn, 0) < 0)
-		fail_virt(x, conn, _("cannot delete the snapshot"));
+		reply_fail_virt(rq, conn, _("cannot delete the snapshot"));
 	else
-		r = ok(x, _("deleted snapshot %s of %s"), name, x->t->vm);
+		r = reply_ok(rq, _("deleted snapshot %s of %s"), name,
+		    rq->t->vm);
 	virDomainSnapshotFree(sn);
 	return r;
 }
 
 static int
-do_snapshot(struct ctx *x, virConnectPtr conn)
+do_snapshot(struct request *rq, virConnectPtr conn)
 {
-	const char *act = x->call->pos[1];
-	const char *name = x->call->npos > 2 ? x->call->pos[2] : NULL;
+	const char *act = rq->call->pos[1];
+	const char *name = rq->call->npos > 2 ? rq->call->pos[2] : NULL;
 	bool list = strcmp(act, "list") == 0;
 	virDomainPtr dom;
 	int r;
 
 	if (list && name != NULL)
-		return usage(x, _("snapshot list takes no snapshot name; "
-		    "usage: snapshot NAME list"));
+		return reply_usage(rq, _("snapshot list takes no snapshot "
+		    "name; usage: snapshot NAME list"));
 	if (!list && name == NULL)
-		return usage(x, _("snapshot %s needs a snapshot name; usage: "
-		    "snapshot NAME %s SNAP"), act, act);
-	if ((dom = lookup_owned(x, conn)) == NULL)
+		return reply_usage(rq, _("snapshot %s needs a snapshot name; "
+		    "usage: snapshot NAME %s SNAP"), act, act);
+	if ((dom = lookup_owned(rq, conn)) == NULL)
 		return -1;
 	if (list)
-		r = snap_list(x, conn, dom);
+		r = snap_list(rq, conn, dom);
 	else if (strcmp(act, "create") == 0)
-		r = snap_create(x, conn, dom, name);
+		r = snap_create(rq, conn, dom, name);
 	else if (strcmp(act, "revert") == 0)
-		r = snap_revert(x, conn, dom, name);
+		r = snap_revert(rq, conn, dom, name);
 	else
-		r = snap_delete(x, conn, dom, name);
+		r = snap_delete(rq, conn, dom, name);
 	virDomainFree(dom);
 	return r;
 }
@@ -1611,27 +1629,27 @@ add_size(struct proto_msg *m, int64_t bytes)
 }
 
 static void
-images_table(struct ctx *x, GArray *rows)
+images_table(struct request *rq, GArray *rows)
 {
 	guint i;
 
-	x->resp->ncols = 4;
-	proto_msg_add(x->resp, "disk");
-	proto_msg_add(x->resp, "allocated");
-	proto_msg_add(x->resp, "virtual");
-	proto_msg_add(x->resp, "vm");
+	rq->resp->ncols = 4;
+	proto_msg_add(rq->resp, "disk");
+	proto_msg_add(rq->resp, "allocated");
+	proto_msg_add(rq->resp, "virtual");
+	proto_msg_add(rq->resp, "vm");
 	for (i = 0; i < rows->len; i++) {
 		struct disk_row *d = &g_array_index(rows, struct disk_row, i);
 
-		proto_msg_add(x->resp, d->vm);
-		add_size(x->resp, d->allocated);
-		add_size(x->resp, d->charged);
-		proto_msg_add(x->resp, d->defined ? _("defined") : "-");
+		proto_msg_add(rq->resp, d->vm);
+		add_size(rq->resp, d->allocated);
+		add_size(rq->resp, d->charged);
+		proto_msg_add(rq->resp, d->defined ? _("defined") : "-");
 	}
 }
 
 static void
-images_json(struct ctx *x, GArray *rows)
+images_json(struct request *rq, GArray *rows)
 {
 	JsonBuilder *b = json_builder_new();
 	guint i;
@@ -1651,15 +1669,15 @@ images_json(struct ctx *x, GArray *rows)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	json_reply(x, b);
+	reply_json(rq, b);
 }
 
 static void
-disk_row_add(struct ctx *x, virConnectPtr conn, DIR *d, const char *file,
+disk_row_add(struct request *rq, virConnectPtr conn, DIR *d, const char *file,
     GArray *rows)
 {
 	struct disk_row r = { .vm = g_strndup(file, strlen(file) - 6) };
-	char *domain = domain_name_new(x->c->uid, r.vm);
+	char *domain = domain_name_new(rq->c->uid, r.vm);
 	virDomainPtr dom = virDomainLookupByName(conn, domain);
 	struct stat st;
 
@@ -1684,29 +1702,29 @@ name_cmp(gconstpointer a, gconstpointer b)
 
 /* The relay takes over the client's socket until the student leaves. */
 static int
-do_console(struct ctx *x, virConnectPtr conn)
+do_console(struct request *rq, virConnectPtr conn)
 {
-	virDomainPtr dom = lookup_owned(x, conn);
+	virDomainPtr dom = lookup_owned(rq, conn);
 	char *msg = NULL;
 	int r = -1;
 
 	if (dom == NULL)
 		return -1;
 	if (virDomainIsActive(dom) != 1)
-		fail(x, _("%s is not running; 'start %s' boots it"), x->t->vm,
-		    x->t->vm);
-	else if (console_run(conn, dom, x->c->fd,
-	    cmd_opt_set(x->call, "--force"), &msg, &x->cause) < 0)
-		fail(x, "%s", msg);
+		reply_fail(rq, _("%s is not running; 'start %s' boots it"),
+		    rq->t->vm, rq->t->vm);
+	else if (console_run(conn, dom, rq->c->fd,
+	    cmd_opt_set(rq->call, "--force"), &msg, &rq->cause) < 0)
+		reply_fail(rq, "%s", msg);
 	else
-		r = ok(x, "%s", msg);
+		r = reply_ok(rq, "%s", msg);
 	g_free(msg);
 	virDomainFree(dom);
 	return r;
 }
 
 static void
-bases_json(struct ctx *x, GPtrArray *a)
+bases_json(struct request *rq, GPtrArray *a)
 {
 	JsonBuilder *b = json_builder_new();
 	guint i;
@@ -1726,52 +1744,52 @@ bases_json(struct ctx *x, GPtrArray *a)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	json_reply(x, b);
+	reply_json(rq, b);
 }
 
 static void
-bases_table(struct ctx *x, GPtrArray *a)
+bases_table(struct request *rq, GPtrArray *a)
 {
 	guint i;
 
 	if (a->len == 0) {
-		ok(x, "%s", _("no base images here; upload an image with sftp "
-		    "or scp and use 'define NAME IMAGE'"));
+		reply_ok(rq, "%s", _("no base images here; upload an image "
+		    "with sftp or scp and use 'define NAME IMAGE'"));
 		return;
 	}
-	x->resp->ncols = 4;
-	proto_msg_add(x->resp, "base");
-	proto_msg_add(x->resp, "format");
-	proto_msg_add(x->resp, "virtual");
-	proto_msg_add(x->resp, "description");
+	rq->resp->ncols = 4;
+	proto_msg_add(rq->resp, "base");
+	proto_msg_add(rq->resp, "format");
+	proto_msg_add(rq->resp, "virtual");
+	proto_msg_add(rq->resp, "description");
 	for (i = 0; i < a->len; i++) {
 		const struct base *base = g_ptr_array_index(a, i);
 
-		proto_msg_add(x->resp, base->name);
-		proto_msg_add(x->resp, base->format);
-		add_size(x->resp, base->vsize);
-		proto_msg_add(x->resp, base->description ? base->description :
+		proto_msg_add(rq->resp, base->name);
+		proto_msg_add(rq->resp, base->format);
+		add_size(rq->resp, base->vsize);
+		proto_msg_add(rq->resp, base->description ? base->description :
 		    "-");
 	}
 }
 
 /* images --base: the admin's catalogue, as inspected at start. */
 static int
-images_base(struct ctx *x)
+images_base(struct request *rq)
 {
-	GPtrArray *a = base_sorted_new(x->c->srv->bases);
+	GPtrArray *a = base_sorted_new(rq->c->srv->bases);
 
-	if (want_json(x))
-		bases_json(x, a);
+	if (wants_json(rq))
+		bases_json(rq, a);
 	else
-		bases_table(x, a);
+		bases_table(rq, a);
 	g_ptr_array_free(a, TRUE);
 	return 0;
 }
 
 /* The user's disks in the pool, and whether a VM of theirs has each. */
 static int
-do_images(struct ctx *x, virConnectPtr conn)
+do_images(struct request *rq, virConnectPtr conn)
 {
 	GPtrArray *names;
 	GArray *rows;
@@ -1779,22 +1797,22 @@ do_images(struct ctx *x, virConnectPtr conn)
 	guint i;
 	DIR *d;
 
-	if (cmd_opt_set(x->call, "--base"))
-		return images_base(x);
+	if (cmd_opt_set(rq->call, "--base"))
+		return images_base(rq);
 	names = g_ptr_array_new_with_free_func(g_free);
 	rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
-	d = pool_user_opendir(x->c->srv->cfg, x->c->uid);
+	d = pool_user_opendir(rq->c->srv->cfg, rq->c->uid);
 	while (d != NULL && (de = readdir(d)) != NULL)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
 			g_ptr_array_add(names, g_strdup(de->d_name));
 	g_ptr_array_sort(names, name_cmp);
 	for (i = 0; i < names->len; i++)
-		disk_row_add(x, conn, d, g_ptr_array_index(names, i), rows);
-	if (want_json(x))
-		images_json(x, rows);
+		disk_row_add(rq, conn, d, g_ptr_array_index(names, i), rows);
+	if (wants_json(rq))
+		images_json(rq, rows);
 	else
-		images_table(x, rows);
+		images_table(rq, rows);
 	for (i = 0; i < rows->len; i++)
 		g_free(g_array_index(rows, struct disk_row, i).vm);
 	g_array_free(rows, TRUE);
@@ -1825,7 +1843,7 @@ static const handler_fn handlers[CMD__COUNT] = {
 
 /* Progress of an import, to the shell: at most a frame per percent. */
 struct progress_state {
-	struct ctx *x;
+	struct request *rq;
 	char what[16];
 	int last;
 };
@@ -1844,49 +1862,49 @@ send_progress(void *arg, const char *what, int percent)
 	proto_msg_add(m, what);
 	proto_msg_addf(m, "%d", percent);
 	/* A lost shell is noticed by the import itself. */
-	(void)proto_send(p->x->c->fd, m);
+	(void)proto_send(p->rq->c->fd, m);
 	proto_msg_free(m);
 }
 
 /* define NAME IMAGE: the upload imported (inspected, converted or
  * copied, checked, synced). */
 static int
-import_upload(struct ctx *x, struct import_ctl *ctl)
+import_upload(struct request *rq, struct import_ctl *ctl)
 {
 	char *err = NULL;
 
-	if (import_image(x->c->srv->cfg, x->t->uid, x->upload_fd, ctl,
-	    &x->staged, &x->staged_size, &err) < 0) {
-		fail(x, "%s: %s", x->call->pos[1], err);
+	if (import_image(rq->c->srv->cfg, rq->t->uid, rq->upload_fd, ctl,
+	    &rq->staged, &rq->staged_size, &err) < 0) {
+		reply_fail(rq, "%s: %s", rq->call->pos[1], err);
 		g_free(err);
 		return -1;
 	}
-	x->made = g_strdup(_(", disk imported"));
+	rq->made = g_strdup(_(", disk imported"));
 	return 0;
 }
 
 /* define NAME --base B: the student's own copy of base image B. */
 static int
-copy_base(struct ctx *x, struct import_ctl *ctl, const char *name)
+copy_base(struct request *rq, struct import_ctl *ctl, const char *name)
 {
-	const struct base *b = g_hash_table_lookup(x->c->srv->bases, name);
+	const struct base *b = g_hash_table_lookup(rq->c->srv->bases, name);
 	char *err = NULL;
 	int fd, r = -1;
 
 	if (b == NULL)
-		return fail(x, _("no base image %s; 'images --base' lists "
-		    "them"), name);
+		return reply_fail(rq, _("no base image %s; 'images --base' "
+		    "lists them"), name);
 	/* Refused before a copy of gigabytes, not after. */
-	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = b->vsize }, _("undefine a VM first")) < 0)
 		return -1;
 	if ((fd = base_open(b, &err)) < 0)
-		fail(x, "%s", err);
-	else if (import_copy(x->c->srv->cfg, x->t->uid, fd, ctl, &x->staged,
-	    &x->staged_size, &err) < 0)
-		fail(x, _("cannot copy base image %s: %s"), name, err);
+		reply_fail(rq, "%s", err);
+	else if (import_copy(rq->c->srv->cfg, rq->t->uid, fd, ctl, &rq->staged,
+	    &rq->staged_size, &err) < 0)
+		reply_fail(rq, _("cannot copy base image %s: %s"), name, err);
 	else {
-		x->made = g_strdup_printf(_(", disk copied from base %s"),
+		rq->made = g_strdup_printf(_(", disk copied from base %s"),
 		    name);
 		r = 0;
 	}
@@ -1899,44 +1917,44 @@ copy_base(struct ctx *x, struct import_ctl *ctl, const char *name)
 /* define NAME, with no image or base image to take: a blank disk of the
  * size the admin chose. */
 static int
-make_blank(struct ctx *x, struct import_ctl *ctl, int gib)
+make_blank(struct request *rq, struct import_ctl *ctl, int gib)
 {
 	int64_t size = (int64_t)gib << 30;
 	char *err = NULL;
 
-	if (quota_check(x, &(struct usage){ .v[Q_VMS] = 1,
+	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = size }, _("undefine a VM first")) < 0)
 		return -1;
-	if (import_blank(x->c->srv->cfg, x->t->uid, size, ctl, &x->staged,
+	if (import_blank(rq->c->srv->cfg, rq->t->uid, size, ctl, &rq->staged,
 	    &err) < 0) {
-		fail(x, "%s", err);
+		reply_fail(rq, "%s", err);
 		g_free(err);
 		return -1;
 	}
-	x->staged_size = size;
-	x->made = g_strdup_printf(_(", blank disk of %d GiB"), gib);
+	rq->staged_size = size;
+	rq->made = g_strdup_printf(_(", blank disk of %d GiB"), gib);
 	return 0;
 }
 
 /* Where define without a disk sends the student. */
 static int
-no_disk(struct ctx *x)
+no_disk(struct request *rq)
 {
-	const char *vm = x->t->vm;
+	const char *vm = rq->t->vm;
 
-	if (g_hash_table_size(x->c->srv->bases) == 0)
-		return fail(x, _("cannot define %s without a disk: upload an "
-		    "image with sftp or scp and use 'define %s IMAGE'"), vm,
-		    vm);
-	return fail(x, _("cannot define %s without a disk: upload an image "
-	    "and use 'define %s IMAGE', or pick a base image: 'define %s "
-	    "--base B' ('images --base' lists them)"), vm, vm, vm);
+	if (g_hash_table_size(rq->c->srv->bases) == 0)
+		return reply_fail(rq, _("cannot define %s without a disk: "
+		    "upload an image with sftp or scp and use 'define %s "
+		    "IMAGE'"), vm, vm);
+	return reply_fail(rq, _("cannot define %s without a disk: upload an "
+	    "image and use 'define %s IMAGE', or pick a base image: 'define "
+	    "%s --base B' ('images --base' lists them)"), vm, vm, vm);
 }
 
 /* Is there a VM of that name, or a disk kept for it?  Reported if so,
  * unless a kept disk is what define NAME alone is for. */
 static int
-name_taken(struct ctx *x, bool new_disk)
+name_taken(struct request *rq, bool new_disk)
 {
 	char *disk, *err = NULL;
 	virConnectPtr conn;
@@ -1945,22 +1963,23 @@ name_taken(struct ctx *x, bool new_disk)
 	int r;
 
 	if ((conn = virt_get(true, &err)) != NULL) {
-		dom = virDomainLookupByName(conn, x->t->domain);
+		dom = virDomainLookupByName(conn, rq->t->domain);
 		virConnectClose(conn);
 		if (dom != NULL) {
 			virDomainFree(dom);
-			return fail(x, _("a VM named %s already exists; choose "
-			    "another name or undefine it first"), x->t->vm);
+			return reply_fail(rq, _("a VM named %s already "
+			    "exists; choose another name or undefine it "
+			    "first"), rq->t->vm);
 		}
 	}
 	g_free(err);
-	disk = disk_path_new(x);
+	disk = disk_path_new(rq);
 	r = lstat(disk, &st);
 	g_free(disk);
 	if (r == 0 && new_disk)
-		return fail(x, _("%s already has a disk; 'define %s' without an "
-		    "image uses it, 'undefine %s --disk' deletes it"), x->t->vm,
-		    x->t->vm, x->t->vm);
+		return reply_fail(rq, _("%s already has a disk; 'define %s' "
+		    "without an image uses it, 'undefine %s --disk' deletes "
+		    "it"), rq->t->vm, rq->t->vm, rq->t->vm);
 	return r == 0 ? 1 : 0;
 }
 
@@ -1970,34 +1989,35 @@ name_taken(struct ctx *x, bool new_disk)
  * template's base image, a blank disk.  What it checks first is checked
  * again, locked, by do_define. */
 static int
-prepare_disk(struct ctx *x)
+prepare_disk(struct request *rq)
 {
-	struct progress_state ps = { x, "", -1 };
-	struct import_ctl ctl = { x->c->fd, send_progress, &ps };
-	const char *base = cmd_opt_value(x->call, "--base");
-	bool named = base != NULL || x->upload_fd >= 0;
+	struct progress_state ps = { rq, "", -1 };
+	struct import_ctl ctl = { rq->c->fd, send_progress, &ps };
+	const char *base = cmd_opt_value(rq->call, "--base");
+	bool named = base != NULL || rq->upload_fd >= 0;
 	const struct template *tp;
 	int kept, gib = 0;
 
-	if (base != NULL && x->upload_fd >= 0)
-		return usage(x, _("define takes an IMAGE or --base B, not "
-		    "both; usage: define NAME [IMAGE | --base B] "
+	if (base != NULL && rq->upload_fd >= 0)
+		return reply_usage(rq, _("define takes an IMAGE or --base B, "
+		    "not both; usage: define NAME [IMAGE | --base B] "
 		    "[--template T]"));
 	if (base != NULL && !vm_name_valid(base))
-		return usage(x, _("invalid base image name '%s': %s"), base,
-		    _(VM_NAME_RULE));
-	if ((tp = find_template(x)) == NULL ||
-	    (kept = name_taken(x, named)) < 0)
+		return reply_usage(rq, _("invalid base image name '%s': %s"),
+		    base, _(VM_NAME_RULE));
+	if ((tp = find_template(rq)) == NULL ||
+	    (kept = name_taken(rq, named)) < 0)
 		return -1;
 	if (kept)
 		return 0;
-	if (x->upload_fd >= 0)
-		return import_upload(x, &ctl);
+	if (rq->upload_fd >= 0)
+		return import_upload(rq, &ctl);
 	if (base == NULL)
-		base = config_new_disk(x->c->srv->cfg, template_name(tp), &gib);
+		base = config_new_disk(rq->c->srv->cfg, template_name(tp),
+		    &gib);
 	if (base != NULL)
-		return copy_base(x, &ctl, base);
-	return gib > 0 ? make_blank(x, &ctl, gib) : no_disk(x);
+		return copy_base(rq, &ctl, base);
+	return gib > 0 ? make_blank(rq, &ctl, gib) : no_disk(rq);
 }
 
 /* Answered from the broker's own state (its table of domains, the pool):
@@ -2011,63 +2031,63 @@ table_only(int id)
 /* Runs the handler, once more on a fresh connection if libvirtd went away
  * (restarted) during the first try. */
 static void
-run_handler(struct ctx *x)
+run_handler(struct request *rq)
 {
-	handler_fn fn = handlers[x->call->def->id];
+	handler_fn fn = handlers[rq->call->def->id];
 	GMutex *m = NULL;
 	int attempt;
 
-	if (x->call->def->id == CMD_DEFINE) {
-		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		if (prepare_disk(x) < 0)
+	if (rq->call->def->id == CMD_DEFINE) {
+		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
+		if (prepare_disk(rq) < 0)
 			return;
 	}
-	if (x->call->def->flags & CMD_MUTATES) {
-		m = users_lock(x->t->uid);
+	if (rq->call->def->flags & CMD_MUTATES) {
+		m = users_lock(rq->t->uid);
 		g_mutex_lock(m);
 	}
-	x->lock = m;
+	rq->lock = m;
 	for (attempt = 0; attempt < 2; attempt++) {
 		char *err = NULL;
 		virConnectPtr conn = NULL;
 
-		proto_msg_free(x->resp);
-		x->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		x->retry = x->denied = 0;
-		if (!table_only(x->call->def->id) &&
-		    (conn = virt_get(!(x->call->def->flags & CMD_MUTATES),
+		proto_msg_free(rq->resp);
+		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
+		rq->retry = rq->denied = 0;
+		if (!table_only(rq->call->def->id) &&
+		    (conn = virt_get(!(rq->call->def->flags & CMD_MUTATES),
 		    &err)) == NULL) {
-			unreachable(x, err);
+			reply_unreachable(rq, err);
 			break;
 		}
-		x->mutated = 0;
-		fn(x, conn);
+		rq->mutated = 0;
+		fn(rq, conn);
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
-		if (x->mutated && x->t->domain != NULL)
-			domtab_refresh(conn, x->t->domain);
+		if (rq->mutated && rq->t->domain != NULL)
+			domtab_refresh(conn, rq->t->domain);
 		if (conn != NULL)
 			virConnectClose(conn);
-		if (!x->retry)
+		if (!rq->retry)
 			break;
-		if (x->mutated) {
+		if (rq->mutated) {
 			/* It may have taken effect before the answer was lost:
 			 * trying again would report a misleading failure. */
-			fail(x, _("libvirt restarted during '%s %s'; run 'list' "
-			    "to see whether it took effect"),
-			    x->call->def->name, x->t->vm);
+			reply_fail(rq, _("libvirt restarted during '%s %s'; "
+			    "run 'list' to see whether it took effect"),
+			    rq->call->def->name, rq->t->vm);
 			break;
 		}
 	}
 	if (m != NULL)
 		g_mutex_unlock(m);
-	if (x->staged != NULL) {
-		unlink(x->staged);
-		g_free(x->staged);
-		x->staged = NULL;
+	if (rq->staged != NULL) {
+		unlink(rq->staged);
+		g_free(rq->staged);
+		rq->staged = NULL;
 	}
-	g_free(x->made);
-	x->made = NULL;
+	g_free(rq->made);
+	rq->made = NULL;
 }
 
 static struct proto_msg *
@@ -2130,7 +2150,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 {
 	struct cmd_call call;
 	struct target t;
-	struct ctx x = { .c = c, .call = &call, .t = &t, .upload_fd = -1 };
+	struct request rq = { .c = c, .call = &call, .t = &t, .upload_fd = -1 };
 	const char *cmd = req->nstr ? req->str[0] : "";
 	char err[512], *msg = NULL;
 	int st;
@@ -2159,10 +2179,10 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 	if ((st = policy_check(c, &call, &t, &msg)) != ST_OK) {
 		log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
 		    "denied", msg, NULL);
-		x.resp = reply(st, msg);
+		rq.resp = reply(st, msg);
 		g_free(msg);
 		target_clear(&t);
-		return x.resp;
+		return rq.resp;
 	}
 	if (handlers[call.def->id] == NULL) {
 		target_clear(&t);
@@ -2180,14 +2200,14 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		target_clear(&t);
 		return reply(ST_USAGE, err);
 	}
-	x.upload_fd = upload_fd;
-	run_handler(&x);
+	rq.upload_fd = upload_fd;
+	run_handler(&rq);
 	log_audit(c->uid, c->user, cmd, req->str + 1, req->nstr - 1,
-	    x.resp->status == ST_OK ? "ok" : x.denied ? "denied" : "failed",
-	    x.resp->status == ST_OK ? NULL : x.resp->str[0], x.cause);
-	g_free(x.cause);
+	    rq.resp->status == ST_OK ? "ok" : rq.denied ? "denied" : "failed",
+	    rq.resp->status == ST_OK ? NULL : rq.resp->str[0], rq.cause);
+	g_free(rq.cause);
 	target_clear(&t);
-	return x.resp;
+	return rq.resp;
 }
 
 struct proto_msg *
