@@ -35,8 +35,8 @@
 #include "import.h"
 #include "landlock.h"
 #include "log.h"
+#include "storage.h"
 
-#define STAGING ".staging"
 #define INFO_TIMEOUT 60		/* seconds for qemu-img info and check */
 #define QEMU_IMG_AS (4LL << 30)	/* address space of qemu-img */
 #define OUT_CAP (1 << 20)	/* bytes of qemu-img output kept */
@@ -53,9 +53,7 @@ static int cap_last = 40;
 int
 import_init(const struct config *cfg, char **err)
 {
-	char *dir = g_build_filename(cfg->pool_dir, STAGING, NULL), *s;
-	const char *f;
-	GDir *d;
+	char *s;
 
 	*err = NULL;
 	self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -65,62 +63,8 @@ import_init(const struct config *cfg, char **err)
 		g_free(s);
 	}
 	/* Leftovers of a broker that was killed during an import. */
-	if ((d = g_dir_open(dir, 0, NULL)) != NULL) {
-		while ((f = g_dir_read_name(d)) != NULL) {
-			char *p = g_build_filename(dir, f, NULL);
-
-			if (unlink(p) == 0)
-				log_msg(LOG_INFO, "removed unfinished import %s",
-				    p);
-			g_free(p);
-		}
-		g_dir_close(d);
-	}
-	g_free(dir);
+	storage_staging_clean(cfg);
 	return 0;
-}
-
-static int
-staging_dir(const struct config *cfg, char **dir, char **err)
-{
-	struct stat st;
-
-	*dir = g_build_filename(cfg->pool_dir, STAGING, NULL);
-	/* The pool itself must be searchable: QEMU opens disks in it. */
-	if ((g_mkdir_with_parents(cfg->pool_dir, 0711) < 0) ||
-	    (mkdir(*dir, 0700) < 0 && errno != EEXIST) || lstat(*dir, &st) < 0 ||
-	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077)) {
-		log_msg(LOG_ERR, "staging directory %s: not a private "
-		    "directory of the broker's (%s)", *dir, g_strerror(errno));
-		*err = g_strdup(_("the VM service cannot store images; tell "
-		    "the admin"));
-		g_free(*dir);
-		*dir = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* A new empty file in the staging directory. */
-static int
-staging_file(const struct config *cfg, uid_t uid, char **path, char **err)
-{
-	char *dir;
-	int fd;
-
-	if (staging_dir(cfg, &dir, err) < 0)
-		return -1;
-	*path = g_strdup_printf("%s/u%lu-XXXXXX", dir, (unsigned long)uid);
-	g_free(dir);
-	if ((fd = g_mkstemp_full(*path, O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		log_msg(LOG_ERR, "%s: %s", *path, g_strerror(errno));
-		*err = g_strdup_printf(_("cannot make a file in the pool: %s"),
-		    g_strerror(errno));
-		g_free(*path);
-		*path = NULL;
-	}
-	return fd;
 }
 
 static bool
@@ -682,7 +626,7 @@ import_disk(const struct config *cfg, uid_t uid, int src_fd, char **own,
 		*own = NULL;
 		return 0;
 	}
-	if ((out = staging_file(cfg, uid, &path, err)) < 0)
+	if ((out = storage_staging_file(cfg, uid, &path, err)) < 0)
 		return -1;
 	if (f == IMG_QCOW2) {
 		/* Checked after the copy: the copy is what will run. */
@@ -732,7 +676,7 @@ import_image(const struct config *cfg, uid_t uid, int fd,
 		return import_disk(cfg, uid, fd, &none, st.st_size, ctl,
 		    staged, vsize, err);
 	/* A Vagrant box: its disk is unpacked into staging first. */
-	if ((bfd = staging_file(cfg, uid, &boxdisk, err)) < 0)
+	if ((bfd = storage_staging_file(cfg, uid, &boxdisk, err)) < 0)
 		return -1;
 	if (ctl->progress)
 		ctl->progress(ctl->arg, "unpacking", 0);
@@ -826,7 +770,7 @@ import_blank(const struct config *cfg, uid_t uid, int64_t size,
 
 	*staged = NULL;
 	*err = NULL;
-	if ((out = staging_file(cfg, uid, &path, err)) < 0)
+	if ((out = storage_staging_file(cfg, uid, &path, err)) < 0)
 		return -1;
 	if (create_blank(cfg, ctl, path, out, size, err) == 0 &&
 	    write_out(out, err) == 0) {
@@ -840,53 +784,4 @@ import_blank(const struct config *cfg, uid_t uid, int64_t size,
 		g_free(path);
 	}
 	return r;
-}
-
-int
-import_disk_sizes(int dirfd, const char *name, int64_t *vsize,
-    int64_t *used, uint32_t *nsnap)
-{
-	uint8_t head[512];
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	*vsize = -1;
-	*used = 0;
-	*nsnap = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	n = pread(fd, head, sizeof(head), 0);
-	if (n <= 0 || img_sniff(head, n, NULL, 0, st.st_size, vsize) !=
-	    IMG_QCOW2)
-		*vsize = -1;
-	/* The qcow2 header's count of internal snapshots (big-endian, at
-	 * byte 60). */
-	else if (n >= 64)
-		*nsnap = (uint32_t)head[60] << 24 | head[61] << 16 |
-		    head[62] << 8 | head[63];
-	close(fd);
-	*used = (int64_t)st.st_blocks * 512;
-	return 0;
-}
-
-int64_t
-import_disk_charge(int dirfd, const char *name)
-{
-	int64_t v, used;
-	uint32_t nsnap;
-
-	if (import_disk_sizes(dirfd, name, &v, &used, &nsnap) < 0)
-		return 0;
-	/* Internal snapshots pin what the image holds, and the live image
-	 * may still grow to its virtual size. */
-	if (nsnap > 0 && v > 0)
-		return v + used;
-	return MAX(v, used);
 }

@@ -47,17 +47,6 @@ int import_inspect(const struct config *cfg, int fd, const char **format,
 int import_blank(const struct config *cfg, uid_t uid, int64_t size,
     const struct import_ctl *ctl, char **staged, char **err);
 
-/* The disk charged for a pool file: its virtual size if it is a qcow2
- * image, else what it allocates (whichever is more); a qcow2 image with
- * internal snapshots is charged both, since the snapshots pin what it
- * allocates. */
-int64_t import_disk_charge(int dirfd, const char *name);
-/* A pool file's virtual size (-1 if it is not a qcow2 image), the bytes
- * it allocates and its count of internal snapshots.  -1 if it cannot be
- * read as a regular file. */
-int import_disk_sizes(int dirfd, const char *name, int64_t *vsize,
-    int64_t *used, uint32_t *nsnap);
-
 /* ie-vmd --unbox: reads a Vagrant box on fd 3, writes its disk to fd 4. */
 int unbox_main(int64_t max);
 

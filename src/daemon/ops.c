@@ -471,35 +471,6 @@ do_list(struct request *rq, virConnectPtr conn)
 	return d != NULL ? 0 : -1;
 }
 
-/* The user's directory in the pool, for reading; NULL if there is none. */
-static DIR *
-pool_user_opendir(const struct config *cfg, uid_t uid)
-{
-	char *dir = g_strdup_printf("%s/%lu", cfg->pool_dir,
-	    (unsigned long)uid);
-	DIR *d = opendir(dir);
-
-	g_free(dir);
-	return d;
-}
-
-/* The disks in the user's pool directory: each charged its virtual size
- * (what it may grow to), or what it allocates if that is more. */
-static long long
-disk_bytes(const struct config *cfg, uid_t uid)
-{
-	DIR *d = pool_user_opendir(cfg, uid);
-	struct dirent *de;
-	long long sum = 0;
-
-	while (d != NULL && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			sum += import_disk_charge(dirfd(d), de->d_name);
-	if (d != NULL)
-		closedir(d);
-	return sum;
-}
-
 static struct usage *
 usage_slot(GHashTable *h, uid_t uid)
 {
@@ -554,7 +525,7 @@ disk_use(const struct config *cfg, uid_t uid, const char *user,
 		log_msg(LOG_WARNING, "uid %lu: cannot measure the upload "
 		    "area: %s", (unsigned long)uid, g_strerror(errno));
 	u->uploads = a.bytes;
-	u->v[Q_DISK] = disk_bytes(cfg, uid) + a.bytes;
+	u->v[Q_DISK] = storage_disk_bytes(cfg, uid) + a.bytes;
 	u->v[Q_FILES] = a.files;
 }
 
@@ -708,8 +679,7 @@ do_users(struct request *rq, virConnectPtr conn)
 static char *
 disk_path_new(struct request *rq)
 {
-	return g_strdup_printf("%s/%lu/%s.qcow2", rq->c->srv->cfg->pool_dir,
-	    (unsigned long)rq->t->uid, rq->t->vm);
+	return storage_disk_path_new(rq->c->srv->cfg, rq->t->uid, rq->t->vm);
 }
 
 static const struct template *
@@ -738,71 +708,29 @@ find_template(struct request *rq)
 	return NULL;
 }
 
-/* The user's directory in the pool: root's, searchable so that QEMU can
- * reach the disks libvirt hands it. */
+/* The target VM has a disk already, kept from an earlier VM of its name. */
 static int
-pool_user_dir(struct request *rq)
+disk_taken(struct request *rq)
 {
-	char *dir = g_strdup_printf("%s/%lu", rq->c->srv->cfg->pool_dir,
-	    (unsigned long)rq->t->uid);
-	struct stat st;
-	int r = 0;
-
-	if ((mkdir(dir, 0711) < 0 && errno != EEXIST) || lstat(dir, &st) < 0 ||
-	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		log_msg(LOG_ERR, "pool directory %s: %s", dir,
-		    g_strerror(errno));
-		r = reply_fail(rq, _("the VM service cannot store disks; tell "
-		    "the admin"));
-	}
-	g_free(dir);
-	return r;
+	return reply_fail(rq, _("%s already has a disk; 'define %s' without an "
+	    "image uses it, 'undefine %s --disk' deletes it"), rq->t->vm,
+	    rq->t->vm, rq->t->vm);
 }
 
-/* The move of a disk is on stable storage before a VM is defined on it,
- * as its data is (import.c): a crash never leaves a VM whose disk is
- * missing, or was removed at restart as an unfinished import. */
-static int
-sync_dir(struct request *rq, const char *disk)
-{
-	char *dir = g_path_get_dirname(disk);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-
-	if (fd < 0 || fsync(fd) < 0) {
-		int e = errno;
-
-		log_msg(LOG_ERR, "fsync %s: %s", dir, g_strerror(e));
-		unlink(disk);
-		r = reply_fail(rq, _("cannot move the image into the pool: %s"),
-		    g_strerror(e));
-	}
-	if (fd >= 0)
-		close(fd);
-	g_free(dir);
-	return r;
-}
-
-/* Moves the staged import to the VM's disk path; never over a file. */
+/* Moves the staged disk to the VM's disk path; never over a file. */
 static int
 place_disk(struct request *rq, const char *disk)
 {
-	if (pool_user_dir(rq) < 0)
-		return -1;
-	if (renameat2(AT_FDCWD, rq->staged, AT_FDCWD, disk,
-	    RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST)
-			return reply_fail(rq, _("%s already has a disk; "
-			    "'define %s' without an image uses it, 'undefine "
-			    "%s --disk' deletes it"), rq->t->vm, rq->t->vm,
-			    rq->t->vm);
-		log_msg(LOG_ERR, "rename %s: %s", rq->staged,
-		    g_strerror(errno));
-		return reply_fail(rq, _("cannot move the image into the pool: "
-		    "%s"), g_strerror(errno));
-	}
-	g_free(rq->staged);
-	rq->staged = NULL;
-	return sync_dir(rq, disk);
+	char *err = NULL;
+	int r = storage_disk_place(rq->c->srv->cfg, rq->t->uid, &rq->staged,
+	    disk, &err);
+
+	if (r > 0)
+		return disk_taken(rq);
+	if (r < 0)
+		reply_fail(rq, "%s", err);
+	g_free(err);
+	return r;
 }
 
 static int
@@ -1234,28 +1162,6 @@ vm_info_clear(struct vm_info *v)
 	addrs_free(v->addrs);
 }
 
-/* The sizes of the target VM's disk in the pool; -1 if there is none. */
-static int
-vm_disk_sizes(struct request *rq, int64_t *vsize, int64_t *used,
-    uint32_t *nsnap)
-{
-	char *dir = g_strdup_printf("%s/%lu", rq->c->srv->cfg->pool_dir,
-	    (unsigned long)rq->t->uid);
-	char *file = g_strdup_printf("%s.qcow2", rq->t->vm);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
-
-	*vsize = -1;
-	*used = 0;
-	*nsnap = 0;
-	if (dfd >= 0) {
-		r = import_disk_sizes(dfd, file, vsize, used, nsnap);
-		close(dfd);
-	}
-	g_free(file);
-	g_free(dir);
-	return r;
-}
-
 static int
 vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
     struct vm_info *v)
@@ -1280,7 +1186,8 @@ vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	v->template = owner_template_new(md);
 	free(md);
 	v->addrs = addrs_new(dom, ADDRS_ALL);
-	vm_disk_sizes(rq, &v->disk_virtual, &v->disk_used, &nsnap);
+	storage_disk_sizes(rq->c->srv->cfg, rq->t->uid, rq->t->vm,
+	    &v->disk_virtual, &v->disk_used, &nsnap);
 	return 0;
 }
 
@@ -1415,8 +1322,8 @@ snap_quota(struct request *rq, virConnectPtr conn)
 	int64_t vsize, used, add = 1;
 	uint32_t nsnap;
 
-	if (vm_disk_sizes(rq, &vsize, &used, &nsnap) == 0 && nsnap == 0 &&
-	    vsize > 0)
+	if (storage_disk_sizes(rq->c->srv->cfg, rq->t->uid, rq->t->vm, &vsize,
+	    &used, &nsnap) == 0 && nsnap == 0 && vsize > 0)
 		add = MAX(1, MIN(vsize, used));
 	/* quota_exceeded words the disk's hint itself. */
 	return quota_check(rq, &(struct usage){ .v[Q_DISK] = add }, "");
@@ -1683,7 +1590,7 @@ disk_row_add(struct request *rq, virConnectPtr conn, DIR *d, const char *file,
 
 	if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r.allocated = (int64_t)st.st_blocks * 512;
-		r.charged = import_disk_charge(dirfd(d), file);
+		r.charged = storage_file_charge(dirfd(d), file);
 		r.defined = dom != NULL;
 		g_array_append_val(rows, r);
 	} else
@@ -1801,7 +1708,7 @@ do_images(struct request *rq, virConnectPtr conn)
 		return images_base(rq);
 	names = g_ptr_array_new_with_free_func(g_free);
 	rows = g_array_new(FALSE, TRUE, sizeof(struct disk_row));
-	d = pool_user_opendir(rq->c->srv->cfg, rq->c->uid);
+	d = storage_pool_opendir(rq->c->srv->cfg, rq->c->uid);
 	while (d != NULL && (de = readdir(d)) != NULL)
 		if (g_str_has_suffix(de->d_name, ".qcow2") &&
 		    strlen(de->d_name) > 6)
@@ -1977,9 +1884,7 @@ name_taken(struct request *rq, bool new_disk)
 	r = lstat(disk, &st);
 	g_free(disk);
 	if (r == 0 && new_disk)
-		return reply_fail(rq, _("%s already has a disk; 'define %s' "
-		    "without an image uses it, 'undefine %s --disk' deletes "
-		    "it"), rq->t->vm, rq->t->vm, rq->t->vm);
+		return disk_taken(rq);
 	return r == 0 ? 1 : 0;
 }
 
@@ -2135,7 +2040,7 @@ ops_upload_budget(struct client *c)
 	else
 		proto_msg_addf(m, "%lld", q.limit[Q_DISK] * 1024LL * 1024 *
 		    1024);
-	proto_msg_addf(m, "%lld", disk_bytes(cfg, c->uid));
+	proto_msg_addf(m, "%lld", storage_disk_bytes(cfg, c->uid));
 	if (q.limit[Q_FILES] == QUOTA_UNLIMITED)
 		proto_msg_add(m, "unlimited");
 	else
