@@ -11,103 +11,118 @@
 #include "names.h"
 #include "proto.h"
 
-#define JSON_OPT { "--json", 0, NULL, \
-	N_("print JSON for scripts (its fields are in ie-vshell(1))"), \
-	ARG_NONE }
+#define JSON_OPT { .name = "--json", \
+	.help = N_("print JSON for scripts (its fields are in ie-vshell(1))") }
 
+/* A command's binding in each program is by its name: the shell's local
+ * commands in commands.c, the broker's handlers in the ops_*.c files;
+ * both check at start that every command has one. */
 const struct cmd_def cmd_table[] = {
-	{ "help", CMD_HELP, CMD_LOCAL, 0, 1, "[COMMAND]",
-	    N_("show the commands, or how to use one"), { { 0 } },
-	    { ARG_COMMAND }, NULL },
-	{ "exit", CMD_EXIT, CMD_LOCAL, 0, 0, "",
-	    N_("leave the shell (also quit, logout, Ctrl-D)"), { { 0 } },
-	    { ARG_NONE }, NULL },
-	{ "quit", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
-	    N_("leave the shell"), { { 0 } },
-	    { ARG_NONE }, NULL },
-	{ "logout", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS, 0, 0, "",
-	    N_("leave the shell"), { { 0 } },
-	    { ARG_NONE }, NULL },
-	{ "list", CMD_LIST, 0, 0, 0, "[--all] [--json]",
-	    N_("list your VMs, their state and address"),
-	    { { "--all", OPT_ADMIN, NULL,
-		N_("every user's VMs, with an owner column (admins)"),
-		ARG_NONE },
-	      JSON_OPT }, { ARG_NONE },
-	    NULL },
-	{ "info", CMD_INFO, CMD_VMARG, 1, 1, "NAME [--json]",
-	    N_("show a VM's state, size, disk, uptime, address and template"),
-	    { JSON_OPT }, { ARG_VM }, NULL },
-	{ "ip", CMD_IP, CMD_VMARG, 1, 1, "NAME",
-	    N_("show a VM's MAC and IP addresses"), { { 0 } }, { ARG_VM },
-	    NULL },
-	{ "define", CMD_DEFINE, CMD_MUTATES | CMD_UPLOADARG, 1, 2,
-	    "NAME [IMAGE] [--base B] [--template T]",
-	    N_("create a VM from the admin's template, its disk imported "
-		"from an uploaded IMAGE or copied from a base image"),
-	    { { "--base", OPT_VALUE, "B",
-		N_("copy the admin's base image B ('images --base' lists "
-		    "them)"), ARG_BASE },
-	      { "--template", OPT_VALUE, "T",
-		N_("use template T instead of the default"), ARG_NONE } },
-	    { ARG_NEW, ARG_UPLOAD }, NULL },
-	{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG, 1, 1,
-	    "NAME [--disk]",
-	    N_("delete a VM that is shut off (its disk is kept unless "
-		"--disk)"),
-	    { { "--disk", 0, NULL,
-		N_("delete its disk image too (it cannot be undone)"),
-		ARG_NONE } },
-	    { ARG_VM }, NULL },
-	{ "images", CMD_IMAGES, 0, 0, 0, "[--base] [--json]",
-	    N_("list your uploads and your VMs' disks, or the base images"),
-	    { { "--base", 0, NULL,
-		N_("list the admin's base images instead, to copy with "
-		    "'define NAME --base B'"), ARG_NONE },
-	      JSON_OPT }, { ARG_NONE },
-	    NULL },
-	{ "start", CMD_START, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("boot a VM"), { { 0 } }, { ARG_VM }, NULL },
-	{ "shutdown", CMD_SHUTDOWN, CMD_MUTATES | CMD_VMARG, 1, 1,
-	    "NAME [--timeout S] [--force]",
-	    N_("ask a VM to power off (ACPI) and wait until it has"),
-	    { { "--timeout", OPT_VALUE, "S",
-		N_("wait at most S seconds (default 60; 0: do not wait)"),
-		ARG_NONE },
-	      { "--force", 0, NULL,
-		N_("power it off at once if it has not stopped by then"),
-		ARG_NONE } },
-	    { ARG_VM }, NULL },
-	{ "reboot", CMD_REBOOT, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("ask a running VM to restart (ACPI)"), { { 0 } }, { ARG_VM },
-	    NULL },
-	{ "reset", CMD_RESET, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("restart a running VM at once, like the reset button"),
-	    { { 0 } }, { ARG_VM }, NULL },
-	{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG, 1, 1, "NAME",
-	    N_("power a VM off at once, like pulling the plug"), { { 0 } },
-	    { ARG_VM }, NULL },
-	{ "snapshot", CMD_SNAPSHOT, CMD_MUTATES | CMD_VMARG, 2, 3,
-	    "NAME create|list|revert|delete [SNAP]",
-	    N_("make, list, go back to or delete snapshots of a VM's disk"),
-	    { { 0 } }, { ARG_VM, ARG_ACTION, ARG_SNAPSHOT },
-	    "create list revert delete" },
-	{ "dumpxml", CMD_DUMPXML, CMD_VMARG, 1, 1, "NAME",
-	    N_("show a VM's libvirt XML"), { { 0 } }, { ARG_VM }, NULL },
-	{ "console", CMD_CONSOLE, CMD_VMARG | CMD_STREAM, 1, 1,
-	    "NAME [--force]",
-	    N_("attach to a running VM's serial console (Ctrl-] leaves)"),
-	    { { "--force", 0, NULL,
-		N_("take the console over from another session"),
-		ARG_NONE } },
-	    { ARG_VM }, NULL },
-	{ "quota", CMD_QUOTA, 0, 0, 0, "[--json]",
-	    N_("show what you use of your quota"),
-	    { JSON_OPT }, { ARG_NONE },
-	    NULL },
-	{ "users", CMD_USERS, CMD_ADMIN, 0, 0, "",
-	    N_("every user's VMs and use of resources (admins)"), { { 0 } },
-	    { ARG_NONE }, NULL },
+	{ .name = "help", .flags = CMD_LOCAL, .max_pos = 1,
+	    .synopsis = "[COMMAND]",
+	    .help = N_("show the commands, or how to use one"),
+	    .args = { ARG_COMMAND } },
+	{ .name = "exit", .flags = CMD_LOCAL, .synopsis = "",
+	    .help = N_("leave the shell (also quit, logout, Ctrl-D)") },
+	{ .name = "quit", .flags = CMD_LOCAL | CMD_HIDDEN_ALIAS,
+	    .alias_of = "exit", .synopsis = "",
+	    .help = N_("leave the shell") },
+	{ .name = "logout", .flags = CMD_LOCAL | CMD_HIDDEN_ALIAS,
+	    .alias_of = "exit", .synopsis = "",
+	    .help = N_("leave the shell") },
+	{ .name = "list", .flags = CMD_NOCONN, .synopsis = "[--all] [--json]",
+	    .help = N_("list your VMs, their state and address"),
+	    .opts = {
+		{ .name = "--all", .flags = OPT_ADMIN,
+		    .help = N_("every user's VMs, with an owner column "
+			"(admins)") },
+		JSON_OPT } },
+	{ .name = "info", .flags = CMD_VMARG, .min_pos = 1, .max_pos = 1,
+	    .synopsis = "NAME [--json]",
+	    .help = N_("show a VM's state, size, disk, uptime, address and "
+		"template"),
+	    .opts = { JSON_OPT }, .args = { ARG_VM } },
+	{ .name = "ip", .flags = CMD_VMARG, .min_pos = 1, .max_pos = 1,
+	    .synopsis = "NAME", .help = N_("show a VM's MAC and IP addresses"),
+	    .args = { ARG_VM } },
+	{ .name = "define", .flags = CMD_MUTATES | CMD_NEWVM | CMD_UPLOADARG,
+	    .min_pos = 1, .max_pos = 2,
+	    .synopsis = "NAME [IMAGE] [--base B] [--template T]",
+	    .help = N_("create a VM from the admin's template, its disk "
+		"imported from an uploaded IMAGE or copied from a base image"),
+	    .opts = {
+		{ .name = "--base", .flags = OPT_VALUE, .metavar = "B",
+		    .help = N_("copy the admin's base image B ('images "
+			"--base' lists them)"), .value = ARG_BASE },
+		{ .name = "--template", .flags = OPT_VALUE, .metavar = "T",
+		    .help = N_("use template T instead of the default") } },
+	    .args = { ARG_NEW, ARG_UPLOAD } },
+	{ .name = "undefine", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME [--disk]",
+	    .help = N_("delete a VM that is shut off (its disk is kept "
+		"unless --disk)"),
+	    .opts = {
+		{ .name = "--disk",
+		    .help = N_("delete its disk image too (it cannot be "
+			"undone)") } },
+	    .args = { ARG_VM } },
+	{ .name = "images", .synopsis = "[--base] [--json]",
+	    .help = N_("list your uploads and your VMs' disks, or the base "
+		"images"),
+	    .opts = {
+		{ .name = "--base",
+		    .help = N_("list the admin's base images instead, to "
+			"copy with 'define NAME --base B'") },
+		JSON_OPT } },
+	{ .name = "start", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME", .help = N_("boot a VM"),
+	    .args = { ARG_VM } },
+	{ .name = "shutdown", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME [--timeout S] [--force]",
+	    .help = N_("ask a VM to power off (ACPI) and wait until it has"),
+	    .opts = {
+		{ .name = "--timeout", .flags = OPT_VALUE, .metavar = "S",
+		    .help = N_("wait at most S seconds (default 60; 0: do "
+			"not wait)") },
+		{ .name = "--force",
+		    .help = N_("power it off at once if it has not stopped "
+			"by then") } },
+	    .args = { ARG_VM } },
+	{ .name = "reboot", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME",
+	    .help = N_("ask a running VM to restart (ACPI)"),
+	    .args = { ARG_VM } },
+	{ .name = "reset", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME",
+	    .help = N_("restart a running VM at once, like the reset button"),
+	    .args = { ARG_VM } },
+	{ .name = "destroy", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME",
+	    .help = N_("power a VM off at once, like pulling the plug"),
+	    .args = { ARG_VM } },
+	{ .name = "snapshot", .flags = CMD_MUTATES | CMD_VMARG, .min_pos = 2,
+	    .max_pos = 3, .synopsis = "NAME create|list|revert|delete [SNAP]",
+	    .help = N_("make, list, go back to or delete snapshots of a VM's "
+		"disk"),
+	    .args = { ARG_VM, ARG_ACTION, ARG_SNAPSHOT },
+	    .actions = "create list revert delete" },
+	{ .name = "dumpxml", .flags = CMD_VMARG, .min_pos = 1, .max_pos = 1,
+	    .synopsis = "NAME", .help = N_("show a VM's libvirt XML"),
+	    .args = { ARG_VM } },
+	{ .name = "console", .flags = CMD_VMARG | CMD_STREAM, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "NAME [--force]",
+	    .help = N_("attach to a running VM's serial console (Ctrl-] "
+		"leaves)"),
+	    .opts = {
+		{ .name = "--force",
+		    .help = N_("take the console over from another "
+			"session") } },
+	    .args = { ARG_VM } },
+	{ .name = "quota", .flags = CMD_NOCONN, .synopsis = "[--json]",
+	    .help = N_("show what you use of your quota"),
+	    .opts = { JSON_OPT } },
+	{ .name = "users", .flags = CMD_ADMIN | CMD_NOCONN, .synopsis = "",
+	    .help = N_("every user's VMs and use of resources (admins)") },
 };
 
 const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);
@@ -301,6 +316,29 @@ args_consistent(const struct cmd_def *d)
 	return true;
 }
 
+/* Flags that go together: an alias is the shell's, as is the command it
+ * names, which is no alias; a new VM is named first, by a name the user
+ * makes up; what the broker answers from its own state changes nothing. */
+static bool
+flags_consistent(const struct cmd_def *d)
+{
+	const struct cmd_def *to = d->alias_of ? cmd_find(d->alias_of) : NULL;
+
+	if (!(d->flags & CMD_HIDDEN_ALIAS) != (d->alias_of == NULL))
+		return false;
+	if (d->alias_of != NULL && (to == NULL || to->alias_of != NULL ||
+	    !(d->flags & CMD_LOCAL) || !(to->flags & CMD_LOCAL) ||
+	    to->min_pos != d->min_pos || to->max_pos != d->max_pos))
+		return false;
+	if ((d->flags & CMD_NEWVM) && ((d->flags & CMD_VMARG) ||
+	    d->min_pos < 1 || d->args[0] != ARG_NEW))
+		return false;
+	if ((d->flags & CMD_NOCONN) &&
+	    (d->flags & (CMD_LOCAL | CMD_MUTATES | CMD_STREAM)))
+		return false;
+	return true;
+}
+
 const char *
 cmd_table_check(void)
 {
@@ -319,7 +357,7 @@ cmd_table_check(void)
 			return d->name;
 		if ((d->flags & CMD_VMARG) && d->min_pos < 1)
 			return d->name;
-		if ((unsigned)d->id >= CMD__COUNT || !args_consistent(d))
+		if (!flags_consistent(d) || !args_consistent(d))
 			return d->name;
 		for (j = 0; j < CMD_MAX_OPTS && d->opts[j].name; j++) {
 			const struct cmd_opt *o = &d->opts[j];

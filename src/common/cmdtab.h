@@ -6,39 +6,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum cmd_id {
-	CMD_HELP,
-	CMD_EXIT,
-	CMD_LIST,
-	CMD_DEFINE,
-	CMD_UNDEFINE,
-	CMD_START,
-	CMD_DESTROY,
-	CMD_DUMPXML,
-	CMD_QUOTA,
-	CMD_USERS,
-	CMD_IMAGES,
-	CMD_CONSOLE,
-	CMD_INFO,
-	CMD_IP,
-	CMD_SHUTDOWN,
-	CMD_REBOOT,
-	CMD_RESET,
-	CMD_SNAPSHOT,
-	CMD__COUNT
-};
-
 /* Flags.  The broker's policy reads them in one place. */
 #define CMD_LOCAL	0x01	/* handled by the shell, never sent */
 #define CMD_MUTATES	0x02	/* changes state: serialised per user */
 #define CMD_VMARG	0x04	/* first argument is a VM (NAME or USER/NAME) */
-#define CMD_HIDDEN_ALIAS 0x08	/* alias: not listed separately in help */
+#define CMD_HIDDEN_ALIAS 0x08	/* another name of alias_of: not listed
+				 * separately in help */
 #define CMD_ADMIN	0x10	/* only for members of the admin group */
 #define CMD_UPLOADARG	0x20	/* second argument, if given, names a file in
 				 * the upload area: the shell opens it as the
 				 * user and passes the descriptor */
 #define CMD_STREAM	0x40	/* attaches the terminal to the VM's console:
 				 * DATA frames both ways until a RESPONSE */
+#define CMD_NEWVM	0x80	/* first argument names a new VM of the
+				 * user's: resolved as CMD_VMARG's is */
+#define CMD_NOCONN	0x100	/* answered from the broker's own state (its
+				 * table of domains, the pool): takes no
+				 * libvirt connection, never waits for one */
 
 #define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
 #define OPT_ADMIN	0x02	/* only for members of the admin group */
@@ -70,8 +54,8 @@ struct cmd_opt {
 
 struct cmd_def {
 	const char *name;
-	enum cmd_id id;
 	unsigned flags;
+	const char *alias_of;	/* CMD_HIDDEN_ALIAS: the command it names */
 	int min_pos, max_pos;	/* positional arguments */
 	const char *synopsis;	/* arguments as shown in help and usage */
 	const char *help;	/* one line, translatable */

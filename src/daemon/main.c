@@ -294,6 +294,11 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (cfg->path != NULL && trusted("config", cfg->path) < 0)
 		goto out;
+	if (ops_init(&err) < 0) {
+		fprint_clean(err);
+		g_free(err);
+		goto out;
+	}
 	xmlInitParser();
 	srv.cfg = cfg;
 	if ((srv.templates = load_templates(cfg)) == NULL)

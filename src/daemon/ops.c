@@ -1729,25 +1729,6 @@ do_images(struct request *rq, virConnectPtr conn)
 	return 0;
 }
 
-static const handler_fn handlers[CMD__COUNT] = {
-	[CMD_LIST] = do_list,
-	[CMD_DEFINE] = do_define,
-	[CMD_UNDEFINE] = do_undefine,
-	[CMD_START] = do_start,
-	[CMD_DESTROY] = do_destroy,
-	[CMD_DUMPXML] = do_dumpxml,
-	[CMD_QUOTA] = do_quota,
-	[CMD_USERS] = do_users,
-	[CMD_IMAGES] = do_images,
-	[CMD_SHUTDOWN] = do_shutdown,
-	[CMD_REBOOT] = do_reboot,
-	[CMD_RESET] = do_reset,
-	[CMD_IP] = do_ip,
-	[CMD_INFO] = do_info,
-	[CMD_SNAPSHOT] = do_snapshot,
-	[CMD_CONSOLE] = do_console,
-};
-
 /* Progress of an import, to the shell: at most a frame per percent. */
 struct progress_state {
 	struct request *rq;
@@ -1925,12 +1906,62 @@ prepare_disk(struct request *rq)
 	return gib > 0 ? make_blank(rq, &ctl, gib) : no_disk(rq);
 }
 
-/* Answered from the broker's own state (its table of domains, the pool):
- * these take no libvirt connection, so they never wait for a busy one. */
-static bool
-table_only(int id)
+/* Each command's handler, by the table's name.  prepare, where there is
+ * one, runs first, without the user's lock and without a connection. */
+struct ops_handler {
+	const char *cmd;
+	handler_fn run;
+	int (*prepare)(struct request *rq);
+};
+
+static const struct ops_handler handlers[] = {
+	{ .cmd = "list", .run = do_list },
+	{ .cmd = "define", .run = do_define, .prepare = prepare_disk },
+	{ .cmd = "undefine", .run = do_undefine },
+	{ .cmd = "start", .run = do_start },
+	{ .cmd = "destroy", .run = do_destroy },
+	{ .cmd = "dumpxml", .run = do_dumpxml },
+	{ .cmd = "quota", .run = do_quota },
+	{ .cmd = "users", .run = do_users },
+	{ .cmd = "images", .run = do_images },
+	{ .cmd = "shutdown", .run = do_shutdown },
+	{ .cmd = "reboot", .run = do_reboot },
+	{ .cmd = "reset", .run = do_reset },
+	{ .cmd = "ip", .run = do_ip },
+	{ .cmd = "info", .run = do_info },
+	{ .cmd = "snapshot", .run = do_snapshot },
+	{ .cmd = "console", .run = do_console },
+};
+
+static const struct ops_handler *
+handler_of(const struct cmd_def *def)
 {
-	return id == CMD_LIST || id == CMD_QUOTA || id == CMD_USERS;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(handlers); i++)
+		if (strcmp(handlers[i].cmd, def->name) == 0)
+			return &handlers[i];
+	return NULL;
+}
+
+int
+ops_init(char **err)
+{
+	const char *bad = cmd_table_check();
+	size_t i;
+
+	for (i = 0; bad == NULL && i < cmd_table_len; i++)
+		if (!(cmd_table[i].flags & CMD_LOCAL) !=
+		    (handler_of(&cmd_table[i]) != NULL))
+			bad = cmd_table[i].name;
+	for (i = 0; bad == NULL && i < G_N_ELEMENTS(handlers); i++)
+		if (cmd_find(handlers[i].cmd) == NULL)
+			bad = handlers[i].cmd;
+	if (bad == NULL)
+		return 0;
+	*err = g_strdup_printf("command table: %s has no handler, or a "
+	    "handler no command", bad);
+	return -1;
 }
 
 /* Runs the handler, once more on a fresh connection if libvirtd went away
@@ -1938,13 +1969,13 @@ table_only(int id)
 static void
 run_handler(struct request *rq)
 {
-	handler_fn fn = handlers[rq->call->def->id];
+	const struct ops_handler *h = handler_of(rq->call->def);
 	GMutex *m = NULL;
 	int attempt;
 
-	if (rq->call->def->id == CMD_DEFINE) {
+	if (h->prepare != NULL) {
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		if (prepare_disk(rq) < 0)
+		if (h->prepare(rq) < 0)
 			return;
 	}
 	if (rq->call->def->flags & CMD_MUTATES) {
@@ -1959,14 +1990,14 @@ run_handler(struct request *rq)
 		proto_msg_free(rq->resp);
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
 		rq->retry = rq->denied = 0;
-		if (!table_only(rq->call->def->id) &&
+		if (!(rq->call->def->flags & CMD_NOCONN) &&
 		    (conn = virt_get(!(rq->call->def->flags & CMD_MUTATES),
 		    &err)) == NULL) {
 			reply_unreachable(rq, err);
 			break;
 		}
 		rq->mutated = 0;
-		fn(rq, conn);
+		h->run(rq, conn);
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
 		if (rq->mutated && rq->t->domain != NULL)
@@ -2089,7 +2120,7 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 		target_clear(&t);
 		return rq.resp;
 	}
-	if (handlers[call.def->id] == NULL) {
+	if (handler_of(call.def) == NULL) {
 		target_clear(&t);
 		return reply(ST_USAGE, _("command not handled by the broker"));
 	}

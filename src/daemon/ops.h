@@ -6,6 +6,10 @@
 
 struct client;
 
+/* Checks, once at start-up, that every command of the table the broker
+ * answers has a handler, and every handler a command.  Returns -1 with
+ * the first one amiss in *err. */
+int ops_init(char **err);
 /* Handles one request and returns the response (never NULL).  upload_fd
  * is a descriptor that came with it, or -1; it is closed. */
 struct proto_msg *ops_dispatch(struct client *c, const struct proto_msg *req,

@@ -175,7 +175,7 @@ policy_check(const struct client *c, const struct cmd_call *call,
 			return ST_FAILED;
 		}
 	}
-	if ((d->flags & CMD_VMARG) || d->id == CMD_DEFINE)
+	if (d->flags & (CMD_VMARG | CMD_NEWVM))
 		return resolve(c, call->pos[0], t, msg);
 	return ST_OK;
 }

@@ -288,13 +288,108 @@ images_json(struct shell *sh, const struct cmd_call *call, int argc,
 	return st;
 }
 
+/* A command the broker answers: sent (with the terminal attached, for a
+ * console), the answer printed. */
+static int
+run_broker(struct shell *sh, const struct cmd_call *call, int argc,
+    char **argv)
+{
+	struct proto_msg *resp = NULL;
+	int st;
+
+	if (call->def->flags & CMD_STREAM)
+		st = console_attach(sh, call->pos[0], argc, argv, &resp);
+	else
+		st = request(sh, call, argc, argv, &resp);
+	if (st != ST_OK)
+		return st;
+	print_response(resp);
+	st = resp->status;
+	proto_msg_free(resp);
+	fflush(stdout);
+	return st;
+}
+
+static int
+run_help(struct shell *sh, const struct cmd_call *call, int argc,
+    char **argv)
+{
+	shell_help(stdout, call->npos ? call->pos[0] : NULL);
+	return call->npos && !cmd_find(call->pos[0]) ? ST_USAGE : ST_OK;
+}
+
+static int
+run_exit(struct shell *sh, const struct cmd_call *call, int argc,
+    char **argv)
+{
+	sh->quit = true;
+	return ST_OK;
+}
+
+/* The uploads, which only the shell can see, come before the broker's
+ * disks; the base images are the broker's alone. */
+static int
+run_images(struct shell *sh, const struct cmd_call *call, int argc,
+    char **argv)
+{
+	if (cmd_opt_set(call, "--base"))
+		return run_broker(sh, call, argc, argv);
+	if (cmd_opt_set(call, "--json"))
+		return images_json(sh, call, argc, argv);
+	if (images_print_uploads(sh) < 0)
+		return ST_FAILED;
+	return run_broker(sh, call, argc, argv);
+}
+
+/* The shell's part of a command, by the table's name: all of a local one
+ * (CMD_LOCAL), or what it adds to the broker's answer.  Every other
+ * command is the broker's alone. */
+static const struct {
+	const char *name;
+	int (*run)(struct shell *sh, const struct cmd_call *call, int argc,
+	    char **argv);
+} shell_cmds[] = {
+	{ "help", run_help },
+	{ "exit", run_exit },
+	{ "images", run_images },
+};
+
+/* The shell's binding of def (an alias's is the command's it names), or
+ * -1. */
+static int
+shell_cmd_index(const struct cmd_def *def)
+{
+	const char *name = def->alias_of ? def->alias_of : def->name;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(shell_cmds); i++)
+		if (strcmp(shell_cmds[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+shell_table_check(void)
+{
+	const char *bad = cmd_table_check();
+	size_t i;
+
+	for (i = 0; bad == NULL && i < cmd_table_len; i++)
+		if ((cmd_table[i].flags & CMD_LOCAL) &&
+		    shell_cmd_index(&cmd_table[i]) < 0)
+			bad = cmd_table[i].name;
+	for (i = 0; bad == NULL && i < G_N_ELEMENTS(shell_cmds); i++)
+		if (cmd_find(shell_cmds[i].name) == NULL)
+			bad = shell_cmds[i].name;
+	return bad;
+}
+
 int
 shell_run_words(struct shell *sh, int argc, char **argv)
 {
-	struct proto_msg *resp = NULL;
 	struct cmd_call call;
 	char err[512];
-	int st;
+	int st, i;
 
 	if (argc == 0)
 		return ST_OK;
@@ -303,36 +398,9 @@ shell_run_words(struct shell *sh, int argc, char **argv)
 		session_note(&sh->sess, err, argv, argc);
 		return st;
 	}
-	switch (call.def->id) {
-	case CMD_HELP:
-		shell_help(stdout, call.npos ? call.pos[0] : NULL);
-		return call.npos && !cmd_find(call.pos[0]) ? ST_USAGE : ST_OK;
-	case CMD_EXIT:
-		sh->quit = true;
-		return ST_OK;
-	case CMD_IMAGES:
-		/* The base images are the broker's alone. */
-		if (cmd_opt_set(&call, "--base"))
-			break;
-		if (cmd_opt_set(&call, "--json"))
-			return images_json(sh, &call, argc, argv);
-		if (images_print_uploads(sh) < 0)
-			return ST_FAILED;
-		break;
-	default:
-		break;
-	}
-	if (call.def->flags & CMD_STREAM)
-		st = console_attach(sh, call.pos[0], argc, argv, &resp);
-	else
-		st = request(sh, &call, argc, argv, &resp);
-	if (st != ST_OK)
-		return st;
-	print_response(resp);
-	st = resp->status;
-	proto_msg_free(resp);
-	fflush(stdout);
-	return st;
+	if ((i = shell_cmd_index(call.def)) >= 0)
+		return shell_cmds[i].run(sh, &call, argc, argv);
+	return run_broker(sh, &call, argc, argv);
 }
 
 void

@@ -15,6 +15,9 @@ struct shell {
 	char *upload_dir;	/* the config's pattern of upload areas */
 };
 
+/* The command table's self-check, and whether each of its local commands
+ * has the shell's binding: NULL if fine, else the first entry amiss. */
+const char *shell_table_check(void);
 /* Returns the command's exit status (0 ok, 1 failed, 2 usage). */
 int shell_run_line(struct shell *sh, const char *line);
 int shell_run_words(struct shell *sh, int argc, char **argv);

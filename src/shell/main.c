@@ -28,7 +28,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *config_path = NULL, *command = NULL;
+	const char *config_path = NULL, *command = NULL, *bad;
 	struct config *cfg;
 	struct shell sh;
 	char *err = NULL;
@@ -41,6 +41,10 @@ main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);
+	if ((bad = shell_table_check()) != NULL) {
+		fprintf(stderr, "ie-vshell: command table: %s is amiss\n", bad);
+		return 1;
+	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc && !command)
 			config_path = argv[++i];

@@ -142,6 +142,6 @@ fuzz_check_request(int argc, char **argv)
 	cmd_usage(call.def, usage, sizeof(usage));
 	CHECK(memchr(usage, '\0', sizeof(usage)) != NULL);
 	/* The policy's resolve() reads pos[0] without looking at npos. */
-	if ((call.def->flags & CMD_VMARG) || call.def->id == CMD_DEFINE)
+	if (call.def->flags & (CMD_VMARG | CMD_NEWVM))
 		CHECK(call.npos >= 1 && call.pos[0] != NULL);
 }

@@ -151,68 +151,69 @@ test_entries(void)
 	}
 }
 
-/* Every command has a visible entry, and aliases only ever stand for
- * local commands. */
+/* Every alias stands for a visible local command that takes the same
+ * arguments, and is local itself. */
 static void
-test_ids(void)
+test_aliases(void)
 {
-	int id;
+	const struct cmd_def *to;
 	size_t i;
 
-	for (id = 0; id < CMD__COUNT; id++) {
-		int visible = 0;
+	for (i = 0; i < cmd_table_len; i++) {
+		const struct cmd_def *d = &cmd_table[i];
 
-		for (i = 0; i < cmd_table_len; i++)
-			if ((int)cmd_table[i].id == id &&
-			    !(cmd_table[i].flags & CMD_HIDDEN_ALIAS))
-				visible++;
-		g_assert_cmpint(visible, ==, 1);
+		if (!(d->flags & CMD_HIDDEN_ALIAS)) {
+			g_assert_null(d->alias_of);
+			continue;
+		}
+		g_assert_nonnull(d->alias_of);
+		to = cmd_find(d->alias_of);
+		g_assert_nonnull(to);
+		g_assert_false(to->flags & CMD_HIDDEN_ALIAS);
+		g_assert_true(d->flags & CMD_LOCAL);
+		g_assert_true(to->flags & CMD_LOCAL);
+		g_assert_cmpint(d->min_pos, ==, to->min_pos);
+		g_assert_cmpint(d->max_pos, ==, to->max_pos);
 	}
-	for (i = 0; i < cmd_table_len; i++)
-		if (cmd_table[i].flags & CMD_HIDDEN_ALIAS)
-			g_assert_true(cmd_table[i].flags & CMD_LOCAL);
+	g_assert_cmpstr(cmd_find("quit")->alias_of, ==, "exit");
+	g_assert_cmpstr(cmd_find("logout")->alias_of, ==, "exit");
 }
 
-/* The policy reads these flags; a change here is a change of policy. */
+/* The policy reads these flags; what each entry's arguments say of it
+ * must agree with them. */
 static void
 test_flags(void)
 {
-	static const struct {
-		const char *name;
-		enum cmd_id id;
-		unsigned flags;
-	} want[] = {
-		{ "help", CMD_HELP, CMD_LOCAL },
-		{ "exit", CMD_EXIT, CMD_LOCAL },
-		{ "quit", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS },
-		{ "logout", CMD_EXIT, CMD_LOCAL | CMD_HIDDEN_ALIAS },
-		{ "list", CMD_LIST, 0 },
-		{ "define", CMD_DEFINE, CMD_MUTATES | CMD_UPLOADARG },
-		{ "undefine", CMD_UNDEFINE, CMD_MUTATES | CMD_VMARG },
-		{ "start", CMD_START, CMD_MUTATES | CMD_VMARG },
-		{ "destroy", CMD_DESTROY, CMD_MUTATES | CMD_VMARG },
-		{ "dumpxml", CMD_DUMPXML, CMD_VMARG },
-		{ "quota", CMD_QUOTA, 0 },
-		{ "users", CMD_USERS, CMD_ADMIN },
-		{ "images", CMD_IMAGES, 0 },
-		{ "info", CMD_INFO, CMD_VMARG },
-		{ "ip", CMD_IP, CMD_VMARG },
-		{ "shutdown", CMD_SHUTDOWN, CMD_MUTATES | CMD_VMARG },
-		{ "reboot", CMD_REBOOT, CMD_MUTATES | CMD_VMARG },
-		{ "reset", CMD_RESET, CMD_MUTATES | CMD_VMARG },
-		{ "snapshot", CMD_SNAPSHOT, CMD_MUTATES | CMD_VMARG },
-		{ "console", CMD_CONSOLE, CMD_VMARG | CMD_STREAM },
-	};
+	const unsigned broker_only = CMD_MUTATES | CMD_VMARG | CMD_NEWVM |
+	    CMD_ADMIN | CMD_UPLOADARG | CMD_STREAM | CMD_NOCONN;
 	const struct cmd_def *d;
 	size_t i;
 
-	g_assert_cmpuint(cmd_table_len, ==, G_N_ELEMENTS(want));
-	for (i = 0; i < G_N_ELEMENTS(want); i++) {
-		d = cmd_find(want[i].name);
-		g_assert_nonnull(d);
-		g_assert_cmpint(d->id, ==, want[i].id);
-		g_assert_cmphex(d->flags, ==, want[i].flags);
+	for (i = 0; i < cmd_table_len; i++) {
+		unsigned f = cmd_table[i].flags;
+		enum arg_kind first = cmd_table[i].args[0];
+
+		/* A VM named first is resolved, and its owner checked. */
+		g_assert_cmpint(first == ARG_VM, ==, (f & CMD_VMARG) != 0);
+		g_assert_cmpint(first == ARG_NEW, ==, (f & CMD_NEWVM) != 0);
+		/* What makes a VM or takes an upload is serialised per
+		 * user, as is what attaches a console to none. */
+		if (f & (CMD_NEWVM | CMD_UPLOADARG))
+			g_assert_true(f & CMD_MUTATES);
+		if (f & CMD_STREAM)
+			g_assert_true(f & CMD_VMARG);
+		/* The shell's own commands send nothing and name no VM. */
+		if (f & CMD_LOCAL)
+			g_assert_cmphex(f & broker_only, ==, 0);
+		/* What the broker answers from its own state changes
+		 * nothing. */
+		if (f & CMD_NOCONN)
+			g_assert_false(f & CMD_MUTATES);
+		/* An admin's command is about every user, not one VM. */
+		if (f & CMD_ADMIN)
+			g_assert_false(f & (CMD_VMARG | CMD_NEWVM));
 	}
+	g_assert_true(cmd_find("users")->flags & CMD_ADMIN);
 	d = cmd_find("list");
 	g_assert_cmpstr(d->opts[0].name, ==, "--all");
 	g_assert_cmphex(d->opts[0].flags, ==, OPT_ADMIN);
@@ -615,7 +616,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/cmdtab/check", test_check);
 	g_test_add_func("/cmdtab/entries", test_entries);
-	g_test_add_func("/cmdtab/ids", test_ids);
+	g_test_add_func("/cmdtab/aliases", test_aliases);
 	g_test_add_func("/cmdtab/flags", test_flags);
 	g_test_add_func("/cmdtab/find", test_find);
 	g_test_add_func("/cmdtab/unknown", test_unknown);
