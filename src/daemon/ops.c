@@ -30,6 +30,7 @@
 #include "log.h"
 #include "names.h"
 #include "ops.h"
+#include "ops_priv.h"
 #include "policy.h"
 #include "quota.h"
 #include "sanitize.h"
@@ -40,228 +41,10 @@
 #include "virt.h"
 #include "virterr.h"
 
-struct request {
-	struct client *c;
-	const struct cmd_call *call;
-	struct target *t;
-	int upload_fd;		/* define NAME IMAGE: the upload, else -1 */
-	char *staged;		/* define's new disk, not yet in place */
-	int64_t staged_size;	/* its virtual size */
-	char *made;		/* how it was made, for the answer */
-	char *cause;		/* libvirt's words for a failure, for the
-				 * audit log only */
-	struct proto_msg *resp;
-	int retry;		/* set by a handler when the connection died */
-	int denied;		/* refused by policy (a quota), not failed */
-	int mutated;		/* a changing libvirt call was made */
-	GMutex *lock;		/* the user's lock, held around the handler
-				 * of a command that mutates */
-};
-
-typedef int (*handler_fn)(struct request *rq, virConnectPtr conn);
-
 void
 ops_shutdown(void)
 {
 	users_shutdown();
-}
-
-/* The response becomes the one message, with the status. */
-static int
-reply_vfail(struct request *rq, int status, const char *fmt, va_list ap)
-{
-	char *s = g_strdup_vprintf(fmt, ap);
-
-	proto_msg_free(rq->resp);
-	rq->resp = proto_msg_new(PROTO_RESPONSE, status, 1);
-	proto_msg_add(rq->resp, s);
-	g_free(s);
-	return -1;
-}
-
-static int
-reply_fail(struct request *rq, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-reply_fail(struct request *rq, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_vfail(rq, ST_FAILED, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static char *disk_path_new(struct request *rq);
-
-/* A libvirt call failed: report it in a line for the student (virterr.c)
- * and keep libvirt's own words for the audit log, or ask for a retry on a
- * fresh connection if this one died under us. */
-static int
-reply_fail_virt(struct request *rq, virConnectPtr conn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-reply_fail_virt(struct request *rq, virConnectPtr conn, const char *fmt, ...)
-{
-	struct virterr_about a = { rq->t->domain ? rq->t->vm : NULL,
-	    rq->t->domain, NULL, false };
-	int code = virGetLastErrorCode();
-	char *msg = g_strdup(virt_error()), *what, *line;
-	struct stat st;
-	va_list ap;
-
-	va_start(ap, fmt);
-	what = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	if (virt_failed(conn))
-		rq->retry = 1;
-	if (rq->t->domain != NULL) {
-		a.disk = disk_path_new(rq);
-		a.disk_exists = stat(a.disk, &st) == 0;
-	}
-	line = virterr_line_new(what, code, msg, &a);
-	reply_fail(rq, "%s", line);
-	g_free(rq->cause);
-	rq->cause = msg;
-	g_free((char *)a.disk);
-	g_free(line);
-	g_free(what);
-	return -1;
-}
-
-/* A usage error found by a handler (the form of a word depends on
- * another): nothing has been done. */
-static int
-reply_usage(struct request *rq, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-reply_usage(struct request *rq, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_vfail(rq, ST_USAGE, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* The answer to --json: the builder's document as the one string of the
- * response, in ASCII: what a guest agent or the passwd database says may
- * hold anything. */
-static int
-reply_json(struct request *rq, JsonBuilder *b)
-{
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root = json_builder_get_root(b);
-	char *s, *ascii;
-
-	json_generator_set_root(g, root);
-	json_generator_set_pretty(g, TRUE);
-	s = json_generator_to_data(g, NULL);
-	ascii = json_ascii_new(s);
-	proto_msg_add(rq->resp, ascii);
-	g_free(ascii);
-	g_free(s);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
-	return 0;
-}
-
-static void
-json_member_str(JsonBuilder *b, const char *key, const char *v)
-{
-	json_builder_set_member_name(b, key);
-	if (v != NULL)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-/* A number, or null where it is not known (negative). */
-static void
-json_member_int(JsonBuilder *b, const char *key, long long v)
-{
-	json_builder_set_member_name(b, key);
-	if (v >= 0)
-		json_builder_add_int_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-static bool
-wants_json(const struct request *rq)
-{
-	return cmd_opt_set(rq->call, "--json");
-}
-
-static const char *
-state_name(int state)
-{
-	switch (state) {
-	case VIR_DOMAIN_RUNNING: return "running";
-	case VIR_DOMAIN_BLOCKED: return "blocked";
-	case VIR_DOMAIN_PAUSED: return "paused";
-	case VIR_DOMAIN_SHUTDOWN: return "shutting down";
-	case VIR_DOMAIN_SHUTOFF: return "shut off";
-	case VIR_DOMAIN_CRASHED: return "crashed";
-	case VIR_DOMAIN_PMSUSPENDED: return "suspended";
-	default: return "unknown";
-	}
-}
-
-/* Looks up the target and checks the ownership record.  A domain that
- * exists but belongs to someone else is reported exactly like a missing
- * one: students must not learn what others have. */
-static virDomainPtr
-lookup_owned(struct request *rq, virConnectPtr conn)
-{
-	virDomainPtr dom = virDomainLookupByName(conn, rq->t->domain);
-	uid_t owner;
-	int r;
-
-	if (dom == NULL) {
-		virErrorPtr e = virGetLastError();
-
-		if (e != NULL && e->code == VIR_ERR_NO_DOMAIN)
-			reply_fail(rq, _("no such VM: %s"), rq->t->vm);
-		else
-			reply_fail_virt(rq, conn, _("cannot look up the VM"));
-		return NULL;
-	}
-	if ((r = domain_owner(dom, &owner)) == OWNER_ERROR) {
-		reply_fail_virt(rq, conn, _("cannot read the VM's owner"));
-		virDomainFree(dom);
-		return NULL;
-	}
-	if (r < 0 || owner != rq->t->uid) {
-		virDomainFree(dom);
-		reply_fail(rq, _("no such VM: %s"), rq->t->vm);
-		return NULL;
-	}
-	return dom;
-}
-
-static int
-reply_ok(struct request *rq, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-reply_ok(struct request *rq, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	proto_msg_add(rq->resp, s);
-	g_free(s);
-	return 0;
 }
 
 /* Where a guest's addresses come from, in the order asked: libvirt's
@@ -334,17 +117,6 @@ owner_label(uid_t uid, char *buf, size_t len)
 	else
 		g_snprintf(buf, len, "%lu", (unsigned long)uid);
 	g_free(name);
-}
-
-/* libvirt cannot be reached: the reason is the admin's (logged); the
- * student learns what to do.  Takes err. */
-static int
-reply_unreachable(struct request *rq, char *err)
-{
-	log_msg(LOG_ERR, "%s", err);
-	g_free(err);
-	return reply_fail(rq, _("the VM service cannot reach libvirt; try "
-	    "again in a minute, or tell the admin"));
 }
 
 /* The rows of the broker's table owned by `only` (every owner if
@@ -676,12 +448,6 @@ do_users(struct request *rq, virConnectPtr conn)
 	return 0;
 }
 
-static char *
-disk_path_new(struct request *rq)
-{
-	return storage_disk_path_new(rq->c->srv->cfg, rq->t->uid, rq->t->vm);
-}
-
 static const struct template *
 find_template(struct request *rq)
 {
@@ -779,7 +545,7 @@ do_define(struct request *rq, virConnectPtr conn)
 	    .v[Q_DISK] = rq->staged ? rq->staged_size : 1 },
 	    _("undefine a VM first")) < 0)
 		return -1;
-	disk = disk_path_new(rq);
+	disk = request_disk_path_new(rq);
 	if (rq->staged != NULL && place_disk(rq, disk) < 0)
 		goto out;
 	if (define_xml(rq, conn, tp, disk) < 0) {
@@ -835,7 +601,7 @@ do_undefine(struct request *rq, virConnectPtr conn)
 	}
 	virDomainFree(dom);
 	if (cmd_opt_set(rq->call, "--disk")) {
-		char *disk = disk_path_new(rq);
+		char *disk = request_disk_path_new(rq);
 
 		if (unlink(disk) < 0 && errno != ENOENT) {
 			log_msg(LOG_ERR, "%s: %s", disk, g_strerror(errno));
@@ -1861,7 +1627,7 @@ name_taken(struct request *rq, bool new_disk)
 		}
 	}
 	g_free(err);
-	disk = disk_path_new(rq);
+	disk = request_disk_path_new(rq);
 	r = lstat(disk, &st);
 	g_free(disk);
 	if (r == 0 && new_disk)
@@ -1906,14 +1672,7 @@ prepare_disk(struct request *rq)
 	return gib > 0 ? make_blank(rq, &ctl, gib) : no_disk(rq);
 }
 
-/* Each command's handler, by the table's name.  prepare, where there is
- * one, runs first, without the user's lock and without a connection. */
-struct ops_handler {
-	const char *cmd;
-	handler_fn run;
-	int (*prepare)(struct request *rq);
-};
-
+/* Each command's handler, by the table's name. */
 static const struct ops_handler handlers[] = {
 	{ .cmd = "list", .run = do_list },
 	{ .cmd = "define", .run = do_define, .prepare = prepare_disk },

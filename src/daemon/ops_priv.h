@@ -1,0 +1,83 @@
+/* What the broker's handler files share, and nothing outside them does:
+ * the request a handler answers, the replies it makes (ops_reply.c) and
+ * the bindings of each file's handlers to the command table's names. */
+#ifndef IEVS_OPS_PRIV_H
+#define IEVS_OPS_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <libvirt/libvirt.h>
+
+#include "cmdtab.h"
+#include "proto.h"
+
+struct client;
+struct target;
+
+/* One request, from policy_check to the answer. */
+struct request {
+	struct client *c;
+	const struct cmd_call *call;
+	struct target *t;
+	int upload_fd;		/* define NAME IMAGE: the upload, else -1 */
+	char *staged;		/* define's new disk, not yet in place */
+	int64_t staged_size;	/* its virtual size */
+	char *made;		/* how it was made, for the answer */
+	char *cause;		/* libvirt's words for a failure, for the
+				 * audit log only */
+	struct proto_msg *resp;
+	int retry;		/* set by a handler when the connection died */
+	int denied;		/* refused by policy (a quota), not failed */
+	int mutated;		/* a changing libvirt call was made */
+	GMutex *lock;		/* the user's lock, held around the handler
+				 * of a command that mutates */
+};
+
+/* A command's handler, by the table's name: run answers it (0, or -1
+ * with the answer made), on a connection unless the command is
+ * CMD_NOCONN.  prepare, where there is one, runs first, without the
+ * user's lock and without a connection.  Each handler file ends its list
+ * with an entry without a name; ops.c knows the lists. */
+struct ops_handler {
+	const char *cmd;
+	int (*run)(struct request *rq, virConnectPtr conn);
+	int (*prepare)(struct request *rq);
+};
+
+extern const struct ops_handler ops_list_handlers[];
+
+/* Answers (ops_reply.c).  Those that fail make the failure the one line
+ * of the response and return -1; reply_ok adds a line and returns 0. */
+int reply_ok(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int reply_fail(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A usage error found by a handler (the form of a word depends on
+ * another): nothing has been done. */
+int reply_usage(struct request *rq, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A libvirt call failed: a line for the student (virterr.c), libvirt's
+ * own words kept for the audit log, or a retry asked for on a fresh
+ * connection if this one died under us. */
+int reply_fail_virt(struct request *rq, virConnectPtr conn,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* libvirt cannot be reached: err (taken) is logged for the admin. */
+int reply_unreachable(struct request *rq, char *err);
+/* The answer to --json: b's document (taken) as the one string. */
+int reply_json(struct request *rq, JsonBuilder *b);
+void json_member_str(JsonBuilder *b, const char *key, const char *v);
+/* A number, or null where it is not known (negative). */
+void json_member_int(JsonBuilder *b, const char *key, long long v);
+bool wants_json(const struct request *rq);
+/* A virDomainState as the student reads it. */
+const char *state_name(int state);
+/* The target's domain, its owner record checked; NULL having answered
+ * "no such VM" for one that is someone else's. */
+virDomainPtr lookup_owned(struct request *rq, virConnectPtr conn);
+/* The path of the target VM's disk (caller frees). */
+char *request_disk_path_new(const struct request *rq);
+
+#endif
