@@ -85,369 +85,6 @@ uptime_of(virDomainPtr dom)
 	return t > 0 && t <= now ? now - t : -1;
 }
 
-struct row {
-	char *owner, *name, *ip;
-	const char *state;
-};
-
-static gint
-uid_cmp(gconstpointer a, gconstpointer b)
-{
-	guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-row_cmp(const void *a, const void *b)
-{
-	const struct row *r = a, *s = b;
-	int c = g_strcmp0(r->owner, s->owner);
-
-	return c ? c : strcmp(r->name, s->name);
-}
-
-static void
-owner_label(uid_t uid, char *buf, size_t len)
-{
-	char *name = NULL;
-
-	if (policy_user_by_uid(uid, &name, NULL) == 0)
-		g_strlcpy(buf, name, len);
-	else
-		g_snprintf(buf, len, "%lu", (unsigned long)uid);
-	g_free(name);
-}
-
-/* The rows of the broker's table owned by `only` (every owner if
- * (uid_t)-1) and, with others, every other domain too.  The metadata, not
- * the name, says who owns a domain.  Fails rather than return a partial
- * table: a quota must never read an error as "not owned". */
-static GArray *
-scan_domains(struct request *rq, uid_t only, bool others)
-{
-	char *err = NULL;
-	GArray *rows = domtab_rows_new(only, others, &err);
-
-	if (rows == NULL)
-		reply_unreachable(rq, err);
-	return rows;
-}
-
-/* uid -> user name, one lookup per owner. */
-static const char *
-label_of(GHashTable *labels, uid_t uid)
-{
-	char *label = g_hash_table_lookup(labels, GUINT_TO_POINTER(uid));
-	char buf[256];
-
-	if (label == NULL) {
-		owner_label(uid, buf, sizeof(buf));
-		label = g_strdup(buf);
-		g_hash_table_insert(labels, GUINT_TO_POINTER(uid), label);
-	}
-	return label;
-}
-
-/* labels NULL: no owner column (no user lookups either). */
-static struct row
-list_row(const struct domrow *d, GHashTable *labels)
-{
-	struct row r = { 0 };
-
-	r.state = state_name(d->state);
-	r.name = g_strdup(d->owned ? d->vm : d->name);
-	r.ip = g_strdup(d->owned ? d->ip : NULL);
-	if (labels != NULL)
-		r.owner = g_strdup(d->owned ? label_of(labels, d->uid) : "-");
-	return r;
-}
-
-static void
-list_json(struct request *rq, GArray *rows, bool all)
-{
-	JsonBuilder *b = json_builder_new();
-	guint i;
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "vms");
-	json_builder_begin_array(b);
-	for (i = 0; i < rows->len; i++) {
-		struct row *row = &g_array_index(rows, struct row, i);
-
-		json_builder_begin_object(b);
-		if (all)
-			json_member_str(b, "owner", row->owner);
-		json_member_str(b, "name", row->name);
-		json_member_str(b, "state", row->state);
-		json_member_str(b, "ip", row->ip);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	reply_json(rq, b);
-}
-
-static void
-list_table(struct request *rq, GArray *rows, bool all)
-{
-	guint i;
-
-	rq->resp->ncols = all ? 4 : 3;
-	if (all)
-		proto_msg_add(rq->resp, "owner");
-	proto_msg_add(rq->resp, "name");
-	proto_msg_add(rq->resp, "state");
-	proto_msg_add(rq->resp, "ip");
-	for (i = 0; i < rows->len; i++) {
-		struct row *row = &g_array_index(rows, struct row, i);
-
-		if (all)
-			proto_msg_add(rq->resp, row->owner);
-		proto_msg_add(rq->resp, row->name);
-		proto_msg_add(rq->resp, row->state);
-		proto_msg_add(rq->resp, row->ip ? row->ip : "-");
-	}
-}
-
-static int
-do_list(struct request *rq, virConnectPtr conn)
-{
-	bool all = cmd_opt_set(rq->call, "--all");
-	GArray *d = scan_domains(rq, all ? (uid_t)-1 : rq->c->uid, all);
-	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
-	GHashTable *labels = all ? g_hash_table_new_full(g_direct_hash,
-	    g_direct_equal, NULL, g_free) : NULL;
-	guint i;
-
-	for (i = 0; d != NULL && i < d->len; i++) {
-		struct row r = list_row(&g_array_index(d, struct domrow, i),
-		    labels);
-
-		g_array_append_val(rows, r);
-	}
-	g_array_sort(rows, row_cmp);
-	if (d != NULL && wants_json(rq))
-		list_json(rq, rows, all);
-	else if (d != NULL)
-		list_table(rq, rows, all);
-	for (i = 0; i < rows->len; i++) {
-		g_free(g_array_index(rows, struct row, i).owner);
-		g_free(g_array_index(rows, struct row, i).name);
-		g_free(g_array_index(rows, struct row, i).ip);
-	}
-	g_array_free(rows, TRUE);
-	if (labels != NULL)
-		g_hash_table_destroy(labels);
-	domtab_rows_free(d);
-	return d != NULL ? 0 : -1;
-}
-
-static struct usage *
-usage_slot(GHashTable *h, uid_t uid)
-{
-	struct usage *u = g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
-
-	if (u == NULL) {
-		u = g_new0(struct usage, 1);
-		g_hash_table_insert(h, GUINT_TO_POINTER(uid), u);
-	}
-	return u;
-}
-
-/* What each owner's VMs use (only `only`'s, unless it is (uid_t)-1). */
-static GHashTable *
-usage_scan(struct request *rq, uid_t only)
-{
-	GArray *d = scan_domains(rq, only, false);
-	GHashTable *h;
-	guint i;
-
-	if (d == NULL)
-		return NULL;
-	h = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-	    g_free);
-	for (i = 0; i < d->len; i++) {
-		struct domrow *r = &g_array_index(d, struct domrow, i);
-		struct usage *u = usage_slot(h, r->uid);
-
-		u->v[Q_VMS]++;
-		if (domtab_active(r)) {
-			u->v[Q_RUNNING]++;
-			u->v[Q_VCPUS] += r->vcpus;
-			u->v[Q_MEMORY] += r->mem_kib / 1024;
-		}
-	}
-	if (only != (uid_t)-1)
-		usage_slot(h, only);
-	domtab_rows_free(d);
-	return h;
-}
-
-/* The disk quota counts the pool's disks and the upload area together:
- * both fill the same storage.  An unreadable area counts as empty; the
- * shell's upload relay measures it again anyway. */
-static void
-disk_use(const struct config *cfg, uid_t uid, const char *user,
-    struct usage *u)
-{
-	struct area_usage a = { 0, 0 };
-
-	if (storage_area_usage(cfg, user, &a) < 0)
-		log_msg(LOG_WARNING, "uid %lu: cannot measure the upload "
-		    "area: %s", (unsigned long)uid, g_strerror(errno));
-	u->uploads = a.bytes;
-	u->v[Q_DISK] = storage_disk_bytes(cfg, uid) + a.bytes;
-	u->v[Q_FILES] = a.files;
-}
-
-/* The caller's own use. */
-static int
-usage_of(struct request *rq, struct usage *out)
-{
-	uid_t uid = rq->c->uid;
-	GHashTable *h = usage_scan(rq, uid);
-
-	if (h == NULL)
-		return -1;
-	*out = *(struct usage *)g_hash_table_lookup(h, GUINT_TO_POINTER(uid));
-	disk_use(rq->c->srv->cfg, uid, rq->c->user, out);
-	g_hash_table_destroy(h);
-	return 0;
-}
-
-/* Quotas bind a user's own VMs; an admin acting on another user's VM is
- * not held to that user's quota. */
-static int
-quota_check(struct request *rq, const struct usage *add,
-    const char *hint)
-{
-	struct usage u;
-	struct quota q;
-	char *msg;
-
-	if (rq->t->other)
-		return 0;
-	if (usage_of(rq, &u) < 0)
-		return -1;
-	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
-	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
-		return 0;
-	reply_fail(rq, "%s", msg);
-	rq->denied = 1;
-	g_free(msg);
-	return -1;
-}
-
-/* Stable keys and units for scripts: memory in MiB, disk in bytes;
- * limit null where there is none. */
-static int
-quota_json(struct request *rq, const struct usage *u, const struct quota *q)
-{
-	static const char *const keys[Q__COUNT] = { "vms", "running",
-	    "vcpus", "memory_mib", "disk_bytes", "upload_files" };
-	JsonBuilder *b = json_builder_new();
-	int r;
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "quota");
-	json_builder_begin_array(b);
-	for (r = 0; r < Q__COUNT; r++) {
-		long long lim = q->limit[r];
-
-		if (r == Q_DISK && lim >= 0)
-			lim *= 1024LL * 1024 * 1024;
-		json_builder_begin_object(b);
-		json_member_str(b, "resource", keys[r]);
-		json_member_int(b, "used", u->v[r]);
-		json_member_int(b, "limit", lim);
-		json_builder_end_object(b);
-		if (r != Q_DISK)
-			continue;
-		/* The uploads' part of the disk: no limit of its own. */
-		json_builder_begin_object(b);
-		json_member_str(b, "resource", "upload_bytes");
-		json_member_int(b, "used", u->uploads);
-		json_member_int(b, "limit", -1);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	return reply_json(rq, b);
-}
-
-static int
-do_quota(struct request *rq, virConnectPtr conn)
-{
-	struct usage u;
-	struct quota q;
-	int r;
-
-	if (usage_of(rq, &u) < 0)
-		return -1;
-	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
-	if (wants_json(rq))
-		return quota_json(rq, &u, &q);
-	rq->resp->ncols = 3;
-	proto_msg_add(rq->resp, "resource");
-	proto_msg_add(rq->resp, "used");
-	proto_msg_add(rq->resp, "limit");
-	for (r = 0; r < Q__COUNT; r++) {
-		char *used = quota_used_str(r, u.v[r]);
-		char *lim = quota_limit_str(r, q.limit[r]);
-
-		proto_msg_add(rq->resp, quota_label(r));
-		proto_msg_add(rq->resp, used);
-		proto_msg_add(rq->resp, lim);
-		g_free(used);
-		g_free(lim);
-		if (r != Q_DISK)
-			continue;
-		used = quota_used_str(Q_DISK, u.uploads);
-		proto_msg_add(rq->resp, _("  of it uploads"));
-		proto_msg_add(rq->resp, used);
-		proto_msg_add(rq->resp, "");
-		g_free(used);
-	}
-	return 0;
-}
-
-static int
-do_users(struct request *rq, virConnectPtr conn)
-{
-	GHashTable *h = usage_scan(rq, (uid_t)-1);
-	GList *uids, *l;
-
-	if (h == NULL)
-		return -1;
-	rq->resp->ncols = 6;
-	proto_msg_add(rq->resp, "user");
-	proto_msg_add(rq->resp, "vms");
-	proto_msg_add(rq->resp, "running");
-	proto_msg_add(rq->resp, "vcpus");
-	proto_msg_add(rq->resp, "memory");
-	proto_msg_add(rq->resp, "disk");
-	uids = g_list_sort(g_hash_table_get_keys(h), uid_cmp);
-	for (l = uids; l != NULL; l = l->next) {
-		uid_t uid = GPOINTER_TO_UINT(l->data);
-		struct usage *u = g_hash_table_lookup(h, l->data);
-		char label[256];
-
-		owner_label(uid, label, sizeof(label));
-		proto_msg_add(rq->resp, label);
-		proto_msg_addf(rq->resp, "%lld", u->v[Q_VMS]);
-		proto_msg_addf(rq->resp, "%lld", u->v[Q_RUNNING]);
-		proto_msg_addf(rq->resp, "%lld", u->v[Q_VCPUS]);
-		proto_msg_addf(rq->resp, "%lld MiB", u->v[Q_MEMORY]);
-		disk_use(rq->c->srv->cfg, uid, label, u);
-		proto_msg_addf(rq->resp, "%.1f GiB",
-		    u->v[Q_DISK] / (1024.0 * 1024 * 1024));
-	}
-	g_list_free(uids);
-	g_hash_table_destroy(h);
-	return 0;
-}
-
 static const struct template *
 find_template(struct request *rq)
 {
@@ -541,7 +178,7 @@ do_define(struct request *rq, virConnectPtr conn)
 	}
 	/* A kept disk is counted already: a define on it is refused once
 	 * the disk quota is used up (one byte more would exceed it). */
-	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
+	if (request_quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = rq->staged ? rq->staged_size : 1 },
 	    _("undefine a VM first")) < 0)
 		return -1;
@@ -628,7 +265,7 @@ start_quota(struct request *rq, virConnectPtr conn, virDomainPtr dom)
 		    _("cannot read the VM's size"));
 	add.v[Q_VCPUS] = info.nrVirtCpu;
 	add.v[Q_MEMORY] = info.maxMem / 1024;
-	return quota_check(rq, &add, _("stop a VM first"));
+	return request_quota_check(rq, &add, _("stop a VM first"));
 }
 
 static int
@@ -1092,7 +729,8 @@ snap_quota(struct request *rq, virConnectPtr conn)
 	    &used, &nsnap) == 0 && nsnap == 0 && vsize > 0)
 		add = MAX(1, MIN(vsize, used));
 	/* quota_exceeded words the disk's hint itself. */
-	return quota_check(rq, &(struct usage){ .v[Q_DISK] = add }, "");
+	return request_quota_check(rq, &(struct usage){ .v[Q_DISK] = add },
+	    "");
 }
 
 static int
@@ -1549,7 +1187,7 @@ copy_base(struct request *rq, struct import_ctl *ctl, const char *name)
 		return reply_fail(rq, _("no base image %s; 'images --base' "
 		    "lists them"), name);
 	/* Refused before a copy of gigabytes, not after. */
-	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
+	if (request_quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = b->vsize }, _("undefine a VM first")) < 0)
 		return -1;
 	if ((fd = base_open(b, &err)) < 0)
@@ -1576,7 +1214,7 @@ make_blank(struct request *rq, struct import_ctl *ctl, int gib)
 	int64_t size = (int64_t)gib << 30;
 	char *err = NULL;
 
-	if (quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
+	if (request_quota_check(rq, &(struct usage){ .v[Q_VMS] = 1,
 	    .v[Q_DISK] = size }, _("undefine a VM first")) < 0)
 		return -1;
 	if (import_blank(rq->c->srv->cfg, rq->t->uid, size, ctl, &rq->staged,
@@ -1672,16 +1310,13 @@ prepare_disk(struct request *rq)
 	return gib > 0 ? make_blank(rq, &ctl, gib) : no_disk(rq);
 }
 
-/* Each command's handler, by the table's name. */
-static const struct ops_handler handlers[] = {
-	{ .cmd = "list", .run = do_list },
+/* The handlers still in this file. */
+static const struct ops_handler ops_handlers[] = {
 	{ .cmd = "define", .run = do_define, .prepare = prepare_disk },
 	{ .cmd = "undefine", .run = do_undefine },
 	{ .cmd = "start", .run = do_start },
 	{ .cmd = "destroy", .run = do_destroy },
 	{ .cmd = "dumpxml", .run = do_dumpxml },
-	{ .cmd = "quota", .run = do_quota },
-	{ .cmd = "users", .run = do_users },
 	{ .cmd = "images", .run = do_images },
 	{ .cmd = "shutdown", .run = do_shutdown },
 	{ .cmd = "reboot", .run = do_reboot },
@@ -1692,30 +1327,44 @@ static const struct ops_handler handlers[] = {
 	{ .cmd = "console", .run = do_console },
 };
 
+/* Each handler file's list (ops_priv.h). */
+static const struct ops_handler *const handler_lists[] = {
+	ops_list_handlers,
+	ops_handlers,
+};
+
 static const struct ops_handler *
 handler_of(const struct cmd_def *def)
 {
+	const struct ops_handler *h;
 	size_t i;
 
-	for (i = 0; i < G_N_ELEMENTS(handlers); i++)
-		if (strcmp(handlers[i].cmd, def->name) == 0)
-			return &handlers[i];
+	for (i = 0; i < G_N_ELEMENTS(handler_lists); i++)
+		for (h = handler_lists[i]; h->cmd != NULL; h++)
+			if (strcmp(h->cmd, def->name) == 0)
+				return h;
 	return NULL;
 }
 
+/* Every command the broker answers has one handler (the first found for
+ * it is the only one), and a local command none. */
 int
 ops_init(char **err)
 {
 	const char *bad = cmd_table_check();
+	const struct ops_handler *h;
+	const struct cmd_def *d;
 	size_t i;
 
 	for (i = 0; bad == NULL && i < cmd_table_len; i++)
 		if (!(cmd_table[i].flags & CMD_LOCAL) !=
 		    (handler_of(&cmd_table[i]) != NULL))
 			bad = cmd_table[i].name;
-	for (i = 0; bad == NULL && i < G_N_ELEMENTS(handlers); i++)
-		if (cmd_find(handlers[i].cmd) == NULL)
-			bad = handlers[i].cmd;
+	for (i = 0; bad == NULL && i < G_N_ELEMENTS(handler_lists); i++)
+		for (h = handler_lists[i]; bad == NULL && h->cmd != NULL; h++)
+			if ((d = cmd_find(h->cmd)) == NULL ||
+			    handler_of(d) != h)
+				bad = h->cmd;
 	if (bad == NULL)
 		return 0;
 	*err = g_strdup_printf("command table: %s has no handler, or a "

@@ -80,4 +80,11 @@ virDomainPtr lookup_owned(struct request *rq, virConnectPtr conn);
 /* The path of the target VM's disk (caller frees). */
 char *request_disk_path_new(const struct request *rq);
 
+/* Whether what add adds fits the client's quota (ops_list.c); if not,
+ * answers with the limit passed and hint (what to do), as denied.  An
+ * admin acting on another user's VM is not held to that user's quota. */
+struct usage;
+int request_quota_check(struct request *rq, const struct usage *add,
+    const char *hint);
+
 #endif
