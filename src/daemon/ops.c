@@ -47,98 +47,6 @@ ops_shutdown(void)
 	users_shutdown();
 }
 
-/* Where a guest's addresses come from, in the order asked: libvirt's
- * DHCP leases (NAT networks), the host's neighbour table (bridged
- * networks), the guest agent. */
-/* When a domain was last booted through us, kept in live-only metadata
- * that disappears when the domain stops: uptime without a guest agent. */
-#define BOOT_NS_URI "urn:ie-vshell:boot:1"
-
-static void
-mark_boot(virDomainPtr dom)
-{
-	char *xml = g_strdup_printf("<boot time='%lld'/>",
-	    (long long)(g_get_real_time() / G_USEC_PER_SEC));
-
-	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
-	    "ievsboot", BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		log_msg(LOG_DEBUG, "cannot record the boot time: %s",
-		    virt_error());
-	g_free(xml);
-}
-
-/* Seconds since the boot we recorded; -1 if unknown (not running, or
- * started by someone else). */
-static long long
-uptime_of(virDomainPtr dom)
-{
-	char *md, *p;
-	long long t = -1, now = g_get_real_time() / G_USEC_PER_SEC;
-
-	if (virDomainIsActive(dom) != 1)
-		return -1;
-	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-	    BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE);
-	if (md != NULL && (p = strstr(md, "time=")) != NULL)
-		t = g_ascii_strtoll(p + 6, NULL, 10);
-	free(md);
-	return t > 0 && t <= now ? now - t : -1;
-}
-
-static int
-start_quota(struct request *rq, virConnectPtr conn, virDomainPtr dom)
-{
-	virDomainInfo info;
-	struct usage add = { .v[Q_RUNNING] = 1 };
-
-	if (virDomainGetInfo(dom, &info) < 0)
-		return reply_fail_virt(rq, conn,
-		    _("cannot read the VM's size"));
-	add.v[Q_VCPUS] = info.nrVirtCpu;
-	add.v[Q_MEMORY] = info.maxMem / 1024;
-	return request_quota_check(rq, &add, _("stop a VM first"));
-}
-
-static int
-do_start(struct request *rq, virConnectPtr conn)
-{
-	virDomainPtr dom = lookup_owned(rq, conn);
-	int r = -1;
-
-	if (dom == NULL)
-		return -1;
-	if (virDomainIsActive(dom) == 1)
-		reply_fail(rq, _("%s is already running"), rq->t->vm);
-	else if (start_quota(rq, conn, dom) < 0)
-		;	/* reported */
-	else if ((rq->mutated = 1) && virDomainCreate(dom) < 0)
-		reply_fail_virt(rq, conn, _("cannot start %s"), rq->t->vm);
-	else {
-		mark_boot(dom);
-		r = reply_ok(rq, _("started %s"), rq->t->vm);
-	}
-	virDomainFree(dom);
-	return r;
-}
-
-static int
-do_destroy(struct request *rq, virConnectPtr conn)
-{
-	virDomainPtr dom = lookup_owned(rq, conn);
-	int r = -1;
-
-	if (dom == NULL)
-		return -1;
-	if (virDomainIsActive(dom) != 1)
-		reply_fail(rq, _("%s is not running"), rq->t->vm);
-	else if ((rq->mutated = 1) && virDomainDestroy(dom) < 0)
-		reply_fail_virt(rq, conn, _("cannot destroy %s"), rq->t->vm);
-	else
-		r = reply_ok(rq, _("destroyed %s"), rq->t->vm);
-	virDomainFree(dom);
-	return r;
-}
-
 static int
 do_dumpxml(struct request *rq, virConnectPtr conn)
 {
@@ -155,153 +63,6 @@ do_dumpxml(struct request *rq, virConnectPtr conn)
 	free(xml);
 	virDomainFree(dom);
 	return r;
-}
-
-#define SHUTDOWN_WAIT_DEFAULT 60
-#define SHUTDOWN_WAIT_MAX 3600
-
-/* --timeout and --force, checked before anything is done. */
-static int
-shutdown_timeout(struct request *rq, int *secs)
-{
-	const char *v = cmd_opt_value(rq->call, "--timeout");
-	guint64 n = SHUTDOWN_WAIT_DEFAULT;
-
-	if (v != NULL && !g_ascii_string_to_unsigned(v, 10, 0,
-	    SHUTDOWN_WAIT_MAX, &n, NULL))
-		return reply_usage(rq, _("invalid timeout '%s': give seconds "
-		    "from 0 to %d"), v, SHUTDOWN_WAIT_MAX);
-	if (n == 0 && cmd_opt_set(rq->call, "--force"))
-		return reply_usage(rq, _("--force needs a timeout above 0; "
-		    "'destroy %s' powers the VM off at once"), rq->t->vm);
-	*secs = (int)n;
-	return 0;
-}
-
-enum { WAIT_STOPPED, WAIT_RUNNING, WAIT_GONE, WAIT_ERROR };
-
-/* Waits up to secs for dom to stop, without the user's lock: the user's
- * other sessions go on meanwhile (another user's never wait for it).
- * Stops early if the shell hangs up or the broker is closing. */
-static int
-wait_stopped(struct request *rq, virDomainPtr dom, int secs)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)secs * G_USEC_PER_SEC;
-	struct pollfd p = { rq->c->fd, POLLRDHUP, 0 };
-	int active, w = WAIT_RUNNING;
-
-	if (rq->lock != NULL)
-		g_mutex_unlock(rq->lock);
-	while (virDomainIsActive(dom) == 1 &&
-	    g_get_monotonic_time() < end) {
-		p.revents = 0;
-		if (poll(&p, 1, 250) > 0) {
-			if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-				w = WAIT_GONE;
-				break;
-			}
-			g_usleep(250 * 1000);	/* data: not ours to read */
-		}
-	}
-	if (rq->lock != NULL)
-		g_mutex_lock(rq->lock);
-	if (w == WAIT_GONE)
-		return w;
-	active = virDomainIsActive(dom);
-	return active < 0 ? WAIT_ERROR : active ? WAIT_RUNNING : WAIT_STOPPED;
-}
-
-/* The guest did not stop in time: power it off if --force says so. */
-static int
-shutdown_overdue(struct request *rq, virConnectPtr conn, virDomainPtr dom,
-    int secs)
-{
-	const char *vm = rq->t->vm;
-
-	if (!cmd_opt_set(rq->call, "--force"))
-		return reply_fail(rq, _("%s did not stop within %d s (it may "
-		    "ignore ACPI); 'shutdown %s --force' or 'destroy %s' "
-		    "powers it off"), vm, secs, vm, vm);
-	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
-		return reply_fail_virt(rq, conn, _("cannot power the VM off"));
-	return reply_ok(rq, _("%s did not stop within %d s; powered it off"),
-	    vm, secs);
-}
-
-static int
-shutdown_wait(struct request *rq, virConnectPtr conn, virDomainPtr dom,
-    int secs)
-{
-	switch (wait_stopped(rq, dom, secs)) {
-	case WAIT_STOPPED:
-		return reply_ok(rq, _("%s has shut down"), rq->t->vm);
-	case WAIT_RUNNING:
-		return shutdown_overdue(rq, conn, dom, secs);
-	case WAIT_GONE:
-		return reply_fail(rq, _("stopped waiting for %s to shut down: "
-		    "the connection is closing"), rq->t->vm);
-	default:
-		return reply_fail_virt(rq, conn,
-		    _("cannot read the VM's state"));
-	}
-}
-
-static int
-do_shutdown(struct request *rq, virConnectPtr conn)
-{
-	virDomainPtr dom;
-	int secs = 0, r = -1;
-
-	if (shutdown_timeout(rq, &secs) < 0 ||
-	    (dom = lookup_owned(rq, conn)) == NULL)
-		return -1;
-	if (virDomainIsActive(dom) != 1)
-		reply_fail(rq, _("%s is not running"), rq->t->vm);
-	else if ((rq->mutated = 1) && virDomainShutdown(dom) < 0)
-		reply_fail_virt(rq, conn, _("cannot shut %s down"), rq->t->vm);
-	else if (secs == 0)
-		r = reply_ok(rq, _("asked %s to shut down"), rq->t->vm);
-	else
-		r = shutdown_wait(rq, conn, dom, secs);
-	virDomainFree(dom);
-	return r;
-}
-
-/* reboot (ACPI, the guest decides) and reset (at once). */
-static int
-restart(struct request *rq, virConnectPtr conn, bool hard)
-{
-	virDomainPtr dom = lookup_owned(rq, conn);
-	int r = -1;
-
-	if (dom == NULL)
-		return -1;
-	if (virDomainIsActive(dom) != 1)
-		reply_fail(rq, _("%s is not running; 'start %s' boots it"),
-		    rq->t->vm, rq->t->vm);
-	else if ((rq->mutated = 1) && (hard ? virDomainReset(dom, 0) :
-	    virDomainReboot(dom, 0)) < 0)
-		reply_fail_virt(rq, conn, hard ? _("cannot reset the VM") :
-		    _("cannot reboot the VM"));
-	else {
-		mark_boot(dom);
-		r = reply_ok(rq, hard ? _("reset %s") :
-		    _("asked %s to restart"), rq->t->vm);
-	}
-	virDomainFree(dom);
-	return r;
-}
-
-static int
-do_reboot(struct request *rq, virConnectPtr conn)
-{
-	return restart(rq, conn, false);
-}
-
-static int
-do_reset(struct request *rq, virConnectPtr conn)
-{
-	return restart(rq, conn, true);
 }
 
 /* The hint when no address is known. */
@@ -411,7 +172,7 @@ vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	v->state = state_name(di.state);
 	v->vcpus = di.nrVirtCpu;
 	v->memory_mib = di.maxMem / 1024;
-	v->uptime = uptime_of(dom);
+	v->uptime = power_uptime(dom);
 	v->snapshots = virDomainSnapshotNum(dom, 0);
 	v->macs = domain_macs_new(xml);
 	free(xml);
@@ -688,14 +449,14 @@ snap_revert(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	state = xml_string_new(xml, "string(/domainsnapshot/state)");
 	starts = state != NULL && strcmp(state, "shutoff") != 0 &&
 	    virDomainIsActive(dom) == 0;
-	if (starts && start_quota(rq, conn, dom) < 0)
+	if (starts && power_start_quota(rq, conn, dom) < 0)
 		;	/* reported */
 	else if ((rq->mutated = 1) && virDomainRevertToSnapshot(sn, 0) < 0)
 		reply_fail_virt(rq, conn, _("cannot revert %s to the snapshot"),
 		    rq->t->vm);
 	else {
 		if (starts)
-			mark_boot(dom);
+			power_mark_boot(dom);
 		r = reply_ok(rq, _("reverted %s to snapshot %s"), rq->t->vm,
 		    name);
 	}
@@ -966,23 +727,20 @@ do_images(struct request *rq, virConnectPtr conn)
 
 /* The handlers still in this file. */
 static const struct ops_handler ops_handlers[] = {
-	{ .cmd = "start", .run = do_start },
-	{ .cmd = "destroy", .run = do_destroy },
 	{ .cmd = "dumpxml", .run = do_dumpxml },
 	{ .cmd = "images", .run = do_images },
-	{ .cmd = "shutdown", .run = do_shutdown },
-	{ .cmd = "reboot", .run = do_reboot },
-	{ .cmd = "reset", .run = do_reset },
 	{ .cmd = "ip", .run = do_ip },
 	{ .cmd = "info", .run = do_info },
 	{ .cmd = "snapshot", .run = do_snapshot },
 	{ .cmd = "console", .run = do_console },
+	{ .cmd = NULL },
 };
 
 /* Each handler file's list (ops_priv.h). */
 static const struct ops_handler *const handler_lists[] = {
 	ops_list_handlers,
 	ops_define_handlers,
+	ops_power_handlers,
 	ops_handlers,
 };
 

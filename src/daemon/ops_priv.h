@@ -49,6 +49,7 @@ struct ops_handler {
 
 extern const struct ops_handler ops_list_handlers[];
 extern const struct ops_handler ops_define_handlers[];
+extern const struct ops_handler ops_power_handlers[];
 
 /* Answers (ops_reply.c).  Those that fail make the failure the one line
  * of the response and return -1; reply_ok adds a line and returns 0. */
@@ -87,5 +88,15 @@ char *request_disk_path_new(const struct request *rq);
 struct usage;
 int request_quota_check(struct request *rq, const struct usage *add,
     const char *hint);
+
+/* Records that dom boots now (ops_power.c). */
+void power_mark_boot(virDomainPtr dom);
+/* Seconds since the boot we recorded; -1 if unknown (not running, or
+ * started by someone else). */
+long long power_uptime(virDomainPtr dom);
+/* Whether the client's quota has room for dom running, as a start
+ * checks it; answers if not. */
+int power_start_quota(struct request *rq, virConnectPtr conn,
+    virDomainPtr dom);
 
 #endif
