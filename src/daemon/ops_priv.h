@@ -52,6 +52,7 @@ extern const struct ops_handler ops_define_handlers[];
 extern const struct ops_handler ops_power_handlers[];
 extern const struct ops_handler ops_info_handlers[];
 extern const struct ops_handler ops_snapshot_handlers[];
+extern const struct ops_handler ops_images_handlers[];
 
 /* Answers (ops_reply.c).  Those that fail make the failure the one line
  * of the response and return -1; reply_ok adds a line and returns 0. */
