@@ -3,28 +3,19 @@
  * copy is checked, so that nothing the student changes afterwards reaches
  * the pool; other formats are converted by qemu-img straight from the
  * descriptor into a fresh qcow2 file, which is then checked.  qemu-img runs
- * with -f always (QEMU's prober never sees an upload), in an empty network
- * namespace, under Landlock, with no capability but to read and write the
- * two files it is given, and under time and memory limits. */
+ * with -f always (QEMU's prober never sees an upload), confined as
+ * sandbox.h says: no network, Landlock, no capability but to read and
+ * write the two files it is given, time and memory limits. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include <glib.h>
 
@@ -33,38 +24,33 @@
 #include "imgformat.h"
 #include "imginfo.h"
 #include "import.h"
-#include "landlock.h"
-#include "log.h"
+#include "sandbox.h"
 #include "storage.h"
 
 #define INFO_TIMEOUT 60		/* seconds for qemu-img info and check */
-#define QEMU_IMG_AS (4LL << 30)	/* address space of qemu-img */
-#define OUT_CAP (1 << 20)	/* bytes of qemu-img output kept */
 #define COPY_CHUNK (16 << 20)	/* also how often writeback is started */
-#define PUSH_MS 25		/* writeback is started this often */
 #define GiB (1LL << 30)
 #define FD_PATH "/proc/self/fd/3"
-#define NOBODY 65534
-
-
-static int self_exe = -1;	/* ie-vmd itself, for --unbox */
-static int cap_last = 40;
 
 int
 import_init(const struct config *cfg, char **err)
 {
-	char *s;
-
 	*err = NULL;
-	self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (g_file_get_contents("/proc/sys/kernel/cap_last_cap", &s, NULL,
-	    NULL)) {
-		cap_last = atoi(s);
-		g_free(s);
-	}
+	sandbox_init();
 	/* Leftovers of a broker that was killed during an import. */
 	storage_staging_clean(cfg);
 	return 0;
+}
+
+/* A qemu-img run on in_fd (its fd 3), stopped with the import. */
+static void
+qemu_img_init(struct sandbox *sb, const struct config *cfg,
+    const struct import_ctl *ctl, char **argv, int in_fd, unsigned timeout)
+{
+	*sb = (struct sandbox){ .prog = cfg->qemu_img, .argv = argv,
+	    .in_fd = in_fd, .out_fd = -1, .push_fd = -1, .timeout = timeout,
+	    .cancel_fd = ctl->cancel_fd, .progress = ctl->progress,
+	    .arg = ctl->arg };
 }
 
 static bool
@@ -81,269 +67,6 @@ progress(const struct import_ctl *ctl, const char *what, int64_t done,
 {
 	if (ctl->progress != NULL && total > 0)
 		ctl->progress(ctl->arg, what, (int)(done * 100 / total));
-}
-
-/* A child confined as described at the top; runs prog (or the broker's
- * own binary when prog is NULL) with in_fd as fd 3 and out_fd as fd 4. */
-struct child {
-	const char *prog;
-	char **argv;
-	int in_fd, out_fd;
-	int push_fd;		/* what it writes, pushed to disk; or -1 */
-	const char *rw_path;	/* the one file it may write, or NULL */
-	unsigned timeout;
-	const struct import_ctl *ctl;
-	const char *what;	/* progress label, for qemu-img -p */
-	GString *out, *err;
-};
-
-/* Starts writeback of what is written so far (len 0: to the end), without
- * waiting for it: the fsync before a disk is placed then finds little left
- * to write, instead of the whole image dirty in the page cache. */
-static void
-push_out(int fd, off_t off, off_t len)
-{
-	if (fd >= 0)
-		(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
-}
-
-/* After fork, in the child: only async-signal-safe calls. */
-static void __attribute__((noreturn))
-child_fail(const char *what)
-{
-	char num[16];
-	int e = errno, i = sizeof(num);
-
-	num[--i] = '\n';
-	do
-		num[--i] = '0' + e % 10;
-	while ((e /= 10) > 0 && i > 0);
-	if (write(2, what, strlen(what)) < 0 || write(2, ": errno ", 8) < 0 ||
-	    write(2, num + i, sizeof(num) - i) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-/* Puts each descriptor in its place: first all out of the way (any may
- * sit where another one goes), then 0-2, the input on 3, the output on 4
- * and ie-vmd itself on 5; everything else closed. */
-static void
-child_fds(const struct child *ch, int devnull, int out_w, int err_w)
-{
-	int src[6] = { devnull, out_w, err_w, ch->in_fd, ch->out_fd,
-	    ch->prog == NULL ? self_exe : -1 };
-	int i;
-
-	for (i = 0; i < 6; i++)
-		if (src[i] >= 0 && (src[i] = fcntl(src[i], F_DUPFD, 16)) < 0)
-			child_fail("cannot move a descriptor");
-	for (i = 0; i < 6; i++)
-		if (src[i] >= 0 ? dup2(src[i], i) < 0 : i > 2 && close(i) < 0 &&
-		    errno != EBADF)
-			child_fail("cannot place a descriptor");
-	syscall(SYS_close_range, 6, ~0U, 0);
-}
-
-
-static void __attribute__((noreturn))
-child_exec(const struct child *ch, const struct landlock *ll, int devnull,
-    int out_w, int err_w)
-{
-	/* LeakSanitizer cannot stop the world inside the sandbox. */
-	static char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C",
-	    SANITIZED ? "ASAN_OPTIONS=detect_leaks=0" : NULL, NULL };
-	struct rlimit as = { QEMU_IMG_AS, QEMU_IMG_AS };
-	struct rlimit cpu = { ch->timeout, ch->timeout };
-	struct rlimit core = { 0, 0 };
-	sigset_t none;
-	int c;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (ch->prog != NULL)
-		setrlimit(RLIMIT_AS, &as);	/* not for ie-vmd: see unbox.c */
-	setrlimit(RLIMIT_CPU, &cpu);
-	setrlimit(RLIMIT_CORE, &core);
-	/* No network at all: a reference to nbd: or http: goes nowhere. */
-	if (geteuid() == 0 && unshare(CLONE_NEWNET) < 0)
-		child_fail("cannot make a network namespace");
-	/* The unpacker needs no file but fds 3 and 4: it runs as nobody.
-	 * qemu-img, as root, keeps only the right to open the two files it
-	 * is given (Landlock says which). */
-	if (ch->prog == NULL && geteuid() == 0 && (setgroups(0, NULL) < 0 ||
-	    setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
-	    setresuid(NOBODY, NOBODY, NOBODY) < 0))
-		child_fail("cannot become nobody");
-	for (c = 0; geteuid() == 0 && c <= cap_last; c++)
-		if (c != 1 /* CAP_DAC_OVERRIDE */ &&
-		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			child_fail("cannot drop capabilities");
-	if (ll != NULL && landlock_enforce(ll) < 0)
-		child_fail("cannot enter the sandbox");
-	child_fds(ch, devnull, out_w, err_w);
-	if (ch->prog != NULL)
-		execve(ch->prog, ch->argv, env);
-	else
-		fexecve(5, ch->argv, env);
-	child_fail("cannot execute the program");
-}
-
-static struct landlock *
-child_ruleset(const struct child *ch)
-{
-	struct landlock *ll = landlock_new();
-	static bool told;
-
-	if (ll == NULL) {
-		if (!told)
-			log_msg(LOG_WARNING, "no Landlock in this kernel: "
-			    "qemu-img runs without its file-system sandbox");
-		told = true;
-		return NULL;
-	}
-	if ((ch->prog ? landlock_allow_runtime(ll, ch->prog) :
-	    landlock_allow_fd(ll, self_exe, LL_READ | LL_EXEC)) < 0 ||
-	    (ch->prog == NULL && landlock_allow_runtime(ll, "/proc/self/exe")
-	    < 0) ||
-	    (ch->prog == NULL && SANITIZED && landlock_allow(ll, "/proc",
-	    LL_READ) < 0) ||
-	    (ch->in_fd >= 0 && landlock_allow_fd(ll, ch->in_fd, LL_READ) < 0) ||
-	    (ch->rw_path != NULL && landlock_allow(ll, ch->rw_path,
-	    LL_READ | LL_WRITE) < 0)) {
-		log_msg(LOG_ERR, "landlock rules: %s", g_strerror(errno));
-		landlock_free(ll);
-		return NULL;
-	}
-	return ll;
-}
-
-/* qemu-img -p writes "    (12.34/100%)\r". */
-static void
-child_progress(const struct child *ch, const char *buf, size_t n)
-{
-	const char *p = g_strrstr_len(buf, n, "(");
-
-	if (ch->what != NULL && p != NULL && g_ascii_isdigit(p[1]))
-		progress(ch->ctl, ch->what, atoi(p + 1), 100);
-}
-
-static bool
-child_read(const struct child *ch, int fd, GString *into)
-{
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-
-	if (n <= 0)
-		return false;
-	if (into == ch->out)
-		child_progress(ch, buf, n);
-	if (into != NULL && into->len < OUT_CAP)
-		g_string_append_len(into, buf, MIN((size_t)n,
-		    OUT_CAP - into->len));
-	return true;
-}
-
-/* Waits for the child, feeding its output, until it exits, the client
- * goes away or time is up.  Returns its exit status, or -1 with *err. */
-static int
-child_wait(const struct child *ch, pid_t pid, int out_r, int err_r,
-    char **err)
-{
-	int64_t deadline = g_get_monotonic_time() + ch->timeout * G_USEC_PER_SEC;
-	int64_t push = 0;
-	int tick = ch->push_fd >= 0 ? PUSH_MS : 1000, status;
-	bool out_open = true, err_open = true;
-
-	while (out_open || err_open) {
-		struct pollfd p[3] = {
-			{ out_open ? out_r : -1, POLLIN, 0 },
-			{ err_open ? err_r : -1, POLLIN, 0 },
-			{ ch->ctl->cancel_fd, POLLIN | POLLRDHUP, 0 },
-		};
-		int64_t left = deadline - g_get_monotonic_time();
-
-		if (left <= 0) {
-			*err = g_strdup_printf(_("qemu-img took more than %u s "
-			    "and was stopped"), ch->timeout);
-			break;
-		}
-		if (poll(p, 3, MIN(left / 1000 + 1, tick)) < 0 &&
-		    errno != EINTR)
-			break;
-		if (ch->push_fd >= 0 && g_get_monotonic_time() >= push) {
-			push_out(ch->push_fd, 0, 0);
-			push = g_get_monotonic_time() + PUSH_MS * 1000;
-		}
-		if (p[2].revents) {
-			*err = g_strdup(_("cancelled"));
-			break;
-		}
-		if (p[0].revents && !child_read(ch, out_r, ch->out))
-			out_open = false;
-		if (p[1].revents && !child_read(ch, err_r, ch->err))
-			err_open = false;
-	}
-	if (out_open || err_open)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (*err != NULL)
-		return -1;
-	if (WIFSIGNALED(status)) {
-		*err = g_strdup_printf(_("qemu-img was killed (signal %d)"),
-		    WTERMSIG(status));
-		return -1;
-	}
-	return WEXITSTATUS(status);
-}
-
-static int
-child_run(struct child *ch, char **err)
-{
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, devnull, r = -1;
-	struct landlock *ll;
-	pid_t pid;
-
-	*err = NULL;
-	if (ch->out == NULL)
-		ch->out = g_string_new(NULL);
-	if (ch->err == NULL)
-		ch->err = g_string_new(NULL);
-	ll = child_ruleset(ch);
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		*err = g_strdup_printf(_("cannot run qemu-img: %s"),
-		    g_strerror(errno));
-		goto out;
-	}
-	if (pid == 0)
-		child_exec(ch, ll, devnull, out[1], errp[1]);
-	close(out[1]);
-	close(errp[1]);
-	out[1] = errp[1] = -1;
-	r = child_wait(ch, pid, out[0], errp[0], err);
-out:
-	landlock_free(ll);
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	if (devnull >= 0)
-		close(devnull);
-	return r;
-}
-
-static void
-child_clear(struct child *ch)
-{
-	if (ch->out)
-		g_string_free(ch->out, TRUE);
-	if (ch->err)
-		g_string_free(ch->err, TRUE);
-	ch->out = ch->err = NULL;
 }
 
 /* qemu-img's own words on failure: its last line, without "qemu-img: ". */
@@ -372,20 +95,20 @@ inspect(const struct config *cfg, const struct import_ctl *ctl, int fd,
 {
 	char *argv[] = { "qemu-img", "info", "--output=json", "-f",
 	    (char *)fmt, FD_PATH, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, -1, NULL,
-	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
 	struct imginfo info = { 0 };
+	struct sandbox sb;
 	char *why = NULL;
 	int st, r = -1;
 
-	if ((st = child_run(&ch, err)) < 0)
+	qemu_img_init(&sb, cfg, ctl, argv, fd, INFO_TIMEOUT);
+	if ((st = sandbox_run(&sb, err)) < 0)
 		goto out;
 	if (st != 0) {
-		why = qemu_img_words(ch.err, st);
+		why = qemu_img_words(sb.err, st);
 		*err = g_strdup_printf(_("not a valid %s image: %s"), fmt, why);
 		goto out;
 	}
-	if (imginfo_parse(ch.out->str, ch.out->len, fmt, FD_PATH,
+	if (imginfo_parse(sb.out->str, sb.out->len, fmt, FD_PATH,
 	    (int64_t)cfg->max_image_size * GiB, &info, &why) < 0) {
 		*err = g_strdup_printf(_("image refused: %s"), why);
 		goto out;
@@ -395,7 +118,7 @@ inspect(const struct config *cfg, const struct import_ctl *ctl, int fd,
 out:
 	g_free(why);
 	imginfo_clear(&info);
-	child_clear(&ch);
+	sandbox_clear(&sb);
 	return r;
 }
 
@@ -406,23 +129,24 @@ check_qcow2(const struct config *cfg, const struct import_ctl *ctl, int fd,
     char **err)
 {
 	char *argv[] = { "qemu-img", "check", "-f", "qcow2", FD_PATH, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, -1, NULL,
-	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
+	struct sandbox sb;
 	char *why;
-	int st = child_run(&ch, err);
+	int st;
 
+	qemu_img_init(&sb, cfg, ctl, argv, fd, INFO_TIMEOUT);
+	st = sandbox_run(&sb, err);
 	if (st == 0 || st == 3) {
-		child_clear(&ch);
+		sandbox_clear(&sb);
 		return 0;
 	}
 	if (st > 0) {
-		why = qemu_img_words(st == 2 ? ch.out : ch.err, st);
+		why = qemu_img_words(st == 2 ? sb.out : sb.err, st);
 		*err = g_strdup_printf(_("the qcow2 image is corrupt: %s; "
 		    "repair it with 'qemu-img check -r all' and upload it "
 		    "again"), why);
 		g_free(why);
 	}
-	child_clear(&ch);
+	sandbox_clear(&sb);
 	return -1;
 }
 
@@ -434,18 +158,21 @@ convert(const struct config *cfg, const struct import_ctl *ctl, int fd,
 {
 	char *argv[] = { "qemu-img", "convert", "-p", "-f", (char *)fmt,
 	    "-O", "qcow2", FD_PATH, (char *)dst, NULL };
-	struct child ch = { cfg->qemu_img, argv, fd, -1, out_fd, dst,
-	    cfg->import_timeout, ctl, "converting", NULL, NULL };
+	struct sandbox sb;
 	char *why;
 	int st;
 
-	st = child_run(&ch, err);
+	qemu_img_init(&sb, cfg, ctl, argv, fd, cfg->import_timeout);
+	sb.push_fd = out_fd;
+	sb.rw_path = dst;
+	sb.what = "converting";
+	st = sandbox_run(&sb, err);
 	if (st > 0) {
-		why = qemu_img_words(ch.err, st);
+		why = qemu_img_words(sb.err, st);
 		*err = g_strdup_printf(_("cannot convert the image: %s"), why);
 		g_free(why);
 	}
-	child_clear(&ch);
+	sandbox_clear(&sb);
 	return st == 0 ? 0 : -1;
 }
 
@@ -482,7 +209,7 @@ copy_sparse(int in, int out, off_t size, const struct import_ctl *ctl,
 				continue;
 			if (n <= 0)
 				goto fail;
-			push_out(out, o - n, n);
+			storage_push_out(out, o - n, n);
 			progress(ctl, "copying", data, size);
 		}
 		off = hole;
@@ -504,24 +231,25 @@ unbox(const struct config *cfg, const struct import_ctl *ctl, int in_fd,
 	char *max = g_strdup_printf("%lld", (long long)cfg->max_image_size *
 	    GiB * 2);
 	char *argv[] = { "ie-vmd", "--unbox", max, NULL };
-	struct child ch = { NULL, argv, in_fd, out_fd, out_fd, NULL,
-	    cfg->import_timeout, ctl, NULL, NULL, NULL };
+	struct sandbox sb = { .prog = NULL, .argv = argv, .in_fd = in_fd,
+	    .out_fd = out_fd, .push_fd = out_fd,
+	    .timeout = cfg->import_timeout, .cancel_fd = ctl->cancel_fd };
 	int st;
 
-	if (self_exe < 0) {
+	if (!sandbox_self_ok()) {
 		*err = g_strdup(_("cannot unpack boxes here; tell the admin"));
 		g_free(max);
 		return -1;
 	}
-	st = child_run(&ch, err);
+	st = sandbox_run(&sb, err);
 	if (st > 0) {
-		char *why = qemu_img_words(ch.err, st);
+		char *why = qemu_img_words(sb.err, st);
 
 		*err = g_strdup_printf(_("cannot unpack the box: %s"), why);
 		g_free(why);
 	}
 	g_free(max);
-	child_clear(&ch);
+	sandbox_clear(&sb);
 	return st == 0 ? 0 : -1;
 }
 
@@ -746,17 +474,20 @@ create_blank(const struct config *cfg, const struct import_ctl *ctl,
 	char *sz = g_strdup_printf("%lld", (long long)size);
 	char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2",
 	    (char *)path, sz, NULL };
-	struct child ch = { cfg->qemu_img, argv, -1, fd, -1, path,
-	    INFO_TIMEOUT, ctl, NULL, NULL, NULL };
+	struct sandbox sb;
 	char *why;
-	int st = child_run(&ch, err);
+	int st;
 
+	qemu_img_init(&sb, cfg, ctl, argv, -1, INFO_TIMEOUT);
+	sb.out_fd = fd;
+	sb.rw_path = path;
+	st = sandbox_run(&sb, err);
 	if (st > 0) {
-		why = qemu_img_words(ch.err, st);
+		why = qemu_img_words(sb.err, st);
 		*err = g_strdup_printf(_("cannot make a blank disk: %s"), why);
 		g_free(why);
 	}
-	child_clear(&ch);
+	sandbox_clear(&sb);
 	g_free(sz);
 	return st == 0 ? 0 : -1;
 }

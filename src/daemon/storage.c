@@ -191,6 +191,13 @@ storage_staging_file(const struct config *cfg, uid_t uid, char **path,
 	return fd;
 }
 
+void
+storage_push_out(int fd, off_t off, off_t len)
+{
+	if (fd >= 0)
+		(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+}
+
 static char *
 pool_user_path_new(const struct config *cfg, uid_t uid)
 {

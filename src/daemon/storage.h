@@ -37,6 +37,12 @@ void storage_staging_clean(const struct config *cfg);
 int storage_staging_file(const struct config *cfg, uid_t uid, char **path,
     char **err);
 
+/* Starts writeback of what is written to fd so far (len 0: to the end),
+ * without waiting for it: the fsync before a disk is placed then finds
+ * little left to write, instead of the whole image dirty in the page
+ * cache. */
+void storage_push_out(int fd, off_t off, off_t len);
+
 /* The path of uid's disk of VM vm in the pool (caller frees). */
 char *storage_disk_path_new(const struct config *cfg, uid_t uid,
     const char *vm);

@@ -1,7 +1,8 @@
 /* ie-vmd --unbox: takes the disk out of a Vagrant box (a tar, maybe
  * gzipped) on fd 3 and writes it to fd 4.  A fresh process, started as
- * nobody by import.c, that first gives up every file-system access:
- * libarchive reads a student's bytes here, not in the broker. */
+ * nobody by import.c (through sandbox.c), that first gives up every
+ * file-system access: libarchive reads a student's bytes here, not in the
+ * broker. */
 #include "config.h"
 
 #include <errno.h>
