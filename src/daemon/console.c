@@ -91,10 +91,10 @@ send_data(int fd, const char *buf, size_t len)
 
 /* Guest to student, until libvirt has nothing more now, or for a few
  * chunks: a guest that prints without end must not keep the student's
- * Ctrl-] waiting.  Returns 1 while the console stays open, 0 at its end,
- * -1 if the client went away. */
+ * Ctrl-] waiting.  Returns 1 while the console stays open, 0 at its end
+ * (with what ended it in *ended), -1 if the client went away. */
 static int
-drain(virStreamPtr st, int fd, int wake, char **why)
+drain(virStreamPtr st, int fd, int wake, char **ended)
 {
 	uint64_t one = 1;
 	char buf[CHUNK];
@@ -108,8 +108,8 @@ drain(virStreamPtr st, int fd, int wake, char **why)
 		if ((n = virStreamRecv(st, buf, sizeof(buf))) == -2)
 			break;
 		if (n <= 0) {
-			*why = g_strdup(n == 0 ? _("the console closed: the VM "
-			    "stopped") : _("the console closed: the VM "
+			*ended = g_strdup(n == 0 ? _("the console closed: the "
+			    "VM stopped") : _("the console closed: the VM "
 			    "stopped, or another session took it over"));
 			return 0;
 		}
@@ -146,7 +146,7 @@ feed(virStreamPtr st, const char *buf, size_t len)
 /* One message from the shell.  Returns 1 to go on, 0 when the student
  * left, -1 on a broken or misbehaving client. */
 static int
-from_client(virStreamPtr st, int fd, char **why)
+from_client(virStreamPtr st, int fd, char **ended)
 {
 	struct proto_msg *m = NULL;
 	const char *perr = NULL;
@@ -158,14 +158,15 @@ from_client(virStreamPtr st, int fd, char **why)
 	    PROTO_MAX_REQ_STRING, &m, &perr) < 0)
 		return -1;
 	if (m->type == PROTO_DETACH) {
-		*why = g_strdup(_("left the console"));
+		*ended = g_strdup(_("left the console"));
 		r = 0;
 	} else if (m->type == PROTO_DATA &&
 	    (len = proto_data_join(m, buf, sizeof(buf))) >= 0) {
 		if (feed(st, buf, len) == 0)
 			r = 1;
 		else {
-			*why = g_strdup(_("the console closed: the VM stopped"));
+			*ended = g_strdup(_("the console closed: the VM "
+			    "stopped"));
 			r = 0;
 		}
 	}
@@ -174,7 +175,7 @@ from_client(virStreamPtr st, int fd, char **why)
 }
 
 static int
-relay(virStreamPtr st, int fd, int wake, char **why)
+relay(virStreamPtr st, int fd, int wake, char **ended)
 {
 	int r = 1;
 
@@ -190,10 +191,10 @@ relay(virStreamPtr st, int fd, int wake, char **why)
 		if (p[1].revents) {
 			if (read(wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -1;
-			r = drain(st, fd, wake, why);
+			r = drain(st, fd, wake, ended);
 		}
 		if (r > 0 && p[0].revents)
-			r = from_client(st, fd, why);
+			r = from_client(st, fd, ended);
 	}
 	return r;
 }
@@ -217,7 +218,7 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 	virStreamPtr st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
 	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), ret = -1;
 	guint64 id;
-	char *why = NULL;
+	char *ended = NULL;
 
 	*msg = *cause = NULL;
 	if (st == NULL) {
@@ -248,9 +249,9 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 		virStreamAbort(st);
 		goto out;
 	}
-	if (send_data(fd, "", 0) == 0 && relay(st, fd, wake, &why) == 0) {
-		*msg = why;
-		why = NULL;
+	if (send_data(fd, "", 0) == 0 && relay(st, fd, wake, &ended) == 0) {
+		*msg = ended;
+		ended = NULL;
 		ret = 0;
 	} else
 		*msg = g_strdup(_("the session closed"));
@@ -258,7 +259,7 @@ console_run(virConnectPtr conn, virDomainPtr dom, int fd, bool force,
 	wake_unregister(id);
 	virStreamAbort(st);
 out:
-	g_free(why);
+	g_free(ended);
 	if (st != NULL)
 		virStreamFree(st);
 	if (wake >= 0)

@@ -262,8 +262,10 @@ refresh_uuid(virConnectPtr conn, const char *uuid, int what)
 	    seq, what);
 }
 
+/* An event named dom: the updater reads it again (all of it, or only its
+ * state). */
 static void
-note(virDomainPtr dom, int what)
+mark_dirty(virDomainPtr dom, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 
@@ -281,7 +283,7 @@ note(virDomainPtr dom, int what)
 static void
 on_life(virConnectPtr c, virDomainPtr dom, int event, int detail, void *o)
 {
-	note(dom, event == VIR_DOMAIN_EVENT_DEFINED ||
+	mark_dirty(dom, event == VIR_DOMAIN_EVENT_DEFINED ||
 	    event == VIR_DOMAIN_EVENT_UNDEFINED ? WHOLE : STATE);
 }
 
@@ -290,7 +292,7 @@ on_meta(virConnectPtr c, virDomainPtr dom, int type, const char *ns,
     void *o)
 {
 	if (ns == NULL || strcmp(ns, OWNER_NS_URI) == 0)
-		note(dom, WHOLE);
+		mark_dirty(dom, WHOLE);
 }
 
 /* libvirtd went away: the events stopped, so the table is read again
@@ -558,7 +560,7 @@ domtab_set_ip(const char *name, const char *ip)
 /* Reads what the events named, then looks for the addresses that are
  * due.  Called and returns with the lock held. */
 static void
-work(void)
+read_dirty(void)
 {
 	GHashTable *dirty = tab.dirty;
 	GPtrArray *due = ip_due_new(g_get_monotonic_time());
@@ -585,8 +587,9 @@ work(void)
 	g_mutex_lock(&tab.lock);
 }
 
+/* The updater thread: applies what the events named, as they come. */
 static void *
-run(void *arg)
+updater(void *arg)
 {
 	char *err = NULL;
 
@@ -602,7 +605,7 @@ run(void *arg)
 			g_cond_wait_until(&tab.wake, &tab.lock,
 			    g_get_monotonic_time() + G_USEC_PER_SEC);
 		if (!tab.quit)
-			work();
+			read_dirty();
 	}
 	g_mutex_unlock(&tab.lock);
 	return NULL;
@@ -616,7 +619,7 @@ domtab_init(void)
 	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
 	tab.cb_life = tab.cb_meta = -1;
-	tab.thread = g_thread_new("domtab", run, NULL);
+	tab.thread = g_thread_new("domtab", updater, NULL);
 }
 
 void

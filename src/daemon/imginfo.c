@@ -434,7 +434,7 @@ judge(struct judge *j, JsonObject *root, int64_t max, struct imginfo *out)
 int
 imginfo_parse(const char *json, size_t len, const char *expect_format,
     const char *expect_filename, int64_t max_virtual_size,
-    struct imginfo *out, char **why)
+    struct imginfo *out, char **err)
 {
 	struct judge j = {
 		.format = expect_format,
@@ -447,7 +447,7 @@ imginfo_parse(const char *json, size_t len, const char *expect_format,
 
 	memset(out, 0, sizeof(*out));
 	out->virtual_size = out->actual_size = -1;
-	*why = NULL;
+	*err = NULL;
 	j.standalone = g_strdup_printf("upload a standalone image (qemu-img "
 	    "convert -O qcow2 in.%s out.qcow2)", expect_format);
 	if (len > IMGINFO_MAX_JSON) {
@@ -475,7 +475,7 @@ imginfo_parse(const char *json, size_t len, const char *expect_format,
 		g_object_unref(parser);
 	if (ret == -1) {
 		imginfo_clear(out);
-		*why = j.why;
+		*err = j.why;
 	} else
 		g_free(j.why);
 	g_free(j.standalone);

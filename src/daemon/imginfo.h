@@ -17,16 +17,16 @@ struct imginfo {
 };
 
 /* Parses json (len bytes, no terminator needed) and judges the image.
- * Returns 0 and fills out, or -1, leaves out empty and sets *why to one
+ * Returns 0 and fills out, or -1, leaves out empty and sets *err to one
  * line a student can act on (caller frees).  The image must be in
  * expect_format, be the file expect_filename (the name qemu-img was given)
  * and nothing else: no backing file, data file, other extent or child
  * node naming another file; not encrypted, not marked corrupt; a virtual
- * size of at most max_virtual_size bytes.  Names quoted in *why are cut
+ * size of at most max_virtual_size bytes.  Names quoted in *err are cut
  * to about 100 bytes but not escaped. */
 int imginfo_parse(const char *json, size_t len, const char *expect_format,
     const char *expect_filename, int64_t max_virtual_size,
-    struct imginfo *out, char **why);
+    struct imginfo *out, char **err);
 /* Frees what out holds and empties it; out may be NULL. */
 void imginfo_clear(struct imginfo *out);
 

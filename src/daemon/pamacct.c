@@ -62,14 +62,14 @@ pamacct_close(struct pamacct *p)
 }
 
 struct pamacct *
-pamacct_open(const char *service, const char *user, char **msg)
+pamacct_open(const char *service, const char *user, char **err)
 {
 	struct pamacct *p = g_new0(struct pamacct, 1);
 	struct pam_conv pc = { conv, p };
 	const char *step = "start";
 	int r;
 
-	*msg = NULL;
+	*err = NULL;
 	p->said = g_string_new(NULL);
 	g_mutex_lock(&pam_serial);
 	r = pam_start(service, user, &pc, &p->pamh);
@@ -87,7 +87,7 @@ pamacct_open(const char *service, const char *user, char **msg)
 		const char *why = p->pamh ? pam_strerror(p->pamh, r) :
 		    "cannot start PAM";
 
-		*msg = g_strdup_printf(_("access to the VM service denied: %s; "
+		*err = g_strdup_printf(_("access to the VM service denied: %s; "
 		    "ask the admin if you should have it"),
 		    p->said->len ? p->said->str : why);
 		log_msg(LOG_NOTICE, "pam %s for %s failed: %s", step, user,

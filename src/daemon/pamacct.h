@@ -6,9 +6,10 @@
 struct pamacct;
 
 /* Runs pam_acct_mgmt and opens a session.  On refusal returns NULL and a
- * message for the user (caller frees): PAM's own words where it gave any. */
+ * message for the user in *err (caller frees): PAM's own words where it
+ * gave any. */
 struct pamacct *pamacct_open(const char *service, const char *user,
-    char **msg);
+    char **err);
 void pamacct_close(struct pamacct *p);
 
 #endif

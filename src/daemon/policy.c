@@ -106,19 +106,19 @@ lookup_user(const char *name, uid_t *uid)
 }
 
 static int
-resolve(const struct client *c, const char *ref, struct target *t, char **msg)
+resolve(const struct client *c, const char *ref, struct target *t, char **err)
 {
 	char *user = NULL, *vm = NULL;
 	int st = ST_USAGE;
 
 	if (vm_ref_split(ref, &user, &vm) < 0 ||
 	    (user != NULL && !user_name_valid(user))) {
-		*msg = g_strdup_printf(_("invalid VM reference '%s': use NAME, "
+		*err = g_strdup_printf(_("invalid VM reference '%s': use NAME, "
 		    "or USER/NAME for admins"), ref);
 		goto out;
 	}
 	if (!vm_name_valid(vm)) {
-		*msg = g_strdup_printf(_("invalid VM name '%s': %s"), vm,
+		*err = g_strdup_printf(_("invalid VM name '%s': %s"), vm,
 		    _(VM_NAME_RULE));
 		goto out;
 	}
@@ -128,12 +128,12 @@ resolve(const struct client *c, const char *ref, struct target *t, char **msg)
 	} else {
 		st = ST_FAILED;
 		if (!c->admin) {
-			*msg = g_strdup(_("permission denied: only admins may "
+			*err = g_strdup(_("permission denied: only admins may "
 			    "name another user's VM"));
 			goto out;
 		}
 		if (lookup_user(user, &t->uid) < 0) {
-			*msg = g_strdup_printf(_("no such user: %s"), user);
+			*err = g_strdup_printf(_("no such user: %s"), user);
 			goto out;
 		}
 		t->user = g_strdup(user);
@@ -150,32 +150,32 @@ out:
 
 int
 policy_check(const struct client *c, const struct cmd_call *call,
-    struct target *t, char **msg)
+    struct target *t, char **err)
 {
 	const struct cmd_def *d = call->def;
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	*msg = NULL;
+	*err = NULL;
 	if (d->flags & CMD_LOCAL) {
-		*msg = g_strdup_printf(_("%s is a shell command, not a broker "
+		*err = g_strdup_printf(_("%s is a shell command, not a broker "
 		    "request"), d->name);
 		return ST_USAGE;
 	}
 	if ((d->flags & CMD_ADMIN) && !c->admin) {
-		*msg = g_strdup_printf(_("permission denied: %s is for admins "
+		*err = g_strdup_printf(_("permission denied: %s is for admins "
 		    "only"), d->name);
 		return ST_FAILED;
 	}
 	for (i = 0; i < CMD_MAX_OPTS && d->opts[i].name != NULL; i++) {
 		if (call->opt[i] != NULL && (d->opts[i].flags & OPT_ADMIN) &&
 		    !c->admin) {
-			*msg = g_strdup_printf(_("permission denied: %s %s is "
+			*err = g_strdup_printf(_("permission denied: %s %s is "
 			    "for admins only"), d->name, d->opts[i].name);
 			return ST_FAILED;
 		}
 	}
 	if (d->flags & (CMD_VMARG | CMD_NEWVM))
-		return resolve(c, call->pos[0], t, msg);
+		return resolve(c, call->pos[0], t, err);
 	return ST_OK;
 }

@@ -19,9 +19,9 @@ struct target {
 };
 
 /* Returns ST_OK and fills t (when the command names a VM), or an ST_*
- * status and a message for the client (caller frees). */
+ * status and a message for the client in *err (caller frees). */
 int policy_check(const struct client *c, const struct cmd_call *call,
-    struct target *t, char **msg);
+    struct target *t, char **err);
 void target_clear(struct target *t);
 /* The user name (caller frees) and primary group of uid; -1 if none. */
 int policy_user_by_uid(uid_t uid, char **name, gid_t *gid);

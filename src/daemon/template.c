@@ -126,7 +126,7 @@ vm_disk(xmlNodePtr devices, const char **why)
 }
 
 static const char *
-check(xmlDocPtr doc)
+check_template(xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	const char *why = NULL;
@@ -182,7 +182,7 @@ finish_load(xmlDocPtr doc, const char *name, const char *label, char **err)
 		    e && e->message ? g_strchomp(e->message) : "");
 		return NULL;
 	}
-	if ((why = check(doc)) != NULL) {
+	if ((why = check_template(doc)) != NULL) {
 		*err = g_strdup_printf("template %s: %s", label, why);
 		xmlFreeDoc(doc);
 		return NULL;
@@ -294,7 +294,7 @@ set_disk(xmlNodePtr root, const struct render_args *a)
 	xmlNodePtr disk = vm_disk(child(root, "devices"), &why);
 	xmlNodePtr src, drv;
 
-	/* check() found it in the original; the copy must have it too. */
+	/* check_template() found it in the original; the copy must have it too. */
 	if (disk == NULL)
 		return -1;
 	drv = ensure_child(disk, "driver", disk->children);
