@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "i18n.h"
 #include "imginfo.h"
 
 /* QEMU nests "children" and the qcow2 encryption slots a few levels deep;
@@ -74,8 +75,8 @@ quote(struct judge *j, const char *name)
 static int
 malformed(struct judge *j, const char *key)
 {
-	return refuse(j, "the image could not be examined: unexpected "
-	    "qemu-img output (%s)", key);
+	return refuse(j, _("the image could not be examined: unexpected "
+	    "qemu-img output (%s)"), key);
 }
 
 /* The member's string, or NULL if it is absent or not a string. */
@@ -142,14 +143,14 @@ prescan(const char *s, size_t len)
 		unsigned char c = s[i];
 
 		if (c == '\0')
-			return "a NUL character";
+			return _("a NUL character");
 		if (in_string) {
 			if (c == '"')
 				in_string = false;
 			else if (c == '\\') {
 				if (i + 5 < len && s[i + 1] == 'u' &&
 				    memcmp(s + i + 2, "0000", 4) == 0)
-					return "a NUL character";
+					return _("a NUL character");
 				i++;
 			}
 			continue;
@@ -158,12 +159,12 @@ prescan(const char *s, size_t len)
 			in_string = true;
 		else if (c == '[' || c == '{') {
 			if (++depth > DEPTH_MAX)
-				return "nested too deeply";
+				return _("nested too deeply");
 		} else if (c == ']' || c == '}')
 			depth--;
 		else if (!g_ascii_isalnum(c) &&
 		    strchr(" \t\r\n,:+-.", c) == NULL)
-			return "not plain JSON";
+			return _("not plain JSON");
 	}
 	return NULL;
 }
@@ -172,8 +173,8 @@ static const char *
 what_backing(const char *key)
 {
 	if (strcmp(key, "backing-image") == 0)
-		return "a backing image";
-	return "a backing file";
+		return _("a backing image");
+	return _("a backing file");
 }
 
 /* The node names no file but the upload: no backing file, its own name is
@@ -194,21 +195,21 @@ check_node(struct judge *j, JsonObject *o, bool top)
 			continue;
 		if ((s = get_string(o, "backing-filename")) != NULL ||
 		    (s = get_string(o, "full-backing-filename")) != NULL)
-			return refuse(j, "the image refers to another file "
-			    "(backing file '%s'); %s", quote(j, s),
+			return refuse(j, _("the image refers to another file "
+			    "(backing file '%s'); %s"), quote(j, s),
 			    j->standalone);
-		return refuse(j, "the image refers to another file (%s); %s",
+		return refuse(j, _("the image refers to another file (%s); %s"),
 		    what_backing(backing_keys[i]), j->standalone);
 	}
 	if ((s = get_string(o, "filename")) == NULL)
 		return malformed(j, "filename");
 	if (strcmp(s, j->filename) != 0) {
 		if (top)
-			return refuse(j, "the image could not be examined: "
-			    "qemu-img described another file ('%s')",
+			return refuse(j, _("the image could not be examined: "
+			    "qemu-img described another file ('%s')"),
 			    quote(j, s));
-		return refuse(j, "the image refers to another file ('%s'); "
-		    "%s", quote(j, s), j->standalone);
+		return refuse(j, _("the image refers to another file ('%s'); "
+		    "%s"), quote(j, s), j->standalone);
 	}
 	if ((n = json_object_get_member(o, "children")) == NULL)
 		return 0;
@@ -230,8 +231,8 @@ check_node(struct judge *j, JsonObject *o, bool top)
 static int
 refuse_encrypted(struct judge *j)
 {
-	return refuse(j, "the image is encrypted; upload an unencrypted copy "
-	    "(qemu-img convert -O qcow2, with the key for the input only)");
+	return refuse(j, _("the image is encrypted; upload an unencrypted copy "
+	    "(qemu-img convert -O qcow2, with the key for the input only)"));
 }
 
 static int
@@ -242,11 +243,11 @@ check_qcow2(struct judge *j, JsonObject *d)
 	if (json_object_has_member(d, "data-file") ||
 	    json_object_has_member(d, "data-file-raw")) {
 		if ((s = get_string(d, "data-file")) != NULL)
-			return refuse(j, "the image keeps its data in "
-			    "another file (data file '%s'); %s", quote(j, s),
+			return refuse(j, _("the image keeps its data in "
+			    "another file (data file '%s'); %s"), quote(j, s),
 			    j->standalone);
-		return refuse(j, "the image keeps its data in another file; "
-		    "%s", j->standalone);
+		return refuse(j, _("the image keeps its data in another file; "
+		    "%s"), j->standalone);
 	}
 	if (json_object_has_member(d, "encrypt"))
 		return refuse_encrypted(j);
@@ -254,8 +255,8 @@ check_qcow2(struct judge *j, JsonObject *d)
 	case -2:
 		return malformed(j, "corrupt");
 	case 1:
-		return refuse(j, "the image is marked corrupt; repair it "
-		    "(qemu-img check -r all in.qcow2) or upload another");
+		return refuse(j, _("the image is marked corrupt; repair it "
+		    "(qemu-img check -r all in.qcow2) or upload another"));
 	}
 	return 0;
 }
@@ -274,9 +275,9 @@ check_vmdk(struct judge *j, JsonObject *d)
 	 * flat extents QEMU takes from wherever the descriptor says. */
 	if (strcmp(type, "monolithicSparse") != 0 &&
 	    strcmp(type, "streamOptimized") != 0)
-		return refuse(j, "the vmdk image is of type '%s'; upload a "
+		return refuse(j, _("the vmdk image is of type '%s'; upload a "
 		    "monolithicSparse or streamOptimized vmdk, or a qcow2 "
-		    "(qemu-img convert -O qcow2 in.vmdk out.qcow2)",
+		    "(qemu-img convert -O qcow2 in.vmdk out.qcow2)"),
 		    quote(j, type));
 	if ((n = json_object_get_member(d, "extents")) == NULL ||
 	    !JSON_NODE_HOLDS_ARRAY(n) ||
@@ -348,13 +349,13 @@ check_tree(struct judge *j, JsonNode *n)
 	o = json_node_get_object(n);
 	for (i = 0; i < G_N_ELEMENTS(keys); i++)
 		if (json_object_has_member(o, keys[i]))
-			return refuse(j, "the image refers to another file "
-			    "(%s); %s", keys[i], j->standalone);
+			return refuse(j, _("the image refers to another file "
+			    "(%s); %s"), keys[i], j->standalone);
 	if (json_object_has_member(o, "filename") &&
 	    ((s = get_string(o, "filename")) == NULL ||
 	    strcmp(s, j->filename) != 0))
 		return s == NULL ? malformed(j, "filename") :
-		    refuse(j, "the image refers to another file ('%s'); %s",
+		    refuse(j, _("the image refers to another file ('%s'); %s"),
 		    quote(j, s), j->standalone);
 	members = json_object_get_values(o);
 	for (m = members; m != NULL && ret == 0; m = m->next)
@@ -393,8 +394,8 @@ check_size(struct judge *j, JsonObject *root, int64_t max, int64_t *vsize)
 		return 0;
 	have = gib(*vsize, true);
 	limit = gib(max > 0 ? max : 0, false);
-	refuse(j, "the image's disk is too large: %s, at most %s allowed; "
-	    "upload a smaller disk", have, limit);
+	refuse(j, _("the image's disk is too large: %s, at most %s allowed; "
+	    "upload a smaller disk"), have, limit);
 	g_free(have);
 	g_free(limit);
 	return -1;
@@ -409,8 +410,8 @@ judge(struct judge *j, JsonObject *root, int64_t max, struct imginfo *out)
 	if ((format = get_string(root, "format")) == NULL)
 		return malformed(j, "format");
 	if (strcmp(format, j->format) != 0)
-		return refuse(j, "the image could not be examined: qemu-img "
-		    "read it as '%s'", quote(j, format));
+		return refuse(j, _("the image could not be examined: qemu-img "
+		    "read it as '%s'"), quote(j, format));
 	if (check_node(j, root, true) == -1 || check_specific(j, root) == -1)
 		return -1;
 	switch (get_bool(root, "encrypted")) {
@@ -448,10 +449,10 @@ imginfo_parse(const char *json, size_t len, const char *expect_format,
 	memset(out, 0, sizeof(*out));
 	out->virtual_size = out->actual_size = -1;
 	*err = NULL;
-	j.standalone = g_strdup_printf("upload a standalone image (qemu-img "
-	    "convert -O qcow2 in.%s out.qcow2)", expect_format);
+	j.standalone = g_strdup_printf(_("upload a standalone image "
+	    "(qemu-img convert -O qcow2 in.%s out.qcow2)"), expect_format);
 	if (len > IMGINFO_MAX_JSON) {
-		malformed(&j, "too long");
+		malformed(&j, _("too long"));
 		goto out;
 	}
 	if ((bad = prescan(json, len)) != NULL) {
@@ -460,12 +461,12 @@ imginfo_parse(const char *json, size_t len, const char *expect_format,
 	}
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, json, (gssize)len, NULL)) {
-		malformed(&j, "not JSON");
+		malformed(&j, _("not JSON"));
 		goto out;
 	}
 	if ((root = json_parser_get_root(parser)) == NULL ||
 	    !JSON_NODE_HOLDS_OBJECT(root)) {
-		malformed(&j, "not a JSON object");
+		malformed(&j, _("not a JSON object"));
 		goto out;
 	}
 	j.root = root;

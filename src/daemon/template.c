@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 #include <uuid/uuid.h>
 
+#include "i18n.h"
 #include "names.h"
 #include "template.h"
 
@@ -322,7 +323,7 @@ template_render(const struct template *t, const struct render_args *a,
 
 	*err = NULL;
 	if (doc == NULL) {
-		*err = g_strdup("out of memory");
+		*err = g_strdup(_("out of memory"));
 		return NULL;
 	}
 	root = xmlDocGetRootElement(doc);
@@ -333,13 +334,13 @@ template_render(const struct template *t, const struct render_args *a,
 	set_owner(root, a);
 	if (set_disk(root, a) < 0) {
 		xmlFreeDoc(doc);
-		*err = g_strdup("the template's disk is gone in its copy");
+		*err = g_strdup(_("the template's disk is gone in its copy"));
 		return NULL;
 	}
 	xmlDocDumpFormatMemory(doc, &out, &len, 1);
 	xmlFreeDoc(doc);
 	if (out == NULL) {
-		*err = g_strdup("cannot serialise the domain XML");
+		*err = g_strdup(_("cannot serialise the domain XML"));
 		return NULL;
 	}
 	ret = g_strndup((const char *)out, len);
