@@ -36,7 +36,8 @@ const struct cmd_def cmd_table[] = {
 		{ .name = "--all", .flags = OPT_ADMIN,
 		    .help = N_("every user's VMs, with an owner column "
 			"(admins)") },
-		JSON_OPT } },
+		JSON_OPT },
+	    .empty = N_("(no VMs; create one with 'define NAME')") },
 	{ .name = "info", .flags = CMD_VMARG, .min_pos = 1, .max_pos = 1,
 	    .synopsis = "NAME [--json]",
 	    .help = N_("show a VM's state, size, disk, uptime, address and "

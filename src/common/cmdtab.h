@@ -62,6 +62,8 @@ struct cmd_def {
 	struct cmd_opt opts[CMD_MAX_OPTS];
 	enum arg_kind args[CMD_MAX_POS];
 	const char *actions;	/* ARG_ACTION's words, blank-separated */
+	const char *empty;	/* what the shell says of a table without
+				 * rows, translatable; or NULL */
 };
 
 /* A parsed command line.  Strings point into the argv given to cmd_parse. */

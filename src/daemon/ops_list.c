@@ -280,8 +280,6 @@ request_quota_check(struct request *rq, const struct usage *add,
 static int
 quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 {
-	static const char *const keys[Q__COUNT] = { "vms", "running",
-	    "vcpus", "memory_mib", "disk_bytes", "upload_files" };
 	JsonBuilder *b = json_builder_new();
 	int r;
 
@@ -294,7 +292,7 @@ quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 		if (r == Q_DISK && lim >= 0)
 			lim *= 1024LL * 1024 * 1024;
 		json_builder_begin_object(b);
-		json_member_str(b, "resource", keys[r]);
+		json_member_str(b, "resource", quota_key(r));
 		json_member_int(b, "used", u->v[r]);
 		json_member_int(b, "limit", lim);
 		json_builder_end_object(b);
@@ -302,7 +300,7 @@ quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 			continue;
 		/* The uploads' part of the disk: no limit of its own. */
 		json_builder_begin_object(b);
-		json_member_str(b, "resource", "upload_bytes");
+		json_member_str(b, "resource", QUOTA_UPLOADS_KEY);
 		json_member_int(b, "used", u->uploads);
 		json_member_int(b, "limit", -1);
 		json_builder_end_object(b);
@@ -324,7 +322,10 @@ do_quota(struct request *rq, virConnectPtr conn)
 	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if (wants_json(rq))
 		return quota_json(rq, &u, &q);
-	rq->resp->ncols = 3;
+	/* The key column is for the shell (its banner), which does not
+	 * show it. */
+	rq->resp->ncols = 4;
+	proto_msg_add(rq->resp, "key");
 	proto_msg_add(rq->resp, "resource");
 	proto_msg_add(rq->resp, "used");
 	proto_msg_add(rq->resp, "limit");
@@ -332,6 +333,7 @@ do_quota(struct request *rq, virConnectPtr conn)
 		char *used = quota_used_str(r, u.v[r]);
 		char *lim = quota_limit_str(r, q.limit[r]);
 
+		proto_msg_add(rq->resp, quota_key(r));
 		proto_msg_add(rq->resp, quota_label(r));
 		proto_msg_add(rq->resp, used);
 		proto_msg_add(rq->resp, lim);
@@ -340,6 +342,7 @@ do_quota(struct request *rq, virConnectPtr conn)
 		if (r != Q_DISK)
 			continue;
 		used = quota_used_str(Q_DISK, u.uploads);
+		proto_msg_add(rq->resp, QUOTA_UPLOADS_KEY);
 		proto_msg_add(rq->resp, _("  of it uploads"));
 		proto_msg_add(rq->resp, used);
 		proto_msg_add(rq->resp, "");

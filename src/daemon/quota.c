@@ -17,11 +17,20 @@ static const char *const labels[Q__COUNT] = {
 	N_("running memory"), N_("disk"), N_("upload files"),
 };
 static const char *const units[Q__COUNT] = { "", "", "", "MiB", "GiB", "" };
+static const char *const keys[Q__COUNT] = { "vms", "running", "vcpus",
+	"memory_mib", "disk_bytes", "upload_files",
+};
 
 const char *
 quota_label(enum quota_res r)
 {
 	return _(labels[r]);
+}
+
+const char *
+quota_key(enum quota_res r)
+{
+	return keys[r];
 }
 
 static long long

@@ -25,5 +25,10 @@ char *quota_format(enum quota_res r, long long used, long long limit);
 char *quota_used_str(enum quota_res r, long long used);
 char *quota_limit_str(enum quota_res r, long long limit);
 const char *quota_label(enum quota_res r);
+/* A resource's stable key, for scripts and the shell ("vms",
+ * "memory_mib", ...: the unit of the numbers --json gives); and the key
+ * of the uploads' part of the disk, which has no limit of its own. */
+const char *quota_key(enum quota_res r);
+#define QUOTA_UPLOADS_KEY "upload_bytes"
 
 #endif

@@ -86,10 +86,12 @@ shell_help(FILE *out, const char *cmd)
 		    "USER/NAME."));
 }
 
-/* Column keys from the broker are stable identifiers; titles are ours. */
+/* Column keys from the broker are stable identifiers; titles are ours.
+ * A column without a title is for the shell alone: not shown. */
 static const struct {
 	const char *key, *title;
 } columns[] = {
+	{ "key", NULL },
 	{ "name", N_("Name") }, { "state", N_("State") },
 	{ "owner", N_("Owner") }, { "resource", N_("Resource") },
 	{ "used", N_("Used") }, { "limit", N_("Limit") },
@@ -103,6 +105,7 @@ static const struct {
 	{ "description", N_("Description") },
 };
 
+/* The title of the column key; NULL if it is not shown. */
 static const char *
 column_title(const char *key)
 {
@@ -110,7 +113,7 @@ column_title(const char *key)
 
 	for (i = 0; i < G_N_ELEMENTS(columns); i++)
 		if (strcmp(columns[i].key, key) == 0)
-			return _(columns[i].title);
+			return columns[i].title ? _(columns[i].title) : NULL;
 	return key;
 }
 
@@ -138,23 +141,35 @@ shell_print_rows(char *const *cells, unsigned nrows, unsigned ncols,
 	g_free(width);
 }
 
+/* The table's shown columns; empty is what a table without rows says
+ * (the command's, or NULL). */
 static void
-print_table(const struct proto_msg *m)
+print_table(const struct proto_msg *m, const char *empty)
 {
-	guint ncols = m->ncols, nrows = m->nstr / ncols, i;
-	char **cells = g_new0(char *, m->nstr + 1);
+	guint ncols = m->ncols, nrows = m->nstr / ncols, nshown = 0, r, c, k;
+	char **cells;
 
-	for (i = 0; i < nrows * ncols; i++)
-		cells[i] = sanitize_new(i < ncols ? column_title(m->str[i]) :
-		    m->str[i], false, 256);
-	shell_print_rows(cells, nrows, ncols, "");
-	if (nrows <= 1 && strcmp(m->str[ncols - 1], "ip") == 0)
-		printf("%s\n", _("(no VMs; create one with 'define NAME')"));
+	for (c = 0; c < ncols; c++)
+		nshown += column_title(m->str[c]) != NULL;
+	cells = g_new0(char *, nrows * nshown + 1);
+	for (c = k = 0; c < ncols; c++) {
+		const char *title = column_title(m->str[c]);
+
+		if (title == NULL)
+			continue;
+		for (r = 0; r < nrows; r++)
+			cells[r * nshown + k] = sanitize_new(r == 0 ? title :
+			    m->str[r * ncols + c], false, 256);
+		k++;
+	}
+	shell_print_rows(cells, nrows, nshown, "");
+	if (nrows <= 1 && empty != NULL)
+		printf("%s\n", _(empty));
 	g_strfreev(cells);
 }
 
 static void
-print_response(const struct proto_msg *m)
+print_response(const struct proto_msg *m, const char *empty)
 {
 	uint32_t i;
 
@@ -163,7 +178,7 @@ print_response(const struct proto_msg *m)
 		return;
 	}
 	if (m->ncols > 1 && m->nstr >= m->ncols && m->nstr % m->ncols == 0) {
-		print_table(m);
+		print_table(m, empty);
 		return;
 	}
 	for (i = 0; i < m->nstr; i++) {
@@ -269,7 +284,7 @@ images_json(struct shell *sh, const struct cmd_call *call, int argc,
 	    request(sh, call, argc, argv, &resp) != ST_OK)
 		st = ST_FAILED;
 	else if ((st = resp->status) != ST_OK)
-		print_response(resp);
+		print_response(resp, NULL);
 	else if ((rest = answer_members(resp)) == NULL) {
 		shell_error("%s", _("images: the VM service's answer is not a "
 		    "JSON object; tell the admin"));
@@ -303,7 +318,7 @@ run_broker(struct shell *sh, const struct cmd_call *call, int argc,
 		st = request(sh, call, argc, argv, &resp);
 	if (st != ST_OK)
 		return st;
-	print_response(resp);
+	print_response(resp, call->def->empty);
 	st = resp->status;
 	proto_msg_free(resp);
 	fflush(stdout);
@@ -535,66 +550,55 @@ banner_vms(struct shell *sh)
 	proto_msg_free(t);
 }
 
-/* The quota table's rows: VMs, running, vCPUs, memory, disk, in the
- * broker's order of resources. */
-/* Rows of the broker's quota table: the resources, and after disk the
- * uploads' part of it (no limit of its own, so never in the banner). */
-#define QUOTA_ROWS 7
-
-/* What the banner says of row r of the quota table; the limit comes with
- * its unit. */
+/* What the banner says of a row of the quota table, by its key (the
+ * broker's stable name of the resource); the limit comes with its unit.
+ * A row it has no words for is left out. */
 static void
-quota_phrase(GString *line, guint r, const char *used, const char *limit)
+quota_phrase(GString *line, const char *key, const char *used,
+    const char *limit)
 {
-	if (line->len > 0)
-		g_string_append(line, ", ");
-	switch (r) {
-	case 0:
-		g_string_append_printf(line, _("%s of %s VMs"), used, limit);
-		break;
-	case 1:
-		g_string_append_printf(line, _("%s of %s running"), used,
-		    limit);
-		break;
-	case 2:
-		g_string_append_printf(line, _("%s of %s vCPUs"), used, limit);
-		break;
-	case 3:
-		g_string_append_printf(line, _("%s of %s memory"), used,
-		    limit);
-		break;
-	case 4:
-		g_string_append_printf(line, _("disk %s of %s"), used, limit);
-		break;
-	default:
-		g_string_append_printf(line, _("%s of %s upload files"), used,
-		    limit);
-		break;
-	}
+	char *s;
+
+	if (strcmp(key, "vms") == 0)
+		s = g_strdup_printf(_("%s of %s VMs"), used, limit);
+	else if (strcmp(key, "running") == 0)
+		s = g_strdup_printf(_("%s of %s running"), used, limit);
+	else if (strcmp(key, "vcpus") == 0)
+		s = g_strdup_printf(_("%s of %s vCPUs"), used, limit);
+	else if (strcmp(key, "memory_mib") == 0)
+		s = g_strdup_printf(_("%s of %s memory"), used, limit);
+	else if (strcmp(key, "disk_bytes") == 0)
+		s = g_strdup_printf(_("disk %s of %s"), used, limit);
+	else if (strcmp(key, "upload_files") == 0)
+		s = g_strdup_printf(_("%s of %s upload files"), used, limit);
+	else
+		return;
+	g_string_append_printf(line, "%s%s", line->len > 0 ? ", " : "", s);
+	g_free(s);
 }
 
 /* One line of quota use, only where a limit is set. */
 static void
 banner_quota(struct shell *sh)
 {
-	static const char *const keys[] = { "resource", "used", "limit",
-	    NULL };
+	static const char *const keys[] = { "key", "resource", "used",
+	    "limit", NULL };
 	char *argv[] = { "quota", NULL };
 	struct proto_msg *t = request_table(sh, argv, 1, keys);
 	GString *line = g_string_new(NULL);
-	guint i, n = t != NULL && t->nstr == 3 * (1 + QUOTA_ROWS) ?
-	    QUOTA_ROWS : 0;
+	guint i, n = t != NULL ? t->nstr / 4 - 1 : 0;
 
 	for (i = 0; i < n; i++) {
-		char **row = t->str + 3 * (i + 1);
+		char **row = t->str + 4 * (i + 1);
 		char *used, *limit;
 
-		/* Not a number: unlimited. */
-		if (!g_ascii_isdigit(row[2][0]))
+		/* Not a number: unlimited (or, for the uploads' part of the
+		 * disk, no limit of its own). */
+		if (!g_ascii_isdigit(row[3][0]))
 			continue;
-		used = sanitize_new(row[1], false, 32);
-		limit = sanitize_new(row[2], false, 32);
-		quota_phrase(line, i, used, limit);
+		used = sanitize_new(row[2], false, 32);
+		limit = sanitize_new(row[3], false, 32);
+		quota_phrase(line, row[0], used, limit);
 		g_free(used);
 		g_free(limit);
 	}
