@@ -2,7 +2,7 @@
 # Installs what ie-vshell needs to build and test on Debian 12 (as root).
 # Does nothing when everything is already there.
 set -e
-pkgs="autoconf automake autopoint gettext pkg-config make gcc
+pkgs="autoconf automake autopoint gettext pkg-config make gcc binutils
 libglib2.0-dev libvirt-dev libxml2-dev libedit-dev uuid-dev libpam0g-dev
 libjson-glib-dev
 libarchive-dev
