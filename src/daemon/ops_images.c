@@ -59,12 +59,9 @@ images_table(struct request *rq, GArray *rows)
 static void
 images_json(struct request *rq, GArray *rows)
 {
-	JsonBuilder *b = json_builder_new();
+	JsonBuilder *b = json_list_new("disks");
 	guint i;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "disks");
-	json_builder_begin_array(b);
 	for (i = 0; i < rows->len; i++) {
 		struct disk_row *d = &g_array_index(rows, struct disk_row, i);
 
@@ -75,9 +72,7 @@ images_json(struct request *rq, GArray *rows)
 		json_member_str(b, "vm", d->defined ? d->vm : NULL);
 		json_builder_end_object(b);
 	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	reply_json(rq, b);
+	reply_json_list(rq, b);
 }
 
 static void
@@ -111,12 +106,9 @@ name_cmp(gconstpointer a, gconstpointer b)
 static void
 bases_json(struct request *rq, GPtrArray *a)
 {
-	JsonBuilder *b = json_builder_new();
+	JsonBuilder *b = json_list_new("bases");
 	guint i;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "bases");
-	json_builder_begin_array(b);
 	for (i = 0; i < a->len; i++) {
 		const struct base *base = g_ptr_array_index(a, i);
 
@@ -127,9 +119,7 @@ bases_json(struct request *rq, GPtrArray *a)
 		json_member_str(b, "description", base->description);
 		json_builder_end_object(b);
 	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	reply_json(rq, b);
+	reply_json_list(rq, b);
 }
 
 static void

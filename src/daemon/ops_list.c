@@ -102,12 +102,9 @@ list_row(const struct domrow *d, GHashTable *labels)
 static void
 list_json(struct request *rq, GArray *rows, bool all)
 {
-	JsonBuilder *b = json_builder_new();
+	JsonBuilder *b = json_list_new("vms");
 	guint i;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "vms");
-	json_builder_begin_array(b);
 	for (i = 0; i < rows->len; i++) {
 		struct row *row = &g_array_index(rows, struct row, i);
 
@@ -119,9 +116,7 @@ list_json(struct request *rq, GArray *rows, bool all)
 		json_member_str(b, "ip", row->ip);
 		json_builder_end_object(b);
 	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	reply_json(rq, b);
+	reply_json_list(rq, b);
 }
 
 static void
@@ -280,12 +275,9 @@ request_quota_check(struct request *rq, const struct usage *add,
 static int
 quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 {
-	JsonBuilder *b = json_builder_new();
+	JsonBuilder *b = json_list_new("quota");
 	int r;
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "quota");
-	json_builder_begin_array(b);
 	for (r = 0; r < Q__COUNT; r++) {
 		long long lim = q->limit[r];
 
@@ -305,9 +297,7 @@ quota_json(struct request *rq, const struct usage *u, const struct quota *q)
 		json_member_int(b, "limit", -1);
 		json_builder_end_object(b);
 	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	return reply_json(rq, b);
+	return reply_json_list(rq, b);
 }
 
 static int

@@ -73,6 +73,11 @@ int reply_fail_virt(struct request *rq, virConnectPtr conn,
 int reply_unreachable(struct request *rq, char *err);
 /* The answer to --json: b's document (taken) as the one string. */
 int reply_json(struct request *rq, JsonBuilder *b);
+/* A listing's document: an object whose one member, key, is an array of
+ * the rows (objects) the caller adds; reply_json_list closes it and
+ * answers with it. */
+JsonBuilder *json_list_new(const char *key);
+int reply_json_list(struct request *rq, JsonBuilder *b);
 void json_member_str(JsonBuilder *b, const char *key, const char *v);
 /* A number, or null where it is not known (negative). */
 void json_member_int(JsonBuilder *b, const char *key, long long v);

@@ -139,6 +139,25 @@ reply_json(struct request *rq, JsonBuilder *b)
 	return 0;
 }
 
+JsonBuilder *
+json_list_new(const char *key)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	return b;
+}
+
+int
+reply_json_list(struct request *rq, JsonBuilder *b)
+{
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	return reply_json(rq, b);
+}
+
 void
 json_member_str(JsonBuilder *b, const char *key, const char *v)
 {
