@@ -58,6 +58,16 @@ sanitize_new(const char *s, bool keep_newlines, size_t max)
 	return g_string_free(out, FALSE);
 }
 
+char *
+sanitize_vprintf_new(size_t max, const char *fmt, va_list ap)
+{
+	char *raw = g_strdup_vprintf(fmt, ap);
+	char *clean = sanitize_new(raw, false, max);
+
+	g_free(raw);
+	return clean;
+}
+
 static void
 json_escape_unit(GString *out, gunichar c)
 {

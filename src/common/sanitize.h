@@ -3,6 +3,7 @@
 #ifndef IEVS_SANITIZE_H
 #define IEVS_SANITIZE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,6 +13,10 @@
  * \xNN or \u{NNNN}.  max (0: unlimited) caps the
  * output length; a capped string ends in "...". */
 char *sanitize_new(const char *s, bool keep_newlines, size_t max);
+/* The message fmt makes of ap, escaped as sanitize_new does (on one line):
+ * a message that quotes what came from outside. */
+char *sanitize_vprintf_new(size_t max, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* JSON text with every character outside printable ASCII written as a
  * \uNNNN escape (a pair of them beyond U+FFFF), invalid UTF-8 first made
  * valid with U+FFFD: still the same JSON, and safe on a terminal.  Only

@@ -30,14 +30,12 @@ static void
 report(bool ok, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
-	char *what, *raw;
+	char *what;
 
-	va_start(ap, fmt);
-	raw = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
 	/* File names, libxml2's and sshd's words: escaped for the terminal. */
-	what = sanitize_new(raw, false, 2048);
-	g_free(raw);
+	va_start(ap, fmt);
+	what = sanitize_vprintf_new(2048, fmt, ap);
+	va_end(ap);
 	if (ok)
 		printf("ok    %s\n", what);
 	else {

@@ -23,16 +23,14 @@ void
 shell_error(const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *clean;
+	char *clean;
 
 	va_start(ap, fmt);
-	s = g_strdup_vprintf(fmt, ap);
+	clean = sanitize_vprintf_new(2048, fmt, ap);
 	va_end(ap);
-	clean = sanitize_new(s, false, 2048);
 	fflush(stdout);
 	fprintf(stderr, "error: %s\n", clean);
 	g_free(clean);
-	g_free(s);
 }
 
 void
