@@ -280,79 +280,69 @@ proto_send_fd(int fd, const struct proto_msg *m, int passfd)
 	return 0;
 }
 
-/* Reads the length word and whatever descriptors came with it.  More than
- * one, or a truncated control message, is a protocol error. */
-static int
-read_head(int fd, uint8_t *hdr, int *passfd)
+/* One recvmsg into buf, keeping a descriptor that comes with the bytes in
+ * *passfd.  More than one, or a truncated control message, is a protocol
+ * error (EPROTO).  Returns what read() would. */
+static ssize_t
+recv_fd(int fd, uint8_t *buf, size_t len, int *passfd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	size_t off = 0;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 
-	*passfd = -1;
-	while (off < 4) {
-		struct iovec iov = { hdr + off, 4 - off };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
-		struct cmsghdr *c;
-		ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == ENOTSOCK) {
+		/* Any stream will do (the fuzzer reads a file). */
+		n = read(fd, buf, len);
+		msg.msg_controllen = 0;
+		msg.msg_flags = 0;
+	}
+	if (n < 0)
+		return n;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		int k, nfd;
 
-		if (n < 0 && errno == ENOTSOCK) {
-			/* Any stream will do (the fuzzer reads a file). */
-			n = read(fd, hdr + off, 4 - off);
-			msg.msg_controllen = 0;
-			msg.msg_flags = 0;
-		}
-		if (n < 0 && errno == EINTR)
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		if (n < 0)
-			return -1;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
-		    c = CMSG_NXTHDR(&msg, c)) {
-			int k, nfd;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nfd; k++) {
+			int got;
 
-			if (c->cmsg_level != SOL_SOCKET ||
-			    c->cmsg_type != SCM_RIGHTS)
-				continue;
-			nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < nfd; k++) {
-				int got;
-
-				memcpy(&got, CMSG_DATA(c) + k * sizeof(int),
-				    sizeof(int));
-				if (*passfd < 0)
-					*passfd = got;
-				else {
-					close(got);
-					msg.msg_flags |= MSG_CTRUNC;
-				}
+			memcpy(&got, CMSG_DATA(c) + k * sizeof(int),
+			    sizeof(int));
+			if (*passfd < 0)
+				*passfd = got;
+			else {
+				close(got);
+				msg.msg_flags |= MSG_CTRUNC;
 			}
 		}
-		if (msg.msg_flags & MSG_CTRUNC) {
-			if (*passfd >= 0)
-				close(*passfd);
-			*passfd = -1;
-			errno = EPROTO;
-			return -1;
-		}
-		if (n == 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		off += n;
 	}
-	return 0;
+	if (msg.msg_flags & MSG_CTRUNC) {
+		if (*passfd >= 0)
+			close(*passfd);
+		*passfd = -1;
+		errno = EPROTO;
+		return -1;
+	}
+	return n;
 }
 
+/* Reads len bytes; with passfd, also whatever descriptor came with them
+ * (recv_fd).  The end of the stream before len is ECONNRESET. */
 static int
-read_full(int fd, uint8_t *buf, size_t len)
+read_full(int fd, uint8_t *buf, size_t len, int *passfd)
 {
 	size_t off = 0;
 
 	while (off < len) {
-		ssize_t n = read(fd, buf + off, len - off);
+		ssize_t n = passfd ? recv_fd(fd, buf + off, len - off, passfd) :
+		    read(fd, buf + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -397,10 +387,12 @@ proto_recv_fd(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
 
 	*out = NULL;
 	*why = "connection closed";
-	if (read_head(fd, hdr, passfd) < 0) {
+	*passfd = -1;
+	/* The length word, and a descriptor if one came with it. */
+	if (read_full(fd, hdr, sizeof(hdr), passfd) < 0) {
 		if (errno == EPROTO)
 			*why = "more than one file descriptor";
-		return -1;
+		goto fail;
 	}
 	len = get32(hdr);
 	if (max_frame == 0 || max_frame > PROTO_MAX_FRAME)
@@ -411,7 +403,7 @@ proto_recv_fd(int fd, size_t max_frame, uint32_t max_nstr, size_t max_str,
 		goto fail;
 	}
 	body = g_malloc(len ? len : 1);
-	if (read_full(fd, body, len) < 0) {
+	if (read_full(fd, body, len, NULL) < 0) {
 		*why = "connection closed inside a message";
 		g_free(body);
 		goto fail;
