@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,25 +24,44 @@ target_clear(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The group's gid.  A class group lists hundreds of members: the buffer
- * grows until the entry fits. */
+/* One entry of the passwd database (by name, or by uid if name is NULL)
+ * or, with group, of the group database (by name), with the buffer grown
+ * until the entry fits: a class group lists hundreds of members, and
+ * every broker thread looks users up this way.  Fills what it is given
+ * a place for: the ids, and the name (caller frees). */
 static int
-group_gid(const char *group, gid_t *gid)
+db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
+    gid_t *gid_out, char **name_out)
 {
+	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
-	size_t len = 16384;
+	size_t len = group ? 16384 : 4096;
+	size_t max = group ? 16 * 1024 * 1024 : 1024 * 1024;
 	char *buf = NULL;
 	int r;
 
 	do {
 		buf = g_realloc(buf, len);
-		r = getgrnam_r(group, &gr, buf, len, &grp);
+		if (group)
+			r = getgrnam_r(name, &gr, buf, len, &grp);
+		else if (name != NULL)
+			r = getpwnam_r(name, &pw, buf, len, &pwp);
+		else
+			r = getpwuid_r(uid, &pw, buf, len, &pwp);
 		len *= 2;
-	} while (r == ERANGE && len <= 16 * 1024 * 1024);
-	if (r == 0 && grp != NULL)
-		*gid = grp->gr_gid;
+	} while (r == ERANGE && len <= max);
+	if (r == 0 && grp != NULL && gid_out != NULL)
+		*gid_out = grp->gr_gid;
+	if (r == 0 && pwp != NULL) {
+		if (uid_out != NULL)
+			*uid_out = pwp->pw_uid;
+		if (name_out != NULL)
+			*name_out = g_strdup(pwp->pw_name);
+		if (gid_out != NULL)
+			*gid_out = pwp->pw_gid;
+	}
 	g_free(buf);
-	return r == 0 && grp != NULL ? 0 : -1;
+	return r == 0 && (grp != NULL || pwp != NULL) ? 0 : -1;
 }
 
 int
@@ -50,7 +70,7 @@ policy_in_group(const char *user, gid_t gid, const char *group)
 	gid_t *groups, want = 0;
 	int n = 64, i, found = 0;
 
-	if (group_gid(group, &want) < 0)
+	if (db_lookup(true, group, 0, NULL, &want, NULL) < 0)
 		return 0;
 	groups = g_new(gid_t, n);
 	if (getgrouplist(user, gid, groups, &n) < 0) {
@@ -64,45 +84,16 @@ policy_in_group(const char *user, gid_t gid, const char *group)
 	return found;
 }
 
-/* One passwd lookup, by name or (name NULL) by uid, with the buffer grown
- * until the entry fits: every broker thread looks users up this way. */
-static int
-pw_lookup(const char *name, uid_t uid, uid_t *uid_out, char **name_out,
-    gid_t *gid_out)
-{
-	struct passwd pw, *pwp = NULL;
-	size_t len = 4096;
-	char *buf = NULL;
-	int r;
-
-	do {
-		buf = g_realloc(buf, len);
-		r = name ? getpwnam_r(name, &pw, buf, len, &pwp) :
-		    getpwuid_r(uid, &pw, buf, len, &pwp);
-		len *= 2;
-	} while (r == ERANGE && len <= 1024 * 1024);
-	if (r == 0 && pwp != NULL) {
-		if (uid_out != NULL)
-			*uid_out = pwp->pw_uid;
-		if (name_out != NULL)
-			*name_out = g_strdup(pwp->pw_name);
-		if (gid_out != NULL)
-			*gid_out = pwp->pw_gid;
-	}
-	g_free(buf);
-	return r == 0 && pwp != NULL ? 0 : -1;
-}
-
 int
 policy_user_by_uid(uid_t uid, char **name, gid_t *gid)
 {
-	return pw_lookup(NULL, uid, NULL, name, gid);
+	return db_lookup(false, NULL, uid, NULL, gid, name);
 }
 
 static int
 lookup_user(const char *name, uid_t *uid)
 {
-	return pw_lookup(name, 0, uid, NULL, NULL);
+	return db_lookup(false, name, 0, uid, NULL, NULL);
 }
 
 static int
