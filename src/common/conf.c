@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "i18n.h"
 #include "names.h"
 
 enum kind { K_PATH, K_PATTERN, K_STRING, K_INT, K_NAME };
@@ -187,32 +188,33 @@ set_value(struct config *c, const struct key *k, GKeyFile *kf)
 	long n;
 
 	if (v == NULL)
-		return "cannot be read as a string";
+		return _("cannot be read as a string");
 	switch (k->kind) {
 	case K_PATH:
 		if (!path_ok(v))
-			why = "must be an absolute path without '..'";
+			why = _("must be an absolute path without '..'");
 		break;
 	case K_PATTERN:
 		if (!pattern_ok(v))
-			why = "must be an absolute path without '..' whose "
-			    "last component is %u (the user name)";
+			/* xgettext:no-c-format */
+			why = _("must be an absolute path without '..' whose "
+			    "last component is %u (the user name)");
 		break;
 	case K_STRING:
 		if (v[0] == '\0')
-			why = "must not be empty";
+			why = _("must not be empty");
 		break;
 	case K_NAME:
 		if (!name_ok(v))
-			why = "must be a name of letters, digits, '-', '_' "
-			    "and '.'";
+			why = _("must be a name of letters, digits, '-', '_' "
+			    "and '.'");
 		break;
 	case K_INT:
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end != '\0' || n < k->min ||
 		    n > k->max)
-			why = "out of range";
+			why = _("out of range");
 		else
 			*(int *)((char *)c + k->off) = (int)n;
 		g_free(v);
@@ -259,9 +261,9 @@ load_quota_group(GKeyFile *kf, const char *path, const char *text,
 			if (strcmp(ks[i], quota_keys[r]) == 0)
 				break;
 		if (r == Q__COUNT) {
-			err = g_strdup_printf("%s:%d: unknown key '%s' in [%s]; "
-			    "known: vms, running, vcpus, memory, disk, "
-			    "upload_files", path,
+			err = g_strdup_printf(_("%s:%d: unknown key '%s' in "
+			    "[%s]; known: vms, running, vcpus, memory, disk, "
+			    "upload_files"), path,
 			    key_line(text, group, ks[i]), ks[i], group);
 			break;
 		}
@@ -272,8 +274,8 @@ load_quota_group(GKeyFile *kf, const char *path, const char *text,
 			q->limit[r] = QUOTA_UNLIMITED;
 		else if (v == NULL || errno || end == v || *end || n < 0 ||
 		    n > 1000000000)
-			err = g_strdup_printf("%s:%d: key '%s' in [%s]: must be "
-			    "a number (0 or more) or 'unlimited'", path,
+			err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: must "
+			    "be a number (0 or more) or 'unlimited'"), path,
 			    key_line(text, group, ks[i]), ks[i], group);
 		else
 			q->limit[r] = n;
@@ -299,8 +301,9 @@ load_quotas(struct config *c, GKeyFile *kf, const char *path,
 		if (kind == 0)
 			continue;
 		if (kind == '?') {
-			err = g_strdup_printf("%s:%d: bad quota group [%s]; use "
-			    "[quota], [quota.group:NAME] or [quota.user:NAME]",
+			err = g_strdup_printf(_("%s:%d: bad quota group [%s]; "
+			    "use [quota], [quota.group:NAME] or "
+			    "[quota.user:NAME]"),
 			    path, key_line(text, groups[g], NULL), groups[g]);
 			break;
 		}
@@ -330,20 +333,22 @@ template_group(const char *g)
 	return user_name_valid(g + strlen(TEMPLATE_PREFIX)) ? 't' : '?';
 }
 
-/* One key of a [template:NAME] group into t; NULL or the reason. */
-static const char *
+/* One key of a [template:NAME] group into t; NULL or the reason (caller
+ * frees). */
+static char *
 template_key(GKeyFile *kf, const char *group, const char *key,
     struct template_conf *t)
 {
 	char *v = g_key_file_get_string(kf, group, key, NULL), *end;
-	const char *why = NULL;
+	char *err = NULL;
 	long n;
 
 	if (v == NULL)
-		return "cannot be read as a string";
+		return g_strdup(_("cannot be read as a string"));
 	if (strcmp(key, "base") == 0) {
 		if (!vm_name_valid(v))
-			why = "must be a base image's name: " VM_NAME_RULE;
+			err = g_strdup_printf(_("must be a base image's name: "
+			    "%s"), _(VM_NAME_RULE));
 		else {
 			g_free(t->base);
 			t->base = g_strdup(v);
@@ -353,12 +358,13 @@ template_key(GKeyFile *kf, const char *group, const char *key,
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end != '\0' || n < 0 ||
 		    n > SIZE_MAX_GIB)
-			why = "out of range; use a number from 0 to 1048576";
+			err = g_strdup(_("out of range; use a number from 0 "
+			    "to 1048576"));
 		else
 			t->blank_size = (int)n;
 	}
 	g_free(v);
-	return why;
+	return err;
 }
 
 static char *
@@ -366,20 +372,21 @@ load_template_group(GKeyFile *kf, const char *path, const char *text,
     const char *group, struct template_conf *t)
 {
 	char **ks = g_key_file_get_keys(kf, group, NULL, NULL);
-	char *err = NULL;
-	const char *why;
+	char *err = NULL, *why;
 	int i;
 
 	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
 		if (strcmp(ks[i], "base") != 0 &&
 		    strcmp(ks[i], "blank_size") != 0)
-			err = g_strdup_printf("%s:%d: unknown key '%s' in "
-			    "[%s]; known: base, blank_size", path,
+			err = g_strdup_printf(_("%s:%d: unknown key '%s' in "
+			    "[%s]; known: base, blank_size"), path,
 			    key_line(text, group, ks[i]), ks[i], group);
-		else if ((why = template_key(kf, group, ks[i], t)) != NULL)
-			err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s",
+		else if ((why = template_key(kf, group, ks[i], t)) != NULL) {
+			err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: %s"),
 			    path, key_line(text, group, ks[i]), ks[i], group,
 			    why);
+			g_free(why);
+		}
 	}
 	g_strfreev(ks);
 	return err;
@@ -400,9 +407,9 @@ load_templates(struct config *c, GKeyFile *kf, const char *path,
 		if (kind == 0)
 			continue;
 		if (kind == '?') {
-			err = g_strdup_printf("%s:%d: bad template group [%s]; "
-			    "use [template:NAME], NAME a template's", path,
-			    key_line(text, groups[g], NULL), groups[g]);
+			err = g_strdup_printf(_("%s:%d: bad template group "
+			    "[%s]; use [template:NAME], NAME a template's"),
+			    path, key_line(text, groups[g], NULL), groups[g]);
 			break;
 		}
 		c->tconfs = g_renew(struct template_conf, c->tconfs,
@@ -455,7 +462,7 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 			continue;	/* checked by load_quotas and
 					 * load_templates */
 		if (!known) {
-			err = g_strdup_printf("%s:%d: unknown group [%s]",
+			err = g_strdup_printf(_("%s:%d: unknown group [%s]"),
 			    path, key_line(text, groups[g], NULL), groups[g]);
 			break;
 		}
@@ -466,8 +473,8 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 				known |= strcmp(keys[j].group, groups[g]) == 0
 				    && strcmp(keys[j].key, ks[i]) == 0;
 			if (!known)
-				err = g_strdup_printf("%s:%d: unknown key "
-				    "'%s' in [%s]", path, key_line(text,
+				err = g_strdup_printf(_("%s:%d: unknown key "
+				    "'%s' in [%s]"), path, key_line(text,
 				    groups[g], ks[i]), ks[i], groups[g]);
 		}
 		g_strfreev(ks);
@@ -514,12 +521,13 @@ config_load(const char *path, int missing_ok, char **err)
 			continue;
 		if ((why = set_value(c, &keys[i], kf)) != NULL) {
 			char *range = keys[i].kind == K_INT ?
-			    g_strdup_printf("; use a number from %d to %d",
+			    g_strdup_printf(_("; use a number from %d to %d"),
 			    keys[i].min, keys[i].max) : g_strdup("");
 
-			*err = g_strdup_printf("%s:%d: key '%s' in [%s]: %s%s",
-			    path, key_line(text, keys[i].group, keys[i].key),
-			    keys[i].key, keys[i].group, why, range);
+			*err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: "
+			    "%s%s"), path, key_line(text, keys[i].group,
+			    keys[i].key), keys[i].key, keys[i].group, why,
+			    range);
 			g_free(range);
 			goto fail;
 		}

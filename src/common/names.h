@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "i18n.h"
+
 #define VM_NAME_MAX 32
-#define VM_NAME_RULE "1 to 32 characters: lowercase letters, digits and '-', " \
-	"starting with a letter or digit"
+/* Marked for translation; where it is shown, _(VM_NAME_RULE). */
+#define VM_NAME_RULE N_("1 to 32 characters: lowercase letters, digits " \
+	"and '-', starting with a letter or digit")
 #define USER_NAME_MAX 64
 
 /* XML namespace of the ownership record kept in each domain's <metadata>. */

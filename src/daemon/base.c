@@ -78,8 +78,8 @@ description_new(const char *dir, const char *name, const char **why)
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !admin_owned(&st))
-		*why = "its description (.txt) is not a file that only root "
-		    "may change";
+		*why = _("its description (.txt) is not a file that only root "
+		    "may change");
 	else if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
 		buf[strcspn(buf, "\r\n")] = '\0';
@@ -99,13 +99,13 @@ image_refusal(const struct config *cfg, int fd, struct base *b)
 	char *err = NULL, *why;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return g_strdup("not a regular file");
+		return g_strdup(_("not a regular file"));
 	if (!admin_owned(&st))
-		return g_strdup_printf("writable by someone other than root; "
-		    "run chown root %s && chmod go-w %s", b->path, b->path);
+		return g_strdup_printf(_("writable by someone other than root; "
+		    "run chown root %s && chmod go-w %s"), b->path, b->path);
 	if (import_inspect(cfg, fd, &b->format, &b->vsize, &err) == 0)
 		return NULL;
-	why = g_strdup_printf("%s (the checks of an import)", err);
+	why = g_strdup_printf(_("%s (the checks of an import)"), err);
 	g_free(err);
 	return why;
 }
@@ -123,8 +123,8 @@ base_load(const struct config *cfg, const char *file, char *name,
 	b->name = name;
 	b->path = g_build_filename(cfg->base_dir, file, NULL);
 	if (!vm_name_valid(name))
-		err = g_strdup("rename it: the name before the suffix must be "
-		    VM_NAME_RULE);
+		err = g_strdup_printf(_("rename it: the name before the suffix "
+		    "must be %s"), _(VM_NAME_RULE));
 	else if ((fd = open(b->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		err = g_strdup(g_strerror(errno));
 	else {
@@ -157,8 +157,8 @@ base_dir_open(const struct config *cfg, base_bad_fn bad, void *arg)
 		return NULL;
 	}
 	if (!S_ISDIR(st.st_mode) || !admin_owned(&st)) {
-		why = g_strdup_printf("not a directory that only root may "
-		    "change; run chown root %s && chmod go-w %s",
+		why = g_strdup_printf(_("not a directory that only root may "
+		    "change; run chown root %s && chmod go-w %s"),
 		    cfg->base_dir, cfg->base_dir);
 		bad(arg, cfg->base_dir, why);
 		g_free(why);
@@ -183,8 +183,8 @@ base_catalogue_new(const struct config *cfg, base_bad_fn bad, void *arg)
 		if (g_hash_table_contains(h, name)) {
 			char *path = g_build_filename(cfg->base_dir, f, NULL);
 
-			bad(arg, path, "another image has the same name; "
-			    "keep one");
+			bad(arg, path, _("another image has the same name; "
+			    "keep one"));
 			g_free(path);
 			g_free(name);
 		} else if ((b = base_load(cfg, f, name, bad, arg)) != NULL)
@@ -244,10 +244,10 @@ base_tconf_problem(const struct config *cfg, const struct template_conf *t,
 
 	g_free(file);
 	if (!found)
-		return g_strdup_printf("[template:%s]: no template %s.xml in "
-		    "%s", t->name, t->name, cfg->template_dir);
+		return g_strdup_printf(_("[template:%s]: no template %s.xml in "
+		    "%s"), t->name, t->name, cfg->template_dir);
 	if (t->base != NULL && !g_hash_table_contains(bases, t->base))
-		return g_strdup_printf("[template:%s]: base image %s is not in "
-		    "%s (or was refused)", t->name, t->base, cfg->base_dir);
+		return g_strdup_printf(_("[template:%s]: base image %s is not "
+		    "in %s (or was refused)"), t->name, t->base, cfg->base_dir);
 	return NULL;
 }

@@ -15,6 +15,7 @@
 #include "base.h"
 #include "check.h"
 #include "conf.h"
+#include "i18n.h"
 #include "names.h"
 #include "sanitize.h"
 #include "template.h"
@@ -55,21 +56,22 @@ check_owned(const char *label, const char *path, bool dir)
 
 	if (lstat(path, &st) < 0) {
 		fix = dir ? g_strdup_printf("mkdir -p %s && chmod 755 %s",
-		    path, path) : g_strdup_printf("create %s", path);
+		    path, path) : g_strdup_printf(_("create %s"), path);
 		report(false, fix, "%s %s: %s", label, path, g_strerror(errno));
 		g_free(fix);
 		return;
 	}
 	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
-		report(false, "replace it with a plain file or directory",
-		    "%s %s: not a %s", label, path, dir ? "directory" : "file");
+		report(false, _("replace it with a plain file or directory"),
+		    _("%s %s: not a %s"), label, path, dir ? _("directory") :
+		    _("file"));
 		return;
 	}
 	fix = g_strdup_printf("chown root:root %s && chmod go-w %s", path,
 	    path);
 	report(st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0, fix,
-	    "%s %s: owned by root, not writable by group or others", label,
-	    path);
+	    _("%s %s: owned by root, not writable by group or others"),
+	    label, path);
 	g_free(fix);
 }
 
@@ -80,7 +82,7 @@ check_templates(const struct config *cfg)
 	const char *f;
 	bool have_default = false;
 
-	check_owned("template directory", cfg->template_dir, true);
+	check_owned(_("template directory"), cfg->template_dir, true);
 	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
 		char *path, *name, *err = NULL;
 		struct template *t;
@@ -89,14 +91,14 @@ check_templates(const struct config *cfg)
 			continue;
 		path = g_build_filename(cfg->template_dir, f, NULL);
 		name = g_strndup(f, strlen(f) - 4);
-		report(user_name_valid(name), "rename it: letters, digits, '-', "
-		    "'_' or '.', ending in .xml", "template %s has a usable "
-		    "name", path);
+		report(user_name_valid(name), _("rename it: letters, digits, "
+		    "'-', '_' or '.', ending in .xml"), _("template %s has a "
+		    "usable name"), path);
 		have_default |= strcmp(name, cfg->default_template) == 0;
-		check_owned("template", path, false);
+		check_owned(_("template"), path, false);
 		t = template_load(path, name, &err);
-		report(t != NULL, "correct the template; see ie-vmd(8)",
-		    "template %s is valid%s%s", path, err ? ": " : "",
+		report(t != NULL, _("correct the template; see ie-vmd(8)"),
+		    _("template %s is valid%s%s"), path, err ? ": " : "",
 		    err ? err : "");
 		template_free(t);
 		g_free(err);
@@ -105,15 +107,15 @@ check_templates(const struct config *cfg)
 	}
 	if (d != NULL)
 		g_dir_close(d);
-	report(have_default, "add it, or set [templates] default",
-	    "default template %s.xml present", cfg->default_template);
+	report(have_default, _("add it, or set [templates] default"),
+	    _("default template %s.xml present"), cfg->default_template);
 }
 
 static void
 bad_base(void *arg, const char *path, const char *why)
 {
-	report(false, "fix or remove it; see ie-vmd(8)", "base image %s: %s",
-	    path, why);
+	report(false, _("fix or remove it; see ie-vmd(8)"),
+	    _("base image %s: %s"), path, why);
 }
 
 /* Each base image passes the checks of an import, and the templates'
@@ -128,24 +130,24 @@ check_bases(const struct config *cfg)
 	int t;
 
 	if (!g_file_test(cfg->base_dir, G_FILE_TEST_EXISTS))
-		report(true, "", "no base image directory %s (students "
-		    "define VMs from uploads%s)", cfg->base_dir,
-		    cfg->blank_size > 0 ? " or blank disks" : "");
+		report(true, "", _("no base image directory %s (students "
+		    "define VMs from uploads%s)"), cfg->base_dir,
+		    cfg->blank_size > 0 ? _(" or blank disks") : "");
 	for (i = 0; i < a->len; i++) {
 		struct base *b = g_ptr_array_index(a, i);
 
 		size = g_format_size_full(b->vsize, G_FORMAT_SIZE_IEC_UNITS);
-		report(true, "", "base image %s: %s, %s virtual, passes the "
-		    "checks of an import", b->path, b->format, size);
+		report(true, "", _("base image %s: %s, %s virtual, passes "
+		    "the checks of an import"), b->path, b->format, size);
 		g_free(size);
 	}
 	for (t = 0; t < cfg->ntconfs; t++) {
 		if ((why = base_tconf_problem(cfg, &cfg->tconfs[t], h)))
-			report(false, "correct the group in the config", "%s",
-			    why);
+			report(false, _("correct the group in the config"),
+			    "%s", why);
 		else
-			report(true, "", "[template:%s] names a template and "
-			    "base images that exist", cfg->tconfs[t].name);
+			report(true, "", _("[template:%s] names a template "
+			    "and base images that exist"), cfg->tconfs[t].name);
 		g_free(why);
 	}
 	g_ptr_array_free(a, TRUE);
@@ -159,7 +161,7 @@ check_upload(const struct config *cfg)
 {
 	char *parent = g_path_get_dirname(cfg->upload_dir);
 
-	check_owned("upload directory", parent, true);
+	check_owned(_("upload directory"), parent, true);
 	check_owned("sftp-server", cfg->sftp_server, false);
 	check_owned("scp", cfg->scp, false);
 	g_free(parent);
@@ -181,7 +183,7 @@ check_shells(const struct check_opts *o)
 		g_free(text);
 	}
 	fix = g_strdup_printf("echo %s >> %s", o->shell, o->shells);
-	report(found, fix, "%s is listed in %s", o->shell, o->shells);
+	report(found, fix, _("%s is listed in %s"), o->shell, o->shells);
 	g_free(fix);
 }
 
@@ -190,13 +192,14 @@ static const struct {
 	const char *key, *want, *what;
 	bool forwarding;	/* also closed by DisableForwarding yes */
 } sshd_wants[] = {
-	{ "allowtcpforwarding", "no", "TCP forwarding", true },
-	{ "allowstreamlocalforwarding", "no", "Unix socket forwarding", true },
-	{ "allowagentforwarding", "no", "agent forwarding", true },
-	{ "x11forwarding", "no", "X11 forwarding", true },
-	{ "permittunnel", "no", "tunnels", false },
+	{ "allowtcpforwarding", "no", N_("TCP forwarding"), true },
+	{ "allowstreamlocalforwarding", "no", N_("Unix socket forwarding"),
+	    true },
+	{ "allowagentforwarding", "no", N_("agent forwarding"), true },
+	{ "x11forwarding", "no", N_("X11 forwarding"), true },
+	{ "permittunnel", "no", N_("tunnels"), false },
 	{ "permituserrc", "no", "~/.ssh/rc", false },
-	{ "permituserenvironment", "no", "user environment", false },
+	{ "permituserenvironment", "no", N_("user environment"), false },
 };
 
 static const char *
@@ -248,10 +251,10 @@ check_subsystem(const struct config *cfg, const struct check_opts *o,
 		if (!g_str_has_prefix(lines[i], key))
 			continue;
 		v = lines[i] + strlen(key);
-		fix = g_strdup_printf("set Subsystem sftp %s in sshd_config",
-		    cfg->sftp_server);
-		report(strcmp(v, cfg->sftp_server) == 0, fix, "sshd for %s: "
-		    "sftp runs %s through the shell (subsystem sftp %s)",
+		fix = g_strdup_printf(_("set Subsystem sftp %s in "
+		    "sshd_config"), cfg->sftp_server);
+		report(strcmp(v, cfg->sftp_server) == 0, fix, _("sshd for %s: "
+		    "sftp runs %s through the shell (subsystem sftp %s)"),
 		    o->student, cfg->sftp_server, v);
 		g_free(fix);
 	}
@@ -268,8 +271,9 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 	size_t i;
 
 	if (o->student == NULL) {
-		report(false, "run ie-vmd --check --student USER with a "
-		    "student's user name", "sshd settings for students");
+		report(false, _("run ie-vmd --check --student USER with a "
+		    "student's user name"), "%s",
+		    _("sshd settings for students"));
 		return;
 	}
 	spec = g_strdup_printf("user=%s,host=blade.invalid,addr=192.0.2.1",
@@ -281,11 +285,11 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 		if (!g_spawn_sync("/", argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
 		    &out, &err, &status, &gerr) ||
 		    !g_spawn_check_wait_status(status, NULL)) {
-			report(false, "make sshd -T work (host keys, "
-			    "/run/sshd), then run the check again",
+			report(false, _("make sshd -T work (host keys, "
+			    "/run/sshd), then run the check again"),
 			    "%s -T for %s: %s", o->sshd, o->student,
 			    gerr ? gerr->message :
-			    (err && *err ? g_strchomp(err) : "failed"));
+			    (err && *err ? g_strchomp(err) : _("failed")));
 			g_clear_error(&gerr);
 			g_free(out);
 			g_free(err);
@@ -301,21 +305,23 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 		const char *v = sshd_value(lines, sshd_wants[i].key);
 
 		if (sshd_wants[i].forwarding && disabled)
-			v = "no (DisableForwarding yes)";
-		char *fix = g_strdup_printf("set %s %s for students (see "
-		    "contrib/sshd_config.d/ie-vshell.conf)", sshd_wants[i].key,
+			v = _("no (DisableForwarding yes)");
+		char *fix = g_strdup_printf(_("set %s %s for students (see "
+		    "contrib/sshd_config.d/ie-vshell.conf)"), sshd_wants[i].key,
 		    sshd_wants[i].want);
 
 		report(v != NULL && strncmp(v, sshd_wants[i].want,
 		    strlen(sshd_wants[i].want)) == 0 &&
 		    (v[strlen(sshd_wants[i].want)] == '\0' ||
 		    v[strlen(sshd_wants[i].want)] == ' '), fix,
-		    "sshd for %s: %s off (%s %s)", o->student,
-		    sshd_wants[i].what, sshd_wants[i].key, v ? v : "unset");
+		    _("sshd for %s: %s off (%s %s)"), o->student,
+		    _(sshd_wants[i].what), sshd_wants[i].key,
+		    v ? v : _("unset"));
 		g_free(fix);
 	}
-	report(acceptenv_ok(lines), "accept no more than AcceptEnv LANG LC_*",
-	    "sshd for %s: AcceptEnv passes only LANG and LC_*", o->student);
+	report(acceptenv_ok(lines), _("accept no more than AcceptEnv LANG "
+	    "LC_*"), _("sshd for %s: AcceptEnv passes only LANG and LC_*"),
+	    o->student);
 	check_subsystem(cfg, o, lines);
 	g_strfreev(lines);
 	g_free(out);
@@ -331,14 +337,14 @@ check_libvirt(const struct config *cfg)
 	unsigned long v = 0;
 
 	if (virt_init(cfg->uri) < 0 || (c = virt_get(true, &err)) == NULL) {
-		report(false, "start libvirtd, or correct [libvirt] uri",
-		    "libvirt reachable at %s: %s", cfg->uri,
-		    err ? err : "cannot initialise libvirt");
+		report(false, _("start libvirtd, or correct [libvirt] uri"),
+		    _("libvirt reachable at %s: %s"), cfg->uri,
+		    err ? err : _("cannot initialise libvirt"));
 		g_free(err);
 		return;
 	}
-	report(virConnectGetLibVersion(c, &v) == 0, "check libvirtd's logs",
-	    "libvirt reachable at %s", cfg->uri);
+	report(virConnectGetLibVersion(c, &v) == 0, _("check libvirtd's logs"),
+	    _("libvirt reachable at %s"), cfg->uri);
 	virConnectClose(c);
 	virt_shutdown();
 }
@@ -346,27 +352,30 @@ check_libvirt(const struct config *cfg)
 int
 check_run(const struct config *cfg, const struct check_opts *o)
 {
-	char *pam;
+	char *pam, *fix;
 
 	failures = 0;
 	if (cfg->path != NULL)
-		check_owned("config", cfg->path, false);
-	else
-		report(false, "write " CONFIG_PATH, "config file present");
+		check_owned(_("config"), cfg->path, false);
+	else {
+		fix = g_strdup_printf(_("write %s"), CONFIG_PATH);
+		report(false, fix, "%s", _("config file present"));
+		g_free(fix);
+	}
 	check_templates(cfg);
 	check_bases(cfg);
-	check_owned("pool directory", cfg->pool_dir, true);
+	check_owned(_("pool directory"), cfg->pool_dir, true);
 	check_upload(cfg);
 	check_shells(o);
 	check_sshd(cfg, o);
 	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
-	check_owned("PAM service", pam, false);
+	check_owned(_("PAM service"), pam, false);
 	g_free(pam);
 	check_libvirt(cfg);
 	if (failures)
-		printf("ie-vmd --check: %d problem%s\n", failures,
-		    failures == 1 ? "" : "s");
+		printf(ngettext("ie-vmd --check: %d problem\n",
+		    "ie-vmd --check: %d problems\n", failures), failures);
 	else
-		printf("ie-vmd --check: all checks passed\n");
+		printf("%s\n", _("ie-vmd --check: all checks passed"));
 	return failures;
 }

@@ -55,8 +55,9 @@ trusted(const char *what, const char *path)
 	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
 		return 0;
-	fprintf(stderr, "ie-vmd: %s %s: writable by someone other than root; "
-	    "run chown root %s && chmod go-w %s\n", what, path, path, path);
+	fprintf(stderr, _("ie-vmd: %s %s: writable by someone other than "
+	    "root; run chown root %s && chmod go-w %s\n"), what, path, path,
+	    path);
 	return -1;
 }
 
@@ -71,13 +72,13 @@ load_templates(const struct config *cfg)
 	GDir *d;
 	const char *f;
 
-	if (trusted("template directory", cfg->template_dir) < 0) {
+	if (trusted(_("template directory"), cfg->template_dir) < 0) {
 		g_hash_table_destroy(h);
 		return NULL;
 	}
 	d = g_dir_open(cfg->template_dir, 0, &gerr);
 	if (d == NULL) {
-		fprintf(stderr, "ie-vmd: template directory %s: %s\n",
+		fprintf(stderr, _("ie-vmd: template directory %s: %s\n"),
 		    cfg->template_dir, gerr->message);
 		g_error_free(gerr);
 		g_hash_table_destroy(h);
@@ -92,11 +93,12 @@ load_templates(const struct config *cfg)
 		name = g_strndup(f, strlen(f) - 4);
 		path = g_build_filename(cfg->template_dir, f, NULL);
 		if (!user_name_valid(name))
-			err = g_strdup_printf("template %s: the file name must "
-			    "be letters, digits, '-', '_' or '.' and end in "
-			    ".xml", path);
-		else if (trusted("template", path) < 0)
-			err = g_strdup_printf("template %s: not trusted", path);
+			err = g_strdup_printf(_("template %s: the file name "
+			    "must be letters, digits, '-', '_' or '.' and end "
+			    "in .xml"), path);
+		else if (trusted(_("template"), path) < 0)
+			err = g_strdup_printf(_("template %s: not trusted"),
+			    path);
 		else
 			t = template_load(path, name, &err);
 		g_free(path);
@@ -112,8 +114,8 @@ load_templates(const struct config *cfg)
 	}
 	g_dir_close(d);
 	if (!g_hash_table_contains(h, cfg->default_template)) {
-		fprintf(stderr, "ie-vmd: default template '%s' not found in "
-		    "%s\n", cfg->default_template, cfg->template_dir);
+		fprintf(stderr, _("ie-vmd: default template '%s' not found in "
+		    "%s\n"), cfg->default_template, cfg->template_dir);
 		g_hash_table_destroy(h);
 		return NULL;
 	}
@@ -134,8 +136,8 @@ storage_ready(const struct config *cfg)
 		return -1;
 	}
 	parent = g_path_get_dirname(cfg->upload_dir);
-	if (trusted("pool directory", cfg->pool_dir) == 0 &&
-	    trusted("upload directory", parent) == 0)
+	if (trusted(_("pool directory"), cfg->pool_dir) == 0 &&
+	    trusted(_("upload directory"), parent) == 0)
 		ret = 0;
 	g_free(parent);
 	return ret;
@@ -144,7 +146,7 @@ storage_ready(const struct config *cfg)
 static void
 bad_base(void *arg, const char *path, const char *why)
 {
-	char *msg = g_strdup_printf("base image %s: %s", path, why);
+	char *msg = g_strdup_printf(_("base image %s: %s"), path, why);
 
 	fprint_clean(msg);
 	g_free(msg);
@@ -255,8 +257,8 @@ main(int argc, char **argv)
 	ctx = g_option_context_new("- VM broker for ie-vshell");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
-		fprintf(stderr, "usage: ie-vmd [-F] [-f CONFIG] [-V] | "
-		    "ie-vmd --check [--student USER] [-f CONFIG]\n");
+		fprintf(stderr, _("usage: ie-vmd [-F] [-f CONFIG] [-V] | "
+		    "ie-vmd --check [--student USER] [-f CONFIG]\n"));
 		g_option_context_free(ctx);
 		return 2;
 	}
@@ -272,7 +274,8 @@ main(int argc, char **argv)
 		if (check) {
 			char *clean = sanitize_new(err, false, 2048);
 
-			printf("FAIL  config: %s; fix: correct it\n", clean);
+			printf("FAIL  config: %s; fix: %s\n", clean,
+			    _("correct it"));
 			g_free(clean);
 		} else
 			fprint_clean(err);
@@ -292,7 +295,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (cfg->path != NULL && trusted("config", cfg->path) < 0)
+	if (cfg->path != NULL && trusted(_("config"), cfg->path) < 0)
 		goto out;
 	if (ops_init(&err) < 0) {
 		fprint_clean(err);

@@ -57,7 +57,7 @@ make_dir(const char *path, mode_t mode, char **err)
 		r = errno == EEXIST ? 0 : -1;
 out:
 	if (r < 0)
-		*err = g_strdup_printf("cannot make %s: %s", path,
+		*err = g_strdup_printf(_("cannot make %s: %s"), path,
 		    g_strerror(errno));
 	g_free(parent);
 	return r;

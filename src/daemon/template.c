@@ -93,36 +93,36 @@ vm_disk(xmlNodePtr devices, const char **why)
 		if (!is_elem(n, "disk"))
 			continue;
 		if (!attr_is(n, "device", "disk")) {
-			*why = "only disks with device='disk' are supported";
+			*why = _("only disks with device='disk' are supported");
 			return NULL;
 		}
 		if (found != NULL) {
-			*why = "more than one <disk>";
+			*why = _("more than one <disk>");
 			return NULL;
 		}
 		if (!attr_is(n, "type", "file")) {
-			*why = "the disk must have type='file'";
+			*why = _("the disk must have type='file'");
 			return NULL;
 		}
 		if (child(n, "target") == NULL) {
-			*why = "the disk has no <target>";
+			*why = _("the disk has no <target>");
 			return NULL;
 		}
 		if (child(n, "backingStore") != NULL) {
-			*why = "the disk must not have a <backingStore>";
+			*why = _("the disk must not have a <backingStore>");
 			return NULL;
 		}
 		if (count_children(n, "source") > 1 ||
 		    count_children(n, "driver") > 1 ||
 		    count_children(n, "target") > 1) {
-			*why = "the disk has a repeated <source>, <driver> or "
-			    "<target>";
+			*why = _("the disk has a repeated <source>, <driver> "
+			    "or <target>");
 			return NULL;
 		}
 		found = n;
 	}
 	if (found == NULL)
-		*why = "no <disk type='file' device='disk'> in <devices>";
+		*why = _("no <disk type='file' device='disk'> in <devices>");
 	return found;
 }
 
@@ -136,9 +136,9 @@ check_template(xmlDocPtr doc)
 	/* Entities would be expanded differently in the copy that is
 	 * rendered (and could name files): templates have no DTD. */
 	if (doc->intSubset != NULL || doc->extSubset != NULL)
-		return "a <!DOCTYPE> is not allowed in a template";
+		return _("a <!DOCTYPE> is not allowed in a template");
 	if (root == NULL || !is_elem(root, "domain"))
-		return "the root element is not <domain>";
+		return _("the root element is not <domain>");
 	/* libvirt reads devices from every <devices>, but the checks below
 	 * and the rendering see only the first: allow exactly one, and one
 	 * of each element the broker fills in. */
@@ -146,26 +146,26 @@ check_template(xmlDocPtr doc)
 	    count_children(root, "name") > 1 ||
 	    count_children(root, "uuid") > 1 ||
 	    count_children(root, "metadata") > 1)
-		return "repeated <devices>, <name>, <uuid> or <metadata>";
+		return _("repeated <devices>, <name>, <uuid> or <metadata>");
 	if (!xmlHasProp(root, BAD_CAST "type"))
-		return "<domain> has no type attribute";
+		return _("<domain> has no type attribute");
 	if (child(root, "memory") == NULL)
-		return "no <memory>";
+		return _("no <memory>");
 	if ((devices = child(root, "devices")) == NULL)
-		return "no <devices>";
+		return _("no <devices>");
 	if (vm_disk(devices, &why) == NULL)
 		return why;
 	/* Devices that hand a host resource to the guest are not for
 	 * students, whatever the template says. */
 	if (child(devices, "hostdev") || child(devices, "filesystem") ||
 	    child(devices, "smartcard") || child(devices, "redirdev"))
-		return "host devices and shared filesystems are not allowed";
+		return _("host devices and shared filesystems are not allowed");
 	/* Hypervisor extensions such as <qemu:commandline> pass anything to
 	 * QEMU, around every check here. */
 	for (n = root->children; n != NULL; n = n->next)
 		if (n->type == XML_ELEMENT_NODE && n->ns != NULL)
-			return "elements in a namespace (such as "
-			    "<qemu:commandline>) are not allowed";
+			return _("elements in a namespace (such as "
+			    "<qemu:commandline>) are not allowed");
 	return NULL;
 }
 
@@ -178,13 +178,13 @@ finish_load(xmlDocPtr doc, const char *name, const char *label, char **err)
 	if (doc == NULL) {
 		const xmlError *e = xmlGetLastError();
 
-		*err = g_strdup_printf("template %s: not well-formed XML%s%s",
-		    label, e && e->message ? ": " : "",
+		*err = g_strdup_printf(_("template %s: not well-formed "
+		    "XML%s%s"), label, e && e->message ? ": " : "",
 		    e && e->message ? g_strchomp(e->message) : "");
 		return NULL;
 	}
 	if ((why = check_template(doc)) != NULL) {
-		*err = g_strdup_printf("template %s: %s", label, why);
+		*err = g_strdup_printf(_("template %s: %s"), label, why);
 		xmlFreeDoc(doc);
 		return NULL;
 	}
@@ -202,7 +202,7 @@ load_mem(const char *xml, size_t len, const char *name, const char *label,
 
 	*err = NULL;
 	if (len > TEMPLATE_MAX_BYTES) {
-		*err = g_strdup_printf("template %s: larger than %d bytes",
+		*err = g_strdup_printf(_("template %s: larger than %d bytes"),
 		    label, TEMPLATE_MAX_BYTES);
 		return NULL;
 	}
@@ -227,7 +227,8 @@ template_load(const char *path, const char *name, char **err)
 
 	*err = NULL;
 	if (!g_file_get_contents(path, &text, &len, &gerr)) {
-		*err = g_strdup_printf("template %s: %s", path, gerr->message);
+		*err = g_strdup_printf(_("template %s: %s"), path,
+		    gerr->message);
 		g_error_free(gerr);
 		return NULL;
 	}
@@ -295,7 +296,8 @@ set_disk(xmlNodePtr root, const struct render_args *a)
 	xmlNodePtr disk = vm_disk(child(root, "devices"), &why);
 	xmlNodePtr src, drv;
 
-	/* check_template() found it in the original; the copy must have it too. */
+	/* check_template() found it in the original; the copy must have it
+	 * too. */
 	if (disk == NULL)
 		return -1;
 	drv = ensure_child(disk, "driver", disk->children);
