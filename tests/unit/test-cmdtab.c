@@ -338,7 +338,7 @@ test_define(void)
 	assert_opt("define web --template --all", "--template", "--all");
 }
 
-/* The four commands that take one VM. */
+/* The commands that take one VM and nothing else. */
 static void
 test_vm_commands(void)
 {
