@@ -280,8 +280,10 @@ elif what == "pty":             # pty CMD...: a prompt, "list", Ctrl-D
     import pexpect
     env = {"PATH": "/usr/bin:/bin",
            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
+    # Under strace, with a sanitizer build on a loaded machine, start-up
+    # alone has taken over 10 s.
     p = pexpect.spawn(args[0], args[1:], env=env,
-                      timeout=10, dimensions=(24, 80))
+                      timeout=60, dimensions=(24, 80))
     try:
         p.expect_exact("ie-vshell> ")
         p.sendline("list")
