@@ -53,22 +53,24 @@ refuse(struct judge *j, const char *fmt, ...)
 	return -1;
 }
 
-/* name cut to about QUOTE_MAX bytes at a character boundary, for a
- * message; valid until the next call. */
+/* name made valid UTF-8 (json-glib passes an escape such as "\\705" on
+ * as a lone byte) and cut to about QUOTE_MAX bytes at a character
+ * boundary, for a message; valid until the next call. */
 static const char *
 quote(struct judge *j, const char *name)
 {
-	size_t n = strlen(name);
+	char *valid = g_utf8_make_valid(name, -1);
+	size_t n = strlen(valid);
 
 	if (n > QUOTE_MAX) {
-		/* json-glib gives valid UTF-8: stop before a partial
-		 * character. */
+		/* Stop before a partial character. */
 		n = QUOTE_MAX;
-		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+		while (n > 0 && ((unsigned char)valid[n] & 0xc0) == 0x80)
 			n--;
 	}
-	g_snprintf(j->quoted, sizeof(j->quoted), "%.*s%s", (int)n, name,
-	    name[n] != '\0' ? "..." : "");
+	g_snprintf(j->quoted, sizeof(j->quoted), "%.*s%s", (int)n, valid,
+	    valid[n] != '\0' ? "..." : "");
+	g_free(valid);
 	return j->quoted;
 }
 

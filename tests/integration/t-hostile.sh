@@ -291,8 +291,8 @@ elif what == "pty":             # pty CMD...: a prompt, "list", Ctrl-D
         p.sendcontrol("d")
         p.expect(pexpect.EOF)
         print("ok")
-    except (pexpect.TIMEOUT, pexpect.EOF):
-        print("failed")
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        print("failed (%s after %r)" % (type(e).__name__, p.before[-200:]))
 PY
 
 {
@@ -504,6 +504,7 @@ for t in 'TERM=evil' $'TERM=xterm\e]0;x\a' 'TERM=../../../../tmp/evil'; do
 	    -E "$t" -E "TERMINFO=$TMP/terminfo" -E "HOME=$TMP/fakehome" \
 	    "$SH" -f "$CONF")
 	what="at a terminal with $(printf '%q' "$t")"
+	[ "$r" = ok ] || echo "# $r"
 	check "$what: prompt, list, Ctrl-D" [ "$r" = ok ]
 	check "$what: no terminfo of ours read" no_file_access "$TMP/terminfo"
 	check "$what: no program started" only_shell

@@ -517,6 +517,10 @@ test_filename(void)
 	refuse_edit(RAW_MIN, "raw", "\"" FILE "\"", "1", "(filename)");
 	refuse_edit(RAW_MIN, "raw", "\"" FILE "\"", "\"json:{}\"",
 	    "another file ('json:{}')");
+	/* json-glib passes an octal escape on as a lone byte: the message
+	 * stays valid UTF-8 (parse() checks). */
+	refuse_edit(RAW_MIN, "raw", "\"" FILE "\"", "\"/x\\705\"",
+	    "another file ('/x\xef\xbf\xbd')");
 	refuse_edit(children_ok, "qcow2", "\"filename\":\"" FILE,
 	    "\"filename\":\"" FILE "x", "another file ('" FILE "x')");
 	refuse_edit(children_ok, "qcow2", "\"info\":{", "\"x\":{",
