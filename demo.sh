@@ -21,6 +21,7 @@ socket = $demo/ie-vmd.sock
 uri = test:///default
 [storage]
 pool_dir = $demo/pool
+blank_size = 8
 [templates]
 dir = $PWD/templates
 CONF
