@@ -591,6 +591,7 @@ domain_iface_free(void *p)
 {
 	struct domain_iface *i = p;
 
+	g_free(i->mac);
 	g_free(i->dev);
 	g_free(i->filter);
 	g_strfreev(i->tcp_in);
@@ -648,6 +649,7 @@ domain_ifaces_new(const char *xml)
 			continue;
 		i = g_new0(struct domain_iface, 1);
 		ref = child(n, "filterref");
+		i->mac = prop_new(child(n, "mac"), "address");
 		i->dev = prop_new(child(n, "target"), "dev");
 		i->filter = prop_new(ref, "filter");
 		i->tcp_in = params_new(ref, "TCP_IN");

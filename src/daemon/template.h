@@ -64,6 +64,7 @@ char *owner_template_new(const char *xml);
 char **domain_macs_new(const char *xml);
 /* An interface of a domain and the firewall it asks for. */
 struct domain_iface {
+	char *mac;		/* its MAC address, or NULL */
 	char *dev;		/* its host device (a running domain's tap), or
 				 * NULL */
 	char *filter;		/* the nwfilter of its <filterref>, or NULL */
