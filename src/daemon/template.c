@@ -127,6 +127,35 @@ vm_disk(xmlNodePtr devices, const char **why)
 	return found;
 }
 
+/* libvirt applies an nwfilter to a tap device only: on an interface of
+ * another type (user-mode networking, macvtap) it drops the <filterref>
+ * without a word, and the VM would run unfiltered. */
+static bool
+filterable(xmlNodePtr iface)
+{
+	return attr_is(iface, "type", "bridge") ||
+	    attr_is(iface, "type", "network") ||
+	    attr_is(iface, "type", "ethernet");
+}
+
+static const char *
+check_filtered(xmlNodePtr devices)
+{
+	xmlNodePtr n;
+
+	for (n = devices->children; n != NULL; n = n->next) {
+		if (!is_elem(n, "interface") || child(n, "filterref") == NULL)
+			continue;
+		if (!filterable(n))
+			return _("an interface with a <filterref> must have "
+			    "type='bridge', 'network' or 'ethernet' (libvirt "
+			    "filters no other)");
+		if (count_children(n, "filterref") > 1)
+			return _("an interface has more than one <filterref>");
+	}
+	return NULL;
+}
+
 static const char *
 check_template(xmlDocPtr doc)
 {
@@ -155,6 +184,8 @@ check_template(xmlDocPtr doc)
 	if ((devices = child(root, "devices")) == NULL)
 		return _("no <devices>");
 	if (vm_disk(devices, &why) == NULL)
+		return why;
+	if ((why = check_filtered(devices)) != NULL)
 		return why;
 	/* Devices that hand a host resource to the guest are not for
 	 * students, whatever the template says. */
@@ -354,12 +385,16 @@ template_set_firewall(struct template *t, const struct template_conf *tc,
 	    n = n->next) {
 		if (!is_elem(n, "interface"))
 			continue;
-		if (count_children(n, "filterref") > 1) {
-			*err = g_strdup_printf(_("template %s: an interface "
-			    "has more than one <filterref>"), t->name);
+		/* check_template() allows one <filterref>, on an interface
+		 * libvirt filters. */
+		ref = child(n, "filterref");
+		if (tc->filter != NULL && ref == NULL && !filterable(n)) {
+			*err = g_strdup_printf(_("template %s: filter = is set "
+			    "in [template:%s], but libvirt filters only "
+			    "interfaces of type 'bridge', 'network' or "
+			    "'ethernet'"), t->name, t->name);
 			return -1;
 		}
-		ref = child(n, "filterref");
 		if (tc->filter != NULL) {
 			if (ref == NULL)
 				ref = xmlNewChild(n, NULL, BAD_CAST "filterref",

@@ -838,13 +838,28 @@ test_firewall_refused(void)
 	g_assert_nonnull(strstr(err, "no <filterref>; set filter = in "
 	    "[template:t]"));
 	g_free(err);
+	/* A filter for an interface libvirt does not filter. */
 	template_free(t);
-	t = load_ok(HEAD "<devices>" DISK IFACE("<filterref filter='a'/>"
-	    "<filterref filter='b'/>") "</devices>" TAIL);
+	t = load_ok(HEAD "<devices>" DISK "<interface type='user'/>"
+	    "</devices>" TAIL);
+	tc.filter = "f";
 	g_assert_cmpint(template_set_firewall(t, &tc, &err), ==, -1);
-	g_assert_nonnull(strstr(err, "more than one <filterref>"));
+	g_assert_nonnull(strstr(err, "libvirt filters only interfaces of "
+	    "type 'bridge', 'network' or 'ethernet'"));
 	g_free(err);
 	template_free(t);
+	t = load_str(HEAD "<devices>" DISK IFACE("<filterref filter='a'/>"
+	    "<filterref filter='b'/>") "</devices>" TAIL, &err);
+	g_assert_null(t);
+	g_assert_nonnull(strstr(err, "more than one <filterref>"));
+	g_free(err);
+	/* libvirt would drop it and run the VM unfiltered. */
+	t = load_str(HEAD "<devices>" DISK "<interface type='user'>"
+	    "<filterref filter='a'/></interface></devices>" TAIL, &err);
+	g_assert_null(t);
+	g_assert_nonnull(strstr(err, "must have type='bridge', 'network' or "
+	    "'ethernet'"));
+	g_free(err);
 }
 
 /* from = makes a copy of the file's template, before any group's
@@ -893,7 +908,8 @@ test_domain_ifaces(void)
 	    "<parameter name='TCP_IN' value='22'/>"
 	    "<parameter name='TCP_IN' value='80'/>"
 	    "<parameter name='TCP_OUT' value='443'/></filterref></interface>"
-	    "<interface type='user'/>"
+	    "<interface type='user'><mac address='52:54:00:00:00:01'/>"
+	    "</interface>"
 	    "<x:interface xmlns:x='urn:x'><target dev='evil'/></x:interface>"
 	    "</devices></domain>");
 	struct domain_iface *i;
@@ -902,11 +918,13 @@ test_domain_ifaces(void)
 	g_assert_cmpuint(a->len, ==, 2);
 	i = g_ptr_array_index(a, 0);
 	g_assert_cmpstr(i->dev, ==, "vnet7");
+	g_assert_null(i->mac);
 	g_assert_cmpstr(i->filter, ==, "ie-vshell-student");
 	g_assert_cmpuint(g_strv_length(i->tcp_in), ==, 2);
 	g_assert_cmpstr(i->tcp_in[1], ==, "80");
 	g_assert_cmpstr(i->tcp_out[0], ==, "443");
 	i = g_ptr_array_index(a, 1);
+	g_assert_cmpstr(i->mac, ==, "52:54:00:00:00:01");
 	g_assert_null(i->dev);
 	g_assert_null(i->filter);
 	g_assert_cmpuint(g_strv_length(i->tcp_in), ==, 0);
