@@ -98,7 +98,7 @@ do_ip(struct request *rq, virConnectPtr conn)
 	}
 	macs = domain_macs_new(xml);
 	a = addrs_new(dom, ADDRS_ALL);
-	domtab_set_ip(rq->t->domain, addrs_main(a));
+	domtab_set_ip(rq->host, rq->t->domain, addrs_main(a));
 	ip_lines(rq, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
 		reply_ok(rq, "%s", _("the VM has no network interface"));
