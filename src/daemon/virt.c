@@ -308,7 +308,7 @@ host_main(void *arg)
 	struct vhost *h = arg;
 
 	g_mutex_lock(&h->lock);
-	h->want = 1;
+	h->want |= 1;
 	while (!h->quit) {
 		gint64 now = g_get_monotonic_time();
 

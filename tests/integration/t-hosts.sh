@@ -270,4 +270,37 @@ check "define is refused: A's VMs on d are unknown" \
 vsh -u $ADM -c 'hosts'
 check "hosts shows d unreachable" out_has "^d  *unreachable since "
 check "the broker names d's problem in its log" grep -q "host d: cannot connect" "$TMP/vmd.log"
+stop_vmd
+
+# ie-vmd --check, per host.  The machine's own libvirtd (if it runs) twice,
+# as s1 and s2: it sees the pool (the same directory, for real) with a
+# clock of its own, and the two have one host UUID.  The test driver (a)
+# has no pool on disk, d no libvirtd.
+if virsh -q -c qemu:///system uri >/dev/null 2>&1; then
+	SYS="s1 = qemu:///system
+s2 = qemu:///system"
+else
+	SYS=
+	echo "# no system libvirtd: --check's positive case is left to tests/e2e"
+fi
+hosts_config spread "a = test://$TMP/a.xml
+d = test+unix:///default?socket=$TMP/no-such-sock
+$SYS"
+"$VMD_BIN" --check -f "$CONF" >"$OUT" 2>"$ERR"
+RC=$?
+check "--check fails" rc_is 1
+check "naming the host that is unreachable" \
+    out_has "^FAIL  host d: libvirt reachable at test+unix:///default?socket=$TMP/no-such-sock: .*; fix: start libvirtd on d"
+check "and the host that cannot see the pool" \
+    out_has "^FAIL  host a sees the pool at $TMP/pool (probe file ievs-probe-[A-Za-z0-9]*): .*; fix: mount the shared filesystem at $TMP/pool on host a$"
+check "the probe file is removed" [ -z "$(ls "$TMP/pool" | grep probe)" ]
+if [ -n "$SYS" ]; then
+	check "a host that sees the pool passes" \
+	    out_has "^ok    host s1 sees the pool at $TMP/pool (probe file"
+	check "its clock is compared" out_has "^ok    host s1: clock [-+][0-9.]* s from this one's (at most 2 s)$"
+	check "two hosts with one host UUID are named" \
+	    out_has "^FAIL  host s2 has the same host UUID as host s1 ([0-9a-f-]*): .*; fix: give each host its own host_uuid"
+	check "and no transient pool is left on the system's libvirtd" \
+	    sh -c "! virsh -q -c qemu:///system pool-list --all | grep -q ievs-check"
+fi
 done_testing
