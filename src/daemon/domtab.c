@@ -473,27 +473,42 @@ current(int host)
 	return ok;
 }
 
+/* Loads host's table if it is not current; with wait false, not if a
+ * load is under way already (its host may have stopped answering in the
+ * middle of it: the reader goes on with the rows as last seen). */
 static int
-ensure(int host, char **err)
+ensure_wait(int host, bool wait, char **err)
 {
+	GMutex *l = &tab.hosts[host].load_lock;
 	int r = 0;
 
 	if (current(host))
 		return 0;
-	g_mutex_lock(&tab.hosts[host].load_lock);
+	if (wait)
+		g_mutex_lock(l);
+	else if (!g_mutex_trylock(l))
+		return 0;
 	if (!current(host))
 		r = load(host, err);
-	g_mutex_unlock(&tab.hosts[host].load_lock);
+	g_mutex_unlock(l);
 	return r;
 }
 
+static int
+ensure(int host, char **err)
+{
+	return ensure_wait(host, true, err);
+}
+
 /* Before a read: with one host, its table loaded (or the error); with
- * several, each host that is not known to be down loaded if it is not
- * (an open waits a few seconds at most, virt.c), the others left as last
- * seen, and if complete an error for a host never loaded. */
+ * several, each host that is up loaded if it is not and no load is under
+ * way, each host not reached yet after the start loaded (an open waits a
+ * few seconds at most, virt.c), the others left as last seen, and if
+ * complete an error for a host never loaded. */
 static int
 ensure_all(bool complete, char **err)
 {
+	enum virt_state st;
 	int h;
 
 	if (!tab.several)
@@ -501,8 +516,8 @@ ensure_all(bool complete, char **err)
 	for (h = 0; h < tab.nhosts; h++) {
 		char *why = NULL;
 
-		if (virt_host_state(h, NULL) != VIRT_DOWN &&
-		    ensure(h, &why) < 0) {
+		if ((st = virt_host_state(h, NULL)) != VIRT_DOWN &&
+		    ensure_wait(h, st == VIRT_UNKNOWN, &why) < 0) {
 			log_msg(LOG_WARNING, "%s", why);
 			g_free(why);
 		}
