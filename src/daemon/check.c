@@ -489,6 +489,8 @@ check_hosts(const struct config *cfg)
 	char **uuids = g_new0(char *, cfg->nhosts + 1), *probe, *path;
 	int h, k, dup = 0;
 
+	/* An admin waits for a slow host rather than read it as down. */
+	virt_set_open_wait(30);
 	if (virt_init(cfg) < 0) {
 		report(false, _("check the libvirt installation"), "%s",
 		    _("cannot initialise libvirt"));

@@ -500,11 +500,23 @@ ensure(int host, char **err)
 	return ensure_wait(host, true, err);
 }
 
+static bool
+ever(int host)
+{
+	bool e;
+
+	g_mutex_lock(&tab.lock);
+	e = tab.hosts[host].ever;
+	g_mutex_unlock(&tab.lock);
+	return e;
+}
+
 /* Before a read: with one host, its table loaded (or the error); with
- * several, each host that is up loaded if it is not and no load is under
- * way, each host not reached yet after the start loaded (an open waits a
- * few seconds at most, virt.c), the others left as last seen, and if
- * complete an error for a host never loaded. */
+ * several, each host that is not known to be down loaded if it is not:
+ * waiting for a load under way only if the host has never been loaded
+ * (an open waits a few seconds at most, virt.c; a load on a host that
+ * stops answering, until keepalive gives up), else going on with the rows
+ * as last seen.  If complete, an error for a host never loaded. */
 static int
 ensure_all(bool complete, char **err)
 {
@@ -517,7 +529,7 @@ ensure_all(bool complete, char **err)
 		char *why = NULL;
 
 		if ((st = virt_host_state(h, NULL)) != VIRT_DOWN &&
-		    ensure_wait(h, st == VIRT_UNKNOWN, &why) < 0) {
+		    ensure_wait(h, !ever(h), &why) < 0) {
 			log_msg(LOG_WARNING, "%s", why);
 			g_free(why);
 		}

@@ -57,6 +57,7 @@ struct vhost {
 
 static struct vhost **hosts;
 static int nhosts;
+static int open_wait = OPEN_WAIT;
 static void (*watcher)(int host, bool up);
 /* libvirt's event loop: streams (the console), keepalives and close
  * callbacks need one. */
@@ -102,6 +103,12 @@ const char *
 virt_host_name(int host)
 {
 	return hosts[host]->name;
+}
+
+void
+virt_set_open_wait(int seconds)
+{
+	open_wait = seconds;
 }
 
 void
@@ -413,7 +420,7 @@ static virConnectPtr
 wait_open(struct vhost *h, unsigned slot, char **err)
 {
 	gint64 end = (h->attempt ? h->attempt : g_get_monotonic_time()) +
-	    OPEN_WAIT * G_USEC_PER_SEC;
+	    open_wait * G_USEC_PER_SEC;
 	guint64 seen = h->attempts;
 
 	h->want |= 1u << slot;
@@ -435,7 +442,7 @@ wait_open(struct vhost *h, unsigned slot, char **err)
 	else
 		*err = g_strdup_printf("cannot connect to libvirt on host %s "
 		    "(%s): no answer within %d s", h->name, h->uri,
-		    OPEN_WAIT);
+		    open_wait);
 	return NULL;
 }
 
