@@ -301,6 +301,11 @@ mark_dirty(int host, virDomainPtr dom, int what)
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
 	g_mutex_lock(&tab.lock);
+	/* An event may come while the table shuts down. */
+	if (tab.hosts == NULL) {
+		g_mutex_unlock(&tab.lock);
+		return;
+	}
 	dirty = tab.hosts[host].dirty;
 	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(dirty, uuid)));
 	g_hash_table_insert(dirty, g_strdup(uuid), GINT_TO_POINTER(what));
@@ -332,7 +337,7 @@ static void
 on_host(int host, bool up)
 {
 	g_mutex_lock(&tab.lock);
-	if (!up)
+	if (tab.hosts != NULL && !up)
 		tab.hosts[host].loaded = false;
 	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
@@ -766,24 +771,32 @@ domtab_init(bool several)
 void
 domtab_shutdown(void)
 {
+	struct dhost *hosts;
 	int h;
 
 	if (tab.hosts == NULL)
 		return;
+	virt_watch(NULL);
 	g_mutex_lock(&tab.lock);
 	tab.quit = true;
 	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
-	virt_watch(NULL);
 	for (h = 0; h < tab.nhosts; h++) {
 		struct dhost *d = &tab.hosts[h];
 
 		g_thread_join(d->thread);
 		unfollow(d->conn, d->cb_life, d->cb_meta);
-		g_hash_table_destroy(d->dirty);
-		g_mutex_clear(&d->load_lock);
 	}
-	g_free(tab.hosts);
+	/* What libvirt's event thread or a host's thread may still call
+	 * finds no table from now on. */
+	g_mutex_lock(&tab.lock);
+	hosts = tab.hosts;
 	tab.hosts = NULL;
+	g_mutex_unlock(&tab.lock);
+	for (h = 0; h < tab.nhosts; h++) {
+		g_hash_table_destroy(hosts[h].dirty);
+		g_mutex_clear(&hosts[h].load_lock);
+	}
+	g_free(hosts);
 	g_hash_table_destroy(tab.rows);
 }

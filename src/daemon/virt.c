@@ -58,7 +58,7 @@ struct vhost {
 static struct vhost **hosts;
 static int nhosts;
 static int open_wait = OPEN_WAIT;
-static void (*watcher)(int host, bool up);
+static gpointer watcher;	/* void (*)(int host, bool up) */
 /* libvirt's event loop: streams (the console), keepalives and close
  * callbacks need one. */
 static GThread *events;
@@ -114,7 +114,7 @@ virt_set_open_wait(int seconds)
 void
 virt_watch(void (*fn)(int host, bool up))
 {
-	watcher = fn;
+	g_atomic_pointer_set(&watcher, (gpointer)fn);
 }
 
 enum virt_state
@@ -228,8 +228,11 @@ go_down(struct vhost *h, GPtrArray *gone)
 static void
 notify(struct vhost *h, bool up)
 {
-	if (watcher != NULL)
-		watcher(h->index, up);
+	void (*fn)(int, bool) = (void (*)(int, bool))
+	    g_atomic_pointer_get(&watcher);
+
+	if (fn != NULL)
+		fn(h->index, up);
 }
 
 /* One open, of slot (the lock held, and released meanwhile). */
