@@ -25,7 +25,7 @@
 #define POOL 8		/* slot 0: read-only requests; 1..POOL-1 the rest */
 /* A peer that misses KA_COUNT pings KA_INTERVAL s apart is dead: a call
  * to a host gone silent fails after about KA_INTERVAL * (KA_COUNT + 1) s. */
-#define KA_INTERVAL 2
+#define KA_INTERVAL 3
 #define KA_COUNT 2
 /* How long a client thread waits for a connection to open. */
 #define OPEN_WAIT 5
@@ -45,6 +45,7 @@ struct vhost {
 	enum virt_state state;
 	gint64 since;		/* unix time of the last change of state */
 	gint64 attempt;		/* monotonic start of the open under way, 0 */
+	gint64 attempt_real;	/* its start in unix time */
 	guint64 attempts;	/* opens ended */
 	gint64 retry_at;	/* monotonic: next reconnect while down */
 	int backoff;
@@ -127,6 +128,14 @@ virt_host_state(int host, gint64 *since)
 	s = h->state;
 	if (since != NULL)
 		*since = h->since;
+	/* An open that has not ended within the wait (a host that accepts
+	 * the connection and says nothing): down since it began. */
+	if (s != VIRT_DOWN && h->attempt != 0 && g_get_monotonic_time() -
+	    h->attempt > open_wait * G_USEC_PER_SEC) {
+		s = VIRT_DOWN;
+		if (since != NULL)
+			*since = h->attempt_real;
+	}
 	g_mutex_unlock(&h->lock);
 	return s;
 }
@@ -247,6 +256,7 @@ attempt(struct vhost *h, unsigned slot)
 	bool first = h->state != VIRT_UP, change = false;
 
 	h->attempt = g_get_monotonic_time();
+	h->attempt_real = g_get_real_time() / G_USEC_PER_SEC;
 	g_mutex_unlock(&h->lock);
 	c = conn_open(h, &why);
 	if (c != NULL && first && virNodeGetInfo(c, &info) < 0)

@@ -257,20 +257,48 @@ else
 	echo "# libvirtd is not installed: a host going away is not tested here"
 fi
 
-# A host that never answered since the start: its VMs are unknown, so the
-# quota cannot be checked, but list and the other hosts answer.
+# Hosts that never answered since the start: d has no libvirtd, h accepts
+# the connection and says nothing (a host hung, or a network that drops
+# the answers).  Their VMs are unknown, so the quota cannot be checked,
+# but list and the other hosts answer, and the broker still stops.
+"$PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])' > "$TMP/mute.port" &
+MUTE_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/mute.port" ] && break; sleep 0.1; done
 hosts_config spread "a = test://$TMP/a.xml
-d = test+unix:///default?socket=$TMP/no-such-sock"
+d = test+unix:///default?socket=$TMP/no-such-sock
+h = qemu+tcp://127.0.0.1:$(cat "$TMP/mute.port")/system"
 start_vmd || exit 1
 vsh -u $A -c 'list'
-check "list answers with a host that never did" rc_is 0
+check "list answers with hosts that never did" rc_is 0
 vsh -u $A -c 'define q1'
-check "define is refused: A's VMs on d are unknown" \
+check "define is refused: A's VMs on d and h are unknown" \
     err_has "^error: cannot count your VMs: a host has not been reached since the VM service started; try again later or ask an admin$"
 vsh -u $ADM -c 'hosts'
 check "hosts shows d unreachable" out_has "^d  *unreachable since "
 check "the broker names d's problem in its log" grep -q "host d: cannot connect" "$TMP/vmd.log"
+for _ in $(seq 100); do
+	vsh -u $ADM -c 'hosts'
+	grep -q "^h  *unreachable since" "$OUT" && break
+	sleep 0.1
+done
+check "a host that does not answer its connection is shown unreachable" out_has "^h  *unreachable since "
+vsh -u $A -c 'list'
+check "list still answers" rc_is 0
+kill "$VMD_PID"
+for _ in $(seq 100); do [ -e "/proc/$VMD_PID/exe" ] || break; sleep 0.1; done
+check "the broker stops though a connection to h never ended" [ ! -e "/proc/$VMD_PID/exe" ]
+[ -e "/proc/$VMD_PID/exe" ] && kill -9 "$VMD_PID"
 stop_vmd
+kill "$MUTE_PID"
+wait "$MUTE_PID" 2>/dev/null
 
 # ie-vmd --check, per host.  The machine's own libvirtd (if it runs) twice,
 # as s1 and s2: it sees the pool (the same directory, for real) with a
