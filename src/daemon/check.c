@@ -505,8 +505,9 @@ check_hosts(const struct config *cfg)
 
 		fix = g_strdup_printf(_("start libvirtd on %s, or correct its "
 		    "URI in [hosts]"), hc->name);
-		report(c != NULL, fix, _("host %s: libvirt reachable at %s%s%s"),
-		    hc->name, hc->uri, err ? ": " : "", err ? err : "");
+		report(c != NULL, fix, _("host %s: libvirt reachable at "
+		    "%s%s%s"), hc->name, hc->uri, err ? ": " : "",
+		    err ? err : "");
 		g_free(fix);
 		g_free(err);
 		if (c == NULL)
