@@ -464,13 +464,15 @@ check_host_pool(const struct config *cfg, int h, virConnectPtr c,
 		virStoragePoolFree(pool);
 }
 
-/* The probe file, in pool_dir: its name (caller frees), or NULL. */
+/* The probe file, in pool_dir: its name (caller frees), or NULL.  Empty,
+ * and readable by all: a host whose root is squashed on NFS must still be
+ * able to open it. */
 static char *
 probe_new(const struct config *cfg)
 {
 	char *path = g_build_filename(cfg->pool_dir, "ievs-probe-XXXXXX",
 	    NULL), *name = NULL;
-	int fd = g_mkstemp_full(path, O_WRONLY | O_CLOEXEC, 0600);
+	int fd = g_mkstemp_full(path, O_WRONLY | O_CLOEXEC, 0644);
 
 	if (fd >= 0) {
 		name = g_path_get_basename(path);
