@@ -370,8 +370,8 @@ dir_pool(virConnectPtr c, const char *dir, bool *made)
 	int n, i;
 
 	*made = false;
-	n = virConnectListAllStoragePools(c, &pools,
-	    VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+	/* Inactive ones too: libvirt refuses a second pool on one path. */
+	n = virConnectListAllStoragePools(c, &pools, 0);
 	for (i = 0; i < n; i++) {
 		xml = found ? NULL : virStoragePoolGetXMLDesc(pools[i], 0);
 		path = xml_string_new(xml, "string(/pool/target/path)");
@@ -435,6 +435,16 @@ check_host_pool(const struct config *cfg, int h, virConnectPtr c,
 	virStorageVolPtr vol = NULL;
 	double skew;
 
+	if (pool != NULL && !made && virStoragePoolIsActive(pool) != 1) {
+		fix = g_strdup_printf("virsh -c %s pool-start %s",
+		    cfg->hosts[h].uri, virStoragePoolGetName(pool));
+		report(false, fix, _("host %s: its storage pool %s on %s is not "
+		    "active"), name, virStoragePoolGetName(pool),
+		    cfg->pool_dir);
+		g_free(fix);
+		virStoragePoolFree(pool);
+		return;
+	}
 	fix = g_strdup_printf(_("mount the shared filesystem at %s on host "
 	    "%s"), cfg->pool_dir, name);
 	if (pool != NULL && virStoragePoolRefresh(pool, 0) == 0)
