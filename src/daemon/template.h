@@ -40,6 +40,11 @@ int templates_configure(GHashTable *h, const struct config *cfg,
 /* The nwfilters t's interfaces ask for, each once (g_strfreev). */
 char **template_filters_new(const struct template *t);
 
+/* What a VM of the template takes when it runs: its <vcpu> (1 if none)
+ * and <memory> in MiB (rounded up), as libvirt reads them. */
+void template_size(const struct template *t, unsigned *vcpus,
+    unsigned long long *mib);
+
 struct render_args {
 	const char *domain_name;
 	const char *vm_name;
