@@ -27,6 +27,15 @@ LIBVIRTD=${LIBVIRTD:-/usr/sbin/libvirtd}
 VIRTLOGD=${VIRTLOGD:-/usr/sbin/virtlogd}
 BLADES=		# the blades started, by number
 
+# blades_need: skips the test where blades cannot run.
+blades_need() {
+	unshare --mount --pid --fork --mount-proc --propagation private true \
+	    2>/dev/null || skip "cannot make mount and PID namespaces here (unshare)"
+	[ -x /usr/bin/virt-ssh-helper ] ||
+		skip "no /usr/bin/virt-ssh-helper (Debian: libvirt-daemon)"
+	[ -x /usr/bin/nsenter ] || skip "no /usr/bin/nsenter (Debian: util-linux)"
+}
+
 blade_uuid() { printf '00000000-0000-4000-8000-%012d' "$1"; }
 
 # blade_uri I: the URI the broker and virsh reach blade I by.
