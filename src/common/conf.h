@@ -3,6 +3,8 @@
 #ifndef IEVS_CONF_H
 #define IEVS_CONF_H
 
+#include <stdbool.h>
+
 #define CONFIG_PATH SYSCONFDIR "/ie-vshell/ie-vshell.conf"
 
 /* Quota resources.  A limit of QUOTA_UNLIMITED means none; QUOTA_UNSET
@@ -38,6 +40,24 @@ struct template_conf {
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
 };
 
+/* One hypervisor host: [hosts] NAME = URI, and its [host:NAME] group. */
+struct host_conf {
+	char *name;
+	char *uri;
+	int vcpus;		/* vCPUs offered to placement; -1: the node's */
+	int memory;		/* GiB offered; -1: the node's less reserve */
+	bool schedulable;	/* false: no new VM is placed there */
+};
+
+#define IEVS_HOST_NAME_MAX 32
+/* The single host of a config without [hosts]. */
+#define HOST_LOCAL "local"
+
+enum placement_policy {
+	PLACE_SPREAD,		/* the host with the most memory left */
+	PLACE_PACK		/* the host with the least memory left that fits */
+};
+
 struct config {
 	char *path;
 	char *socket_path;
@@ -63,6 +83,12 @@ struct config {
 	int nrules;
 	struct template_conf *tconfs;
 	int ntconfs;
+	/* [hosts] in file order, or the one host HOST_LOCAL at uri. */
+	struct host_conf *hosts;
+	int nhosts;
+	bool several;			/* [hosts] names the hosts */
+	enum placement_policy placement;
+	int reserve;			/* GiB of a host kept from placement */
 };
 
 /* Config key of each resource, for messages and the config file. */
@@ -73,6 +99,10 @@ extern const char *const quota_keys[Q__COUNT];
  * line and key in *err (caller frees). */
 struct config *config_load(const char *path, int missing_ok, char **err);
 void config_free(struct config *cfg);
+
+/* Whether name is a host's name: 1 to 32 lowercase letters, digits, '-'
+ * and '_', starting with a letter or digit. */
+bool host_name_valid(const char *name);
 
 /* The [template:NAME] group of a template, or NULL if there is none. */
 const struct template_conf *config_template(const struct config *cfg,

@@ -336,11 +336,12 @@ check_libvirt(const struct config *cfg)
 	virConnectPtr c;
 	unsigned long v = 0;
 
-	if (virt_init(cfg->uri) < 0 || (c = virt_get(true, &err)) == NULL) {
+	if (virt_init(cfg) < 0 || (c = virt_get(0, true, &err)) == NULL) {
 		report(false, _("start libvirtd, or correct [libvirt] uri"),
 		    _("libvirt reachable at %s: %s"), cfg->uri,
 		    err ? err : _("cannot initialise libvirt"));
 		g_free(err);
+		virt_shutdown();
 		return;
 	}
 	report(virConnectGetLibVersion(c, &v) == 0, _("check libvirtd's logs"),

@@ -329,8 +329,8 @@ main(int argc, char **argv)
 		}
 		log_init(false);
 	}
-	if (virt_init(cfg->uri) == 0) {
-		domtab_init();
+	if (virt_init(cfg) == 0) {
+		domtab_init(cfg->several);
 		if (server_run(&srv) == 0)
 			ret = 0;
 	}

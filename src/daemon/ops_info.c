@@ -17,6 +17,7 @@
 #include "server.h"
 #include "storage.h"
 #include "template.h"
+#include "virt.h"
 
 static int
 do_dumpxml(struct request *rq, virConnectPtr conn)
@@ -98,7 +99,7 @@ do_ip(struct request *rq, virConnectPtr conn)
 	}
 	macs = domain_macs_new(xml);
 	a = addrs_new(dom, ADDRS_ALL);
-	domtab_set_ip(rq->t->domain, addrs_main(a));
+	domtab_set_ip(rq->host, rq->t->domain, addrs_main(a));
 	ip_lines(rq, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
 		reply_ok(rq, "%s", _("the VM has no network interface"));
@@ -186,6 +187,7 @@ info_json(struct request *rq, const struct vm_info *v)
 
 	json_builder_begin_object(b);
 	json_member_str(b, "name", rq->t->vm);
+	json_member_str(b, "host", virt_host_name(rq->host));
 	json_member_str(b, "state", v->state);
 	json_member_int(b, "vcpus", v->vcpus);
 	json_member_int(b, "memory_mib", v->memory_mib);
@@ -224,6 +226,8 @@ info_text(struct request *rq, struct vm_info *v)
 
 	reply_ok(rq, "name:       %s", rq->t->vm);
 	reply_ok(rq, "state:      %s", v->state);
+	if (rq->c->srv->cfg->several)
+		reply_ok(rq, "host:       %s", virt_host_name(rq->host));
 	reply_ok(rq, "vCPUs:      %u", v->vcpus);
 	reply_ok(rq, "memory:     %lld MiB", v->memory_mib);
 	if (v->disk_virtual >= 0) {

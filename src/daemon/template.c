@@ -169,6 +169,61 @@ check_template(xmlDocPtr doc)
 	return NULL;
 }
 
+/* An element's text as a count; 0 if it is not one. */
+static unsigned long long
+node_count(xmlNodePtr n)
+{
+	xmlChar *v = n != NULL ? xmlNodeGetContent(n) : NULL;
+	guint64 x = 0;
+
+	if (v != NULL && !g_ascii_string_to_unsigned(g_strstrip((char *)v),
+	    10, 0, G_MAXUINT32 * 1024ULL, &x, NULL))
+		x = 0;
+	xmlFree(v);
+	return x;
+}
+
+/* KiB in one unit of libvirt's (its <memory unit=...> names); 0 if it is
+ * none of them.  Decimal units are rounded down to KiB. */
+static unsigned long long
+unit_bytes(const char *u)
+{
+	static const struct {
+		const char *name;
+		unsigned long long bytes;
+	} units[] = {
+		{ "b", 1 }, { "bytes", 1 },
+		{ "KB", 1000 }, { "k", 1024 }, { "KiB", 1024 },
+		{ "MB", 1000000 }, { "M", 1 << 20 }, { "MiB", 1 << 20 },
+		{ "GB", 1000000000 }, { "G", 1 << 30 }, { "GiB", 1 << 30 },
+		{ "TB", 1000000000000ULL }, { "T", 1ULL << 40 },
+		{ "TiB", 1ULL << 40 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(units); i++)
+		if (strcmp(units[i].name, u) == 0)
+			return units[i].bytes;
+	return 0;
+}
+
+void
+template_size(const struct template *t, unsigned *vcpus,
+    unsigned long long *mib)
+{
+	xmlNodePtr root = xmlDocGetRootElement(t->doc);
+	xmlNodePtr mem = child(root, "memory");
+	xmlChar *unit = mem != NULL ? xmlGetProp(mem, BAD_CAST "unit") : NULL;
+	unsigned long long n = node_count(child(root, "vcpu"));
+	unsigned long long b = unit_bytes(unit ? (char *)unit : "KiB");
+
+	*vcpus = n > 0 && n <= G_MAXUINT ? (unsigned)n : 1;
+	n = node_count(mem);
+	*mib = b == 0 || n > G_MAXUINT64 / b ? 0 :
+	    (n * b + (1 << 20) - 1) >> 20;
+	xmlFree(unit);
+}
+
 static struct template *
 finish_load(xmlDocPtr doc, const char *name, const char *label, char **err)
 {

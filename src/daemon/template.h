@@ -17,6 +17,11 @@ struct template *template_load_mem(const char *xml, size_t len,
 void template_free(struct template *t);
 const char *template_name(const struct template *t);
 
+/* What a VM of the template takes when it runs: its <vcpu> (1 if none)
+ * and <memory> in MiB (rounded up), as libvirt reads them. */
+void template_size(const struct template *t, unsigned *vcpus,
+    unsigned long long *mib);
+
 struct render_args {
 	const char *domain_name;
 	const char *vm_name;

@@ -431,6 +431,83 @@ test_new_disk(struct fixture *f, gconstpointer data)
 	    NULL);
 }
 
+/* Without [hosts], [libvirt] uri is the one host, named local. */
+static void
+test_hosts_default(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c = load_text(f, "[libvirt]\nuri = test:///default\n",
+	    &err);
+
+	g_assert_nonnull(c);
+	g_assert_false(c->several);
+	g_assert_cmpint(c->nhosts, ==, 1);
+	g_assert_cmpstr(c->hosts[0].name, ==, HOST_LOCAL);
+	g_assert_cmpstr(c->hosts[0].uri, ==, "test:///default");
+	g_assert_true(c->hosts[0].schedulable);
+	g_assert_cmpint(c->hosts[0].vcpus, ==, -1);
+	g_assert_cmpint(c->placement, ==, PLACE_SPREAD);
+	g_assert_cmpint(c->reserve, ==, 1);
+	config_free(c);
+}
+
+static void
+test_hosts(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c = load_text(f,
+	    "[hosts]\n"
+	    "blade2 = qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&x=1\n"
+	    "blade1 = qemu+unix:///system?socket=/t/b1/libvirt-sock\n"
+	    "[host:blade1]\nvcpus = 4\nmemory = 8\nschedulable = false\n"
+	    "[placement]\npolicy = pack\nreserve = 0\n", &err);
+
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	g_assert_true(c->several);
+	g_assert_cmpint(c->nhosts, ==, 2);
+	/* In the file's order. */
+	g_assert_cmpstr(c->hosts[0].name, ==, "blade2");
+	g_assert_cmpstr(c->hosts[0].uri, ==,
+	    "qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&x=1");
+	g_assert_true(c->hosts[0].schedulable);
+	g_assert_cmpint(c->hosts[0].memory, ==, -1);
+	g_assert_cmpstr(c->hosts[1].name, ==, "blade1");
+	g_assert_cmpint(c->hosts[1].vcpus, ==, 4);
+	g_assert_cmpint(c->hosts[1].memory, ==, 8);
+	g_assert_false(c->hosts[1].schedulable);
+	g_assert_cmpint(c->placement, ==, PLACE_PACK);
+	g_assert_cmpint(c->reserve, ==, 0);
+	config_free(c);
+}
+
+static void
+test_hosts_bad(struct fixture *f, gconstpointer data)
+{
+	expect_error(f, "[hosts]\n", 1, "[hosts] names no host", NULL);
+	expect_error(f, "[hosts]\nBlade = test:///default\n", 2,
+	    "'Blade' in [hosts]", "lowercase", NULL);
+	expect_error(f, "[hosts]\na =\n", 2, "'a' in [hosts]", "empty",
+	    NULL);
+	expect_error(f, "[libvirt]\nuri = test:///default\n[hosts]\n"
+	    "a = test:///default\n", 2, "'uri' in [libvirt]", "[hosts]",
+	    NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:b]\nvcpus = 1\n",
+	    3, "[host:b] names no host", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\nvcpus = 0\n",
+	    4, "'vcpus' in [host:a]", "1 to 1000000", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\ncpus = 1\n",
+	    4, "'cpus' in [host:a]", "unknown key", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\n"
+	    "schedulable = maybe\n", 4, "true or false", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:A]\n", 3,
+	    "bad host group [host:A]", NULL);
+	expect_error(f, "[placement]\npolicy = random\n", 2,
+	    "'policy' in [placement]", "spread or pack", NULL);
+	expect_error(f, "[placement]\nreserve = -1\n", 2,
+	    "'reserve' in [placement]", NULL);
+}
+
 #define ADD(name, fn) \
 	g_test_add(name, struct fixture, NULL, setup, fn, teardown)
 
@@ -453,5 +530,8 @@ main(int argc, char **argv)
 	ADD("/conf/syntax", test_syntax);
 	ADD("/conf/duplicate-key-line", test_duplicate_key_line);
 	ADD("/conf/new-disk", test_new_disk);
+	ADD("/conf/hosts-default", test_hosts_default);
+	ADD("/conf/hosts", test_hosts);
+	ADD("/conf/hosts-bad", test_hosts_bad);
 	return g_test_run();
 }
