@@ -55,9 +55,11 @@ blade_setup() {
 	rm -rf "$d"
 	mkdir -p "$d/run" "$d/lib" "$d/cache" "$d/log" || return 1
 	cp -a /etc/libvirt "$d/etc" || return 1
-	# No host's networks or pools autostart here (the system's default
-	# network is the system libvirtd's).
-	rm -f "$d"/etc/qemu/networks/autostart/* "$d"/etc/storage/autostart/*
+	# The system's configuration only: not its domains, pools or secrets
+	# (other tests' among them), and no network that starts by itself
+	# (the default network is the system libvirtd's).
+	rm -rf "$d"/etc/qemu/*.xml "$d"/etc/qemu/autostart "$d"/etc/storage \
+	    "$d"/etc/secrets/* "$d"/etc/qemu/networks/autostart/*
 	cat >> "$d/etc/libvirtd.conf" <<C
 
 $E2E_MARK
