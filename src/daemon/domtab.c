@@ -301,6 +301,11 @@ mark_dirty(int host, virDomainPtr dom, int what)
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
 	g_mutex_lock(&tab.lock);
+	/* An event may come while the table shuts down. */
+	if (tab.hosts == NULL) {
+		g_mutex_unlock(&tab.lock);
+		return;
+	}
 	dirty = tab.hosts[host].dirty;
 	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(dirty, uuid)));
 	g_hash_table_insert(dirty, g_strdup(uuid), GINT_TO_POINTER(what));
@@ -332,7 +337,7 @@ static void
 on_host(int host, bool up)
 {
 	g_mutex_lock(&tab.lock);
-	if (!up)
+	if (tab.hosts != NULL && !up)
 		tab.hosts[host].loaded = false;
 	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
@@ -473,27 +478,54 @@ current(int host)
 	return ok;
 }
 
+/* Loads host's table if it is not current; with wait false, not if a
+ * load is under way already (its host may have stopped answering in the
+ * middle of it: the reader goes on with the rows as last seen). */
 static int
-ensure(int host, char **err)
+ensure_wait(int host, bool wait, char **err)
 {
+	GMutex *l = &tab.hosts[host].load_lock;
 	int r = 0;
 
 	if (current(host))
 		return 0;
-	g_mutex_lock(&tab.hosts[host].load_lock);
+	if (wait)
+		g_mutex_lock(l);
+	else if (!g_mutex_trylock(l))
+		return 0;
 	if (!current(host))
 		r = load(host, err);
-	g_mutex_unlock(&tab.hosts[host].load_lock);
+	g_mutex_unlock(l);
 	return r;
 }
 
+static int
+ensure(int host, char **err)
+{
+	return ensure_wait(host, true, err);
+}
+
+static bool
+ever(int host)
+{
+	bool e;
+
+	g_mutex_lock(&tab.lock);
+	e = tab.hosts[host].ever;
+	g_mutex_unlock(&tab.lock);
+	return e;
+}
+
 /* Before a read: with one host, its table loaded (or the error); with
- * several, each host that is not known to be down loaded if it is not
- * (an open waits a few seconds at most, virt.c), the others left as last
- * seen, and if complete an error for a host never loaded. */
+ * several, each host that is not known to be down loaded if it is not:
+ * waiting for a load under way only if the host has never been loaded
+ * (an open waits a few seconds at most, virt.c; a load on a host that
+ * stops answering, until keepalive gives up), else going on with the rows
+ * as last seen.  If complete, an error for a host never loaded. */
 static int
 ensure_all(bool complete, char **err)
 {
+	enum virt_state st;
 	int h;
 
 	if (!tab.several)
@@ -501,8 +533,8 @@ ensure_all(bool complete, char **err)
 	for (h = 0; h < tab.nhosts; h++) {
 		char *why = NULL;
 
-		if (virt_host_state(h, NULL) != VIRT_DOWN &&
-		    ensure(h, &why) < 0) {
+		if ((st = virt_host_state(h, NULL)) != VIRT_DOWN &&
+		    ensure_wait(h, !ever(h), &why) < 0) {
 			log_msg(LOG_WARNING, "%s", why);
 			g_free(why);
 		}
@@ -739,24 +771,32 @@ domtab_init(bool several)
 void
 domtab_shutdown(void)
 {
+	struct dhost *hosts;
 	int h;
 
 	if (tab.hosts == NULL)
 		return;
+	virt_watch(NULL);
 	g_mutex_lock(&tab.lock);
 	tab.quit = true;
 	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
-	virt_watch(NULL);
 	for (h = 0; h < tab.nhosts; h++) {
 		struct dhost *d = &tab.hosts[h];
 
 		g_thread_join(d->thread);
 		unfollow(d->conn, d->cb_life, d->cb_meta);
-		g_hash_table_destroy(d->dirty);
-		g_mutex_clear(&d->load_lock);
 	}
-	g_free(tab.hosts);
+	/* What libvirt's event thread or a host's thread may still call
+	 * finds no table from now on. */
+	g_mutex_lock(&tab.lock);
+	hosts = tab.hosts;
 	tab.hosts = NULL;
+	g_mutex_unlock(&tab.lock);
+	for (h = 0; h < tab.nhosts; h++) {
+		g_hash_table_destroy(hosts[h].dirty);
+		g_mutex_clear(&hosts[h].load_lock);
+	}
+	g_free(hosts);
 	g_hash_table_destroy(tab.rows);
 }

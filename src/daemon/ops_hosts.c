@@ -7,7 +7,6 @@
 #include <json-glib/json-glib.h>
 
 #include "hosts.h"
-#include "i18n.h"
 #include "ops_priv.h"
 #include "server.h"
 

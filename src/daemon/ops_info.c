@@ -187,7 +187,8 @@ info_json(struct request *rq, const struct vm_info *v)
 
 	json_builder_begin_object(b);
 	json_member_str(b, "name", rq->t->vm);
-	json_member_str(b, "host", virt_host_name(rq->host));
+	if (rq->c->srv->cfg->several)
+		json_member_str(b, "host", virt_host_name(rq->host));
 	json_member_str(b, "state", v->state);
 	json_member_int(b, "vcpus", v->vcpus);
 	json_member_int(b, "memory_mib", v->memory_mib);

@@ -124,7 +124,8 @@ list_json(struct request *rq, GArray *rows, bool all)
 		if (all)
 			json_member_str(b, "owner", row->owner);
 		json_member_str(b, "name", row->name);
-		json_member_str(b, "host", row->host);
+		if (rq->c->srv->cfg->several)
+			json_member_str(b, "host", row->host);
 		json_member_str(b, "state", row->state);
 		json_member_str(b, "ip", row->ip);
 		json_builder_end_object(b);

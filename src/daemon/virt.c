@@ -25,7 +25,7 @@
 #define POOL 8		/* slot 0: read-only requests; 1..POOL-1 the rest */
 /* A peer that misses KA_COUNT pings KA_INTERVAL s apart is dead: a call
  * to a host gone silent fails after about KA_INTERVAL * (KA_COUNT + 1) s. */
-#define KA_INTERVAL 2
+#define KA_INTERVAL 3
 #define KA_COUNT 2
 /* How long a client thread waits for a connection to open. */
 #define OPEN_WAIT 5
@@ -45,6 +45,7 @@ struct vhost {
 	enum virt_state state;
 	gint64 since;		/* unix time of the last change of state */
 	gint64 attempt;		/* monotonic start of the open under way, 0 */
+	gint64 attempt_real;	/* its start in unix time */
 	guint64 attempts;	/* opens ended */
 	gint64 retry_at;	/* monotonic: next reconnect while down */
 	int backoff;
@@ -57,7 +58,8 @@ struct vhost {
 
 static struct vhost **hosts;
 static int nhosts;
-static void (*watcher)(int host, bool up);
+static int open_wait = OPEN_WAIT;
+static gpointer watcher;	/* void (*)(int host, bool up) */
 /* libvirt's event loop: streams (the console), keepalives and close
  * callbacks need one. */
 static GThread *events;
@@ -105,9 +107,15 @@ virt_host_name(int host)
 }
 
 void
+virt_set_open_wait(int seconds)
+{
+	open_wait = seconds;
+}
+
+void
 virt_watch(void (*fn)(int host, bool up))
 {
-	watcher = fn;
+	g_atomic_pointer_set(&watcher, (gpointer)fn);
 }
 
 enum virt_state
@@ -120,6 +128,14 @@ virt_host_state(int host, gint64 *since)
 	s = h->state;
 	if (since != NULL)
 		*since = h->since;
+	/* An open that has not ended within the wait (a host that accepts
+	 * the connection and says nothing): down since it began. */
+	if (s != VIRT_DOWN && h->attempt != 0 && g_get_monotonic_time() -
+	    h->attempt > open_wait * G_USEC_PER_SEC) {
+		s = VIRT_DOWN;
+		if (since != NULL)
+			*since = h->attempt_real;
+	}
 	g_mutex_unlock(&h->lock);
 	return s;
 }
@@ -221,8 +237,11 @@ go_down(struct vhost *h, GPtrArray *gone)
 static void
 notify(struct vhost *h, bool up)
 {
-	if (watcher != NULL)
-		watcher(h->index, up);
+	void (*fn)(int, bool) = (void (*)(int, bool))
+	    g_atomic_pointer_get(&watcher);
+
+	if (fn != NULL)
+		fn(h->index, up);
 }
 
 /* One open, of slot (the lock held, and released meanwhile). */
@@ -237,6 +256,7 @@ attempt(struct vhost *h, unsigned slot)
 	bool first = h->state != VIRT_UP, change = false;
 
 	h->attempt = g_get_monotonic_time();
+	h->attempt_real = g_get_real_time() / G_USEC_PER_SEC;
 	g_mutex_unlock(&h->lock);
 	c = conn_open(h, &why);
 	if (c != NULL && first && virNodeGetInfo(c, &info) < 0)
@@ -308,7 +328,7 @@ host_main(void *arg)
 	struct vhost *h = arg;
 
 	g_mutex_lock(&h->lock);
-	h->want = 1;
+	h->want |= 1;
 	while (!h->quit) {
 		gint64 now = g_get_monotonic_time();
 
@@ -413,7 +433,7 @@ static virConnectPtr
 wait_open(struct vhost *h, unsigned slot, char **err)
 {
 	gint64 end = (h->attempt ? h->attempt : g_get_monotonic_time()) +
-	    OPEN_WAIT * G_USEC_PER_SEC;
+	    open_wait * G_USEC_PER_SEC;
 	guint64 seen = h->attempts;
 
 	h->want |= 1u << slot;
@@ -435,7 +455,7 @@ wait_open(struct vhost *h, unsigned slot, char **err)
 	else
 		*err = g_strdup_printf("cannot connect to libvirt on host %s "
 		    "(%s): no answer within %d s", h->name, h->uri,
-		    OPEN_WAIT);
+		    open_wait);
 	return NULL;
 }
 

@@ -22,6 +22,9 @@ enum virt_state {
  * which connects at once.  Returns -1 only if libvirt cannot start. */
 int virt_init(const struct config *cfg);
 void virt_shutdown(void);
+/* How long virt_get waits for a connection to open (default 5 s; an
+ * admin's --check may wait longer). */
+void virt_set_open_wait(int seconds);
 int virt_nhosts(void);
 const char *virt_host_name(int host);
 /* The host's state, and since when (unix time) it is so. */
