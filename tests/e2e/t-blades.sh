@@ -355,7 +355,8 @@ with_host() {
 with_host blade9 "qemu+unix:///system?socket=$TMP/nowhere/libvirt-sock"
 run_check "$TMP/check.conf"
 check "a host that does not answer fails the check" rc_is 1
-check "naming it unreachable" out_has "^FAIL.*blade9.*unreachable"
+check "naming it, and that it cannot be reached" \
+    out_has "^FAIL.*blade9.*\\(unreachable\\|cannot connect\\)"
 sed 's/^/# /' "$OUT"
 with_host blade4 "$(blade_uri 4)"
 run_check "$TMP/check.conf"
