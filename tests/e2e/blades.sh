@@ -175,6 +175,20 @@ blade_kill() {
 	return 1
 }
 
+# blade_freeze I / blade_thaw I: blade I's libvirtd stopped (SIGSTOP: its
+# socket still accepts, nothing answers, as a host whose network went
+# silent) and continued.
+blade_freeze() {
+	local pid
+	pid=$(blade_daemon_pid "$1" "$LIBVIRTD") || return 1
+	kill -STOP "$pid"
+}
+blade_thaw() {
+	local pid
+	pid=$(blade_daemon_pid "$1" "$LIBVIRTD") || return 1
+	kill -CONT "$pid"
+}
+
 # blade_restart I: blade I's libvirtd started again in its namespaces,
 # once it answers.
 blade_restart() {

@@ -61,7 +61,9 @@ memory = $MEM3
 CONF
 }
 
-T_START=$(date +%s)
+# The test's own wall time starts once it holds the e2e lock.
+eval "$(declare -f e2e_lock | sed '1s/^e2e_lock/e2e_lock_wait/')"
+e2e_lock() { e2e_lock_wait; T_START=$(date +%s); }
 e2e_setup "+$A" "+$B" "+$C" "+$R" "@$ADM"
 echo "# set up in $(( $(date +%s) - T_START )) s"
 
@@ -329,6 +331,27 @@ check "as they were" same_rows "- r1 blade3 shut off
 - r2 blade1 shut off" "$rows"
 vs $C destroy c1
 check "and commands on them work again" rc_is 0
+
+# A blade whose libvirtd hangs (stopped: it accepts nothing more and
+# answers nothing, as a host whose network went silent): a request for
+# one of its VMs waits, but requests on the other blades do not wait
+# behind it, the same user's list neither.
+blade_freeze 2
+setpriv --reuid=$B --regid="$(id -g $B)" --init-groups -- \
+    "$SH" -f "$CONF" -c "info b1" >"$TMP/hung.out" 2>"$TMP/hung.err" </dev/null &
+hung=$!
+sleep 0.5
+frozen_info1=$(times_ms 5 $A info a2)
+frozen_list=$(times_ms 5 $B list)
+echo "# blade2 hung: info on blade1 $frozen_info1 ms, list $frozen_list ms"
+check "with blade2 hung, info on blade1 answers as fast as before" \
+    as_fast "$before_info1" "$frozen_info1"
+check "and list too, also for the user whose request waits on blade2" \
+    as_fast "$before_list" "$frozen_list"
+blade_thaw 2
+t0=$(date +%s%N)
+wait "$hung"
+echo "# the request on blade2 ended $(( ($(date +%s%N) - t0) / 1000000 )) ms after the thaw"
 
 # ie-vmd --check on the three blades, then with a fourth host that is
 # unreachable, that has blade2's host UUID, or that cannot see the pool.
