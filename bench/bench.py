@@ -720,7 +720,7 @@ def replace_section(out, text, tg, begin, end, flag):
                 lines.insert(i + 1, row)
                 break
     with open(out, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines).rstrip("\n") + "\n")
     print(text)
 
 
