@@ -437,7 +437,8 @@ host_name_valid(const char *name)
 {
 	size_t i, n = strlen(name);
 
-	if (n == 0 || n > IEVS_HOST_NAME_MAX || name[0] == '-' || name[0] == '_')
+	if (n == 0 || n > IEVS_HOST_NAME_MAX || name[0] == '-' ||
+	    name[0] == '_')
 		return false;
 	for (i = 0; i < n; i++)
 		if (!g_ascii_islower(name[i]) && !g_ascii_isdigit(name[i]) &&

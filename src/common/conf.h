@@ -44,8 +44,9 @@ struct template_conf {
 struct host_conf {
 	char *name;
 	char *uri;
-	int vcpus;		/* vCPUs offered to placement; -1: the node's */
-	int memory;		/* GiB offered; -1: the node's less reserve */
+	int vcpus;		/* offered to placement; -1: the node's */
+	int memory;		/* GiB offered; -1: the node's less the
+				 * reserve */
 	bool schedulable;	/* false: no new VM is placed there */
 };
 
@@ -54,8 +55,8 @@ struct host_conf {
 #define HOST_LOCAL "local"
 
 enum placement_policy {
-	PLACE_SPREAD,		/* the host with the most memory left */
-	PLACE_PACK		/* the host with the least memory left that fits */
+	PLACE_SPREAD,		/* the most memory left */
+	PLACE_PACK		/* the least memory left that fits */
 };
 
 struct config {
@@ -88,7 +89,7 @@ struct config {
 	int nhosts;
 	bool several;			/* [hosts] names the hosts */
 	enum placement_policy placement;
-	int reserve;			/* GiB of a host kept from placement */
+	int reserve;			/* GiB of each host kept back */
 };
 
 /* Config key of each resource, for messages and the config file. */

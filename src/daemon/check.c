@@ -370,8 +370,8 @@ dir_pool(virConnectPtr c, const char *dir, bool *made)
 	int n, i;
 
 	*made = false;
-	n = virConnectListAllStoragePools(c, &pools,
-	    VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+	/* Inactive ones too: libvirt refuses a second pool on one path. */
+	n = virConnectListAllStoragePools(c, &pools, 0);
 	for (i = 0; i < n; i++) {
 		xml = found ? NULL : virStoragePoolGetXMLDesc(pools[i], 0);
 		path = xml_string_new(xml, "string(/pool/target/path)");
@@ -435,6 +435,16 @@ check_host_pool(const struct config *cfg, int h, virConnectPtr c,
 	virStorageVolPtr vol = NULL;
 	double skew;
 
+	if (pool != NULL && !made && virStoragePoolIsActive(pool) != 1) {
+		fix = g_strdup_printf("virsh -c %s pool-start %s",
+		    cfg->hosts[h].uri, virStoragePoolGetName(pool));
+		report(false, fix, _("host %s: its storage pool %s on %s is not "
+		    "active"), name, virStoragePoolGetName(pool),
+		    cfg->pool_dir);
+		g_free(fix);
+		virStoragePoolFree(pool);
+		return;
+	}
 	fix = g_strdup_printf(_("mount the shared filesystem at %s on host "
 	    "%s"), cfg->pool_dir, name);
 	if (pool != NULL && virStoragePoolRefresh(pool, 0) == 0)
@@ -464,13 +474,15 @@ check_host_pool(const struct config *cfg, int h, virConnectPtr c,
 		virStoragePoolFree(pool);
 }
 
-/* The probe file, in pool_dir: its name (caller frees), or NULL. */
+/* The probe file, in pool_dir: its name (caller frees), or NULL.  Empty,
+ * and readable by all: a host whose root is squashed on NFS must still be
+ * able to open it. */
 static char *
 probe_new(const struct config *cfg)
 {
 	char *path = g_build_filename(cfg->pool_dir, "ievs-probe-XXXXXX",
 	    NULL), *name = NULL;
-	int fd = g_mkstemp_full(path, O_WRONLY | O_CLOEXEC, 0600);
+	int fd = g_mkstemp_full(path, O_WRONLY | O_CLOEXEC, 0644);
 
 	if (fd >= 0) {
 		name = g_path_get_basename(path);
@@ -505,8 +517,9 @@ check_hosts(const struct config *cfg)
 
 		fix = g_strdup_printf(_("start libvirtd on %s, or correct its "
 		    "URI in [hosts]"), hc->name);
-		report(c != NULL, fix, _("host %s: libvirt reachable at %s%s%s"),
-		    hc->name, hc->uri, err ? ": " : "", err ? err : "");
+		report(c != NULL, fix, _("host %s: libvirt reachable at "
+		    "%s%s%s"), hc->name, hc->uri, err ? ": " : "",
+		    err ? err : "");
 		g_free(fix);
 		g_free(err);
 		if (c == NULL)

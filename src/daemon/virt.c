@@ -44,7 +44,7 @@ struct vhost {
 	bool lost;		/* a connection closed: drop them all */
 	enum virt_state state;
 	gint64 since;		/* unix time of the last change of state */
-	gint64 attempt;		/* monotonic start of the open under way, 0 */
+	gint64 attempt;		/* monotonic start of an open, or 0 */
 	gint64 attempt_real;	/* its start in unix time */
 	guint64 attempts;	/* opens ended */
 	gint64 retry_at;	/* monotonic: next reconnect while down */

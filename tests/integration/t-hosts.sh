@@ -252,6 +252,25 @@ memory = 10"
 	check "and list caught up with it" out_lacks "unreachable\|^m1 "
 	vsh -u $A -c 'start n2'
 	check "the quota counts what l has now" rc_is 0
+	# l's libvirtd stops answering without closing anything (SIGSTOP):
+	# keepalive gives up on it; meanwhile a answers.
+	check "k1 goes to l (a is full)" defined_on $A k1 l
+	LVPID=$(pidfile_pid "$XDG/libvirtd.pid" "$LIBVIRTD")
+	kill -STOP "$LVPID"
+	vsh -u $A -c 'list'
+	check "with l silent, list answers" out_has "^k1  *l "
+	vsh -u $A -c 'destroy n2'
+	check "and a command on a answers" rc_is 0
+	for _ in $(seq 150); do
+		vsh -u $ADM -c 'hosts'
+		grep -q "^l  *unreachable" "$OUT" && break
+		sleep 0.1
+	done
+	check "keepalive finds l silent: unreachable" out_has "^l  *unreachable since"
+	vsh -u $A -c 'list'
+	check "and list says so of its VMs" out_has "^k1  *l  *unreachable"
+	kill -CONT "$LVPID"
+	check "l answers again: up" until_host l "up "
 	stop_vmd
 else
 	echo "# libvirtd is not installed: a host going away is not tested here"
