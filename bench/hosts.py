@@ -64,9 +64,12 @@ def start_blade(tmp, i):
                 "while :; do sleep 3600 & wait $!; done\n".format(
                     d=d, vl=VIRTLOGD, ld=LIBVIRTD))
     os.chmod(init, 0o755)
+    # Killed with the benchmark if it dies without its clean-up: unshare
+    # by its parent death signal, the namespace by --kill-child.
     return subprocess.Popen(
-        ["unshare", "--mount", "--pid", "--fork", "--mount-proc",
-         "--propagation", "private", init],
+        ["setpriv", "--pdeathsig", "KILL", "--", "unshare", "--kill-child",
+         "--mount", "--pid", "--fork", "--mount-proc",
+         "--propagation", "private", init], stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -13,7 +13,8 @@
 # shell that sets up the mounts, starts the daemons and waits; when it
 # ends, the kernel kills whatever is left in its PID namespace (libvirtd,
 # virtlogd, the guests' QEMUs).  It is stopped by its pid when the test
-# ends.  The system's libvirtd is never touched: each blade's daemons find
+# ends, and killed with the namespace if the test dies without its
+# clean-up.  The system's libvirtd is never touched: each blade's daemons find
 # their sockets, pid files and state in their own namespace.
 #
 # Before blades_start (or blade_start I), a script may set
@@ -109,8 +110,11 @@ INIT
 blade_start() {
 	local i=$1 u pid
 	blade_setup "$i" || return 1
-	unshare --mount --pid --fork --mount-proc --propagation private \
-	    "$TMP/b$i/init.sh" >"$TMP/b$i/init.log" 2>&1 8>&- 9>&- &
+	# If the test dies without its clean-up, unshare is killed (parent
+	# death signal) and so is the namespace's first process (--kill-child).
+	setpriv --pdeathsig KILL -- unshare --kill-child --mount --pid --fork \
+	    --mount-proc --propagation private "$TMP/b$i/init.sh" </dev/null \
+	    >"$TMP/b$i/init.log" 2>&1 8>&- 9>&- &
 	u=$!
 	# unshare forks the namespace's first process and waits for it.
 	for _ in $(seq 1 100); do
@@ -194,7 +198,7 @@ blade_thaw() {
 blade_restart() {
 	local ns
 	eval "ns=\$BLADE_PID_$1"
-	nsenter --target "$ns" --mount --pid -- "$LIBVIRTD" -d \
+	nsenter --target "$ns" --mount --pid -- "$LIBVIRTD" -d </dev/null \
 	    >>"$TMP/b$1/init.log" 2>&1 8>&- 9>&- || return 1
 	blade_wait "$1"
 }
