@@ -214,7 +214,8 @@ setpriv --reuid=$A --regid="$(id -g $A)" --init-groups -- \
     >"$OUT" 2>"$ERR" </dev/null
 RC=$?
 check "a student's ssh with the broker's key to blade1 is refused" rc_is 255
-check "as the key cannot be read" err_has "Load key .*b1.key.*: Permission denied"
+check "as the key cannot be read" \
+    err_has "\\(Load key\\|Identity file\\) .*b1.key.*Permission denied"
 
 # Two sessions of R race starts of r1 (blade3) and r2 (blade1), running =
 # 1: one start wins, the other is refused, whichever it is.
