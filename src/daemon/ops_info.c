@@ -2,6 +2,7 @@
  * libvirt and the pool; the console relay itself is console.c. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include <glib.h>
@@ -14,6 +15,7 @@
 #include "i18n.h"
 #include "ops_priv.h"
 #include "policy.h"
+#include "sanitize.h"
 #include "server.h"
 #include "storage.h"
 #include "template.h"
@@ -215,35 +217,65 @@ duration_new(long long s)
 	    s / 3600 % 24, s / 60 % 60);
 }
 
+/* The labels of info's lines, which line up the values after them. */
+static const char *const info_labels[] = {
+	N_("name:"), N_("state:"), N_("vCPUs:"), N_("memory:"), N_("disk:"),
+	N_("snapshots:"), N_("uptime:"), N_("MAC:"), N_("IP:"),
+	N_("template:"),
+};
+
+/* One line: the label, padded to width columns (translated labels may be
+ * of double-width characters), then the value. */
+static void
+info_line(struct request *rq, size_t width, const char *label,
+    const char *fmt, ...)
+{
+	GString *line = g_string_new(_(label));
+	size_t w;
+	va_list ap;
+
+	for (w = text_width(line->str); w < width; w++)
+		g_string_append_c(line, ' ');
+	va_start(ap, fmt);
+	g_string_append_vprintf(line, fmt, ap);
+	va_end(ap);
+	reply_ok(rq, "%s", line->str);
+	g_string_free(line, TRUE);
+}
+
 static int
 info_text(struct request *rq, struct vm_info *v)
 {
 	char *up = duration_new(v->uptime);
 	const char *ip = addrs_main(v->addrs);
-	int i;
+	size_t width = 0, i;
 
-	reply_ok(rq, "name:       %s", rq->t->vm);
-	reply_ok(rq, "state:      %s", v->state);
-	reply_ok(rq, "vCPUs:      %u", v->vcpus);
-	reply_ok(rq, "memory:     %lld MiB", v->memory_mib);
+	for (i = 0; i < G_N_ELEMENTS(info_labels); i++)
+		width = MAX(width, text_width(_(info_labels[i])) + 2);
+	info_line(rq, width, N_("name:"), "%s", rq->t->vm);
+	info_line(rq, width, N_("state:"), "%s", _(v->state));
+	info_line(rq, width, N_("vCPUs:"), "%u", v->vcpus);
+	info_line(rq, width, N_("memory:"), "%lld MiB", v->memory_mib);
 	if (v->disk_virtual >= 0) {
 		char *virt = g_format_size_full(v->disk_virtual,
 		    G_FORMAT_SIZE_IEC_UNITS);
 		char *used = g_format_size_full(MAX(v->disk_used, 0),
 		    G_FORMAT_SIZE_IEC_UNITS);
 
-		reply_ok(rq, _("disk:       %s virtual, %s used"), virt, used);
+		info_line(rq, width, N_("disk:"), _("%s virtual, %s used"),
+		    virt, used);
 		g_free(virt);
 		g_free(used);
 	} else
-		reply_ok(rq, _("disk:       missing; 'undefine %s --disk' and "
-		    "define it again"), rq->t->vm);
-	reply_ok(rq, "snapshots:  %d", MAX(v->snapshots, 0));
-	reply_ok(rq, "uptime:     %s", up);
+		info_line(rq, width, N_("disk:"), _("missing; 'undefine %s "
+		    "--disk' and define it again"), rq->t->vm);
+	info_line(rq, width, N_("snapshots:"), "%d", MAX(v->snapshots, 0));
+	info_line(rq, width, N_("uptime:"), "%s", up);
 	for (i = 0; v->macs[i] != NULL; i++)
-		reply_ok(rq, "MAC:        %s", v->macs[i]);
-	reply_ok(rq, "IP:         %s", ip ? ip : "-");
-	reply_ok(rq, "template:   %s", v->template ? v->template : "-");
+		info_line(rq, width, N_("MAC:"), "%s", v->macs[i]);
+	info_line(rq, width, N_("IP:"), "%s", ip ? ip : "-");
+	info_line(rq, width, N_("template:"), "%s",
+	    v->template ? v->template : "-");
 	g_free(up);
 	return 0;
 }

@@ -65,12 +65,25 @@ connect_once(const char *path)
 	return fd;
 }
 
+/* The shell speaks first: the locale its messages are in, so that the
+ * broker's (the greeting's refusal included) come in the same language.
+ * Then the broker's greeting: who we are, or why not. */
 static int
 hello(struct session *s, char **err)
 {
-	struct proto_msg *m = NULL;
+	struct proto_msg *m = proto_msg_new(PROTO_HELLO, ST_OK, 1);
 	const char *why;
+	int r;
 
+	proto_msg_add(m, i18n_messages_locale());
+	r = proto_send(s->fd, m);
+	proto_msg_free(m);
+	m = NULL;
+	if (r < 0) {
+		*err = g_strdup_printf(_("the VM service closed the connection: "
+		    "%s"), g_strerror(errno));
+		return -1;
+	}
 	if (proto_recv(s->fd, 0, 16, 4096, &m, &why) < 0) {
 		*err = g_strdup_printf(_("the VM service closed the connection: "
 		    "%s"), why);
