@@ -106,8 +106,14 @@ i18n_init(const char *localedir, const char *locpath)
 		setenv("LOCPATH", locpath, 1);
 		localedir = locpath;
 	}
-	if (setlocale(LC_ALL, "") == NULL)
+	/* A category whose locale is not installed stays C.UTF-8: LANG may
+	 * be pam_env's, naming a locale this machine lacks, and LC_MESSAGES
+	 * the student's, naming one it has. */
+	if (setlocale(LC_ALL, "") == NULL) {
 		setlocale(LC_ALL, "C.UTF-8");
+		setlocale(LC_CTYPE, "");
+		setlocale(LC_MESSAGES, "");
+	}
 	bindtextdomain(PACKAGE, localedir);
 	textdomain(PACKAGE);
 }

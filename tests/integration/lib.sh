@@ -119,7 +119,7 @@ fi
 for v in "${VMD_ENV[@]}"; do printf 'export %q\n' "$v"; done > "$TMP/vmd-env.sh"
 
 # start_vmd: start the broker in the foreground mode, logging to $TMP/vmd.log,
-# and wait for its socket.
+# and wait for its socket.  $VMD_ARGS: more options (words split at spaces).
 start_vmd() {
 	[ -f "$CONF" ] || write_config
 	# A simple command, not a function, so that $! is the broker itself.
@@ -128,10 +128,11 @@ start_vmd() {
 		env "${VMD_ENV[@]}" valgrind -q --leak-check=full \
 		    --errors-for-leak-kinds=definite --error-exitcode=99 \
 		    --log-file="$TMP/valgrind.%p" \
-		    "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		    "$VMD_BIN" -F -f "$CONF" ${VMD_ARGS:-} >>"$TMP/vmd.log" 2>&1 &
 		;;
 	*)
-		env "${VMD_ENV[@]}" "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		env "${VMD_ENV[@]}" "$VMD_BIN" -F -f "$CONF" ${VMD_ARGS:-} \
+		    >>"$TMP/vmd.log" 2>&1 &
 		;;
 	esac
 	VMD_PID=$!

@@ -1,0 +1,141 @@
+#!/bin/bash
+# Japanese: a session in ja_JP.UTF-8 reads help, errors (the shell's and
+# the broker's), list, quota and info in Japanese, with columns that line
+# up on screen (wide characters count twice); a locale the machine lacks
+# gives English, never mangled text; --json is the same in every language.
+# The locale is compiled into the test's directory (LOCPATH, through the
+# programs' -L / --localedir), with the catalogue of po/ja.po.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+command -v localedef >/dev/null || skip "no localedef (Debian: libc-bin)"
+command -v msgfmt >/dev/null || skip "no msgfmt (Debian: gettext)"
+[ -d /usr/share/i18n/locales ] && [ -f /usr/share/i18n/locales/ja_JP ] ||
+	skip "no ja_JP locale source (Debian: locales)"
+LOC=$TMP/loc
+mkdir -p "$LOC/ja/LC_MESSAGES" "$TMP/catonly/ja/LC_MESSAGES"
+localedef -i ja_JP -f UTF-8 "$LOC/ja_JP.UTF-8" >/dev/null 2>&1 ||
+	skip "localedef cannot compile ja_JP.UTF-8"
+msgfmt -c -o "$LOC/ja/LC_MESSAGES/ie-vshell.mo" "$top_srcdir/po/ja.po" ||
+	{ not_ok "po/ja.po compiles"; done_testing; }
+cp "$LOC/ja/LC_MESSAGES/ie-vshell.mo" "$TMP/catonly/ja/LC_MESSAGES/"
+chmod -R a+rX "$LOC" "$TMP/catonly"
+
+make_user ievi-ja || exit 1
+VMD_ARGS="--localedir $LOC"
+start_vmd || exit 1
+unset LC_ALL LC_MESSAGES LC_CTYPE LANGUAGE
+
+# jsh LOCPATH-DIR ENV... -- ARGS: the shell as the student, in that
+# environment, with locales and catalogues from DIR.
+jsh() {
+	local dir=$1
+	shift
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	setpriv --reuid=ievi-ja --regid="$(id -g ievi-ja)" --init-groups -- \
+	    env -i "${envs[@]}" "$SH" -f "$CONF" -L "$dir" "$@" \
+	    >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+ja() { jsh "$LOC" LANG=ja_JP.UTF-8 -- "$@"; }
+
+# table_aligned: $OUT is a table whose first line holds the titles; in
+# every row, each column after the first starts at the screen column of its
+# title, after a space (display width: wide characters count two).
+table_aligned() {
+	$PYTHON - "$OUT" <<'PY' || { show; return 1; }
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]
+starts = [width(lines[0][:m.start()]) for m in re.finditer(r"(?<=  )\S", lines[0])]
+for line in lines[1:]:
+    cells = {}
+    col = 0
+    prev = " "
+    for ch in line:
+        if ch != " " and prev == " ":
+            cells[col] = True
+        col += width(ch)
+        prev = ch
+    for s in starts:
+        if s < col and s not in cells:
+            print("# no cell starts at column %d: %s" % (s, line))
+            sys.exit(1)
+sys.exit(0 if len(lines) > 2 and starts else 1)
+PY
+}
+
+# The same check fails on a table padded by bytes, as printf's %-*s does.
+printf '%-12s%-10s%s\n' 名前 状態 IP web 実行中 - > "$OUT"
+not_aligned() { ! table_aligned >/dev/null 2>&1; }
+check "the check of alignment catches padding by bytes" not_aligned
+
+ja -c help
+check "help: exit 0" rc_is 0
+check "help: its title in Japanese" out_has '^コマンド:$'
+check "help: a command's text in Japanese" out_has '^  start NAME  *VM を起動$'
+check "help: the note on VM names in Japanese" out_has 'VM 名に使えるのは英小文字'
+
+ja -c 'frobnicate'
+check "the shell's error: in Japanese, on one line" \
+    err_has "^エラー: 'frobnicate' というコマンドはありません。'help' で一覧を表示できます$"
+check "the shell's error: exit 2" rc_is 2
+ja -c 'start nosuch'
+check "the broker's error: in Japanese" err_has '^エラー: VM がありません: nosuch$'
+check "the broker's error: one line, exit 1" eval 'err_one_line && rc_is 1'
+
+ja -c 'define web'
+check "define: answered in Japanese" out_has '^web を作成しました (テンプレート default、1 GiB の空ディスク)$'
+ja -c 'define a-much-longer-name'
+ja -c 'start web'
+check "start: answered in Japanese" out_has '^web を起動しました$'
+
+ja -c list
+check "list: titles in Japanese" out_has '^名前  *状態  *IP$'
+check "list: states in Japanese" eval "out_has '^web  *実行中 ' && out_has '^a-much-longer-name  *停止 '"
+check "list: columns line up on screen" table_aligned
+
+ja -c quota
+check "quota: resources in Japanese" eval "out_has '^作成済みの VM  *2 ' && out_has '^  うちアップロード '"
+check "quota: columns line up on screen" table_aligned
+
+ja -c 'info web'
+check "info: labels in Japanese" out_has '^状態:  *実行中$'
+check "info: the values line up after the labels" $PYTHON - "$OUT" <<'PY'
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+cols = {width(m.group(1)) for m in
+        (re.match(r"(\S+\s+)\S", l) for l in open(sys.argv[1], encoding="utf-8"))}
+sys.exit(0 if len(cols) == 1 else 1)
+PY
+
+# --json: the same bytes whatever the language.
+for cmd in 'list --json' 'quota --json' 'info web --json' 'images --json'; do
+	ja -c "$cmd"
+	cp "$OUT" "$TMP/json.ja"
+	jsh "$LOC" LANG=C.UTF-8 -- -c "$cmd"
+	check "$cmd: the same in Japanese and English" cmp -s "$TMP/json.ja" "$OUT"
+done
+ja -c 'list --json'
+check "list --json: states are English words" out_has '"state" : "running"'
+
+# LC_MESSAGES survives pam_env's LANG from /etc/default/locale (here a
+# locale the machine lacks: the other categories fall back alone).
+jsh "$LOC" LANG=en_US.UTF-8 LC_MESSAGES=ja_JP.UTF-8 -- -c 'start nosuch'
+check "LC_MESSAGES=ja_JP.UTF-8 under another LANG: Japanese" \
+    err_has '^エラー: VM がありません: nosuch$'
+
+# The catalogue is there, the locale is not: English, UTF-8 intact.
+jsh "$TMP/catonly" LANG=ja_JP.UTF-8 -- -c help
+check "a locale missing on the server: help in English" out_has '^Commands:$'
+jsh "$TMP/catonly" LANG=ja_JP.UTF-8 -- -c 'start nosuch'
+check "a locale missing on the server: the broker's error in English" \
+    err_has '^error: no such VM: nosuch$'
+jsh "$LOC" LANG=xx_YY.UTF-8 -- -c list
+check "an unknown locale: list in English" eval "out_has '^Name  *State  *IP$' && out_has '^web  *running '"
+check "an unknown locale: nothing but ASCII" eval '! LC_ALL=C grep -q "[^ -~]" "$OUT" "$ERR"'
+done_testing
