@@ -41,33 +41,6 @@ jsh() {
 }
 ja() { jsh "$LOC" LANG=ja_JP.UTF-8 -- "$@"; }
 
-# table_aligned: $OUT is a table whose first line holds the titles; in
-# every row, each column after the first starts at the screen column of its
-# title, after a space (display width: wide characters count two).
-table_aligned() {
-	$PYTHON - "$OUT" <<'PY' || { show; return 1; }
-import re, sys, unicodedata
-def width(s):
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]
-starts = [width(lines[0][:m.start()]) for m in re.finditer(r"(?<=  )\S", lines[0])]
-for line in lines[1:]:
-    cells = {}
-    col = 0
-    prev = " "
-    for ch in line:
-        if ch != " " and prev == " ":
-            cells[col] = True
-        col += width(ch)
-        prev = ch
-    for s in starts:
-        if s < col and s not in cells:
-            print("# no cell starts at column %d: %s" % (s, line))
-            sys.exit(1)
-sys.exit(0 if len(lines) > 2 and starts else 1)
-PY
-}
-
 # The same check fails on a table padded by bytes, as printf's %-*s does.
 printf '%-12s%-10s%s\n' 名前 状態 IP web 実行中 - > "$OUT"
 not_aligned() { ! table_aligned >/dev/null 2>&1; }
