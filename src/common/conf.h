@@ -3,6 +3,8 @@
 #ifndef IEVS_CONF_H
 #define IEVS_CONF_H
 
+#include <stdbool.h>
+
 #define CONFIG_PATH SYSCONFDIR "/ie-vshell/ie-vshell.conf"
 
 /* Quota resources.  A limit of QUOTA_UNLIMITED means none; QUOTA_UNSET
@@ -38,6 +40,14 @@ struct template_conf {
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
 };
 
+/* [language]: the locale of messages for a user whose session names none;
+ * kind 'u' (user:NAME), 'g' (group:NAME) or 'd' (default). */
+struct lang_rule {
+	char kind;
+	char *name;
+	char *locale;
+};
+
 struct config {
 	char *path;
 	char *socket_path;
@@ -63,6 +73,8 @@ struct config {
 	int nrules;
 	struct template_conf *tconfs;
 	int ntconfs;
+	struct lang_rule *langs;	/* in the file's order */
+	int nlangs;
 };
 
 /* Config key of each resource, for messages and the config file. */
@@ -81,6 +93,12 @@ const struct template_conf *config_template(const struct config *cfg,
  * to copy (NULL: none), else a blank disk of *blank_gib GiB (0: none). */
 const char *config_new_disk(const struct config *cfg, const char *name,
     int *blank_gib);
+
+/* The locale [language] gives user: user:NAME's, else the first
+ * group:NAME's that member(NAME, arg) says the user is in, else the
+ * default's; NULL if none. */
+const char *config_language(const struct config *cfg, const char *user,
+    bool (*member)(const char *group, void *arg), void *arg);
 
 /* The user's upload area: upload_dir with %u replaced by user (a name
  * user_name_valid() accepts).  Caller frees. */

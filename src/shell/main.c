@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "hygiene.h"
 #include "i18n.h"
+#include "lang.h"
 #include "repl.h"
 #include "tokenize.h"
 #include "upload.h"
@@ -62,8 +63,9 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	/* Only the socket path and the [upload] keys are read.  A config
-	 * the broker would refuse still leaves students a working default. */
+	/* Only the socket path, the [upload] keys and [language] are read.
+	 * A config the broker would refuse still leaves students a working
+	 * default. */
 	cfg = config_load(config_path ? config_path : CONFIG_PATH,
 	    config_path == NULL, &err);
 	if (cfg == NULL) {
@@ -75,6 +77,7 @@ main(int argc, char **argv)
 		g_free(err);
 		cfg = config_load(NULL, 1, &err);
 	}
+	lang_apply_config(cfg);
 	memset(&sh, 0, sizeof(sh));
 	session_init(&sh.sess, cfg->socket_path);
 	sh.upload_dir = g_strdup(cfg->upload_dir);

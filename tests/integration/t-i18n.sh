@@ -22,19 +22,26 @@ cp "$LOC/ja/LC_MESSAGES/ie-vshell.mo" "$TMP/catonly/ja/LC_MESSAGES/"
 chmod -R a+rX "$LOC" "$TMP/catonly"
 
 make_user ievi-ja || exit 1
+make_group ievi-jag || exit 1
+make_user ievi-jb ievi-jag || exit 1
+write_config
+printf '\n[language]\ngroup:ievi-jag = ja_JP.UTF-8\n' >> "$CONF"
 VMD_ARGS="--localedir $LOC"
 start_vmd || exit 1
 unset LC_ALL LC_MESSAGES LC_CTYPE LANGUAGE
 
-# jsh LOCPATH-DIR ENV... -- ARGS: the shell as the student, in that
-# environment, with locales and catalogues from DIR.
+# jsh [-u USER] LOCPATH-DIR ENV... -- ARGS: the shell as the student
+# (ievi-ja unless USER), in that environment, with locales and catalogues
+# from DIR.
 jsh() {
+	local u=ievi-ja
+	[ "$1" = -u ] && { u=$2; shift 2; }
 	local dir=$1
 	shift
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
-	setpriv --reuid=ievi-ja --regid="$(id -g ievi-ja)" --init-groups -- \
+	setpriv --reuid=$u --regid="$(id -g $u)" --init-groups -- \
 	    env -i "${envs[@]}" "$SH" -f "$CONF" -L "$dir" "$@" \
 	    >"$OUT" 2>"$ERR" </dev/null
 	RC=$?
@@ -102,6 +109,21 @@ PY
 jsh "$LOC" LANG=en_US.UTF-8 LC_MESSAGES=ja_JP.UTF-8 -- -c 'start nosuch'
 check "LC_MESSAGES=ja_JP.UTF-8 under another LANG: Japanese" \
     err_has '^エラー: VM がありません: nosuch$'
+
+# [language] group:ievi-jag: Japanese for its members whose session sets
+# only LANG (as pam_env's /etc/default/locale does), not for the others,
+# and not when the session asks for English.
+jsh -u ievi-jb "$LOC" LANG=C.UTF-8 -- -c 'start nosuch'
+check "[language]: Japanese for a member of the group" \
+    err_has '^エラー: VM がありません: nosuch$'
+jsh -u ievi-jb "$LOC" LANG=C.UTF-8 -- -c help
+check "[language]: the shell's own text too" out_has '^コマンド:$'
+jsh -u ievi-jb "$LOC" LANG=C.UTF-8 LC_MESSAGES=C.UTF-8 -- -c 'start nosuch'
+check "[language]: LC_MESSAGES of the session comes first" \
+    err_has '^error: no such VM: nosuch$'
+jsh "$LOC" LANG=C.UTF-8 -- -c 'start nosuch'
+check "[language]: English for a user outside the group" \
+    err_has '^error: no such VM: nosuch$'
 
 # The catalogue is there, the locale is not: English, UTF-8 intact.
 jsh "$TMP/catonly" LANG=ja_JP.UTF-8 -- -c help
