@@ -292,8 +292,11 @@ refuse_busy(struct server *srv, int fd)
 	uint8_t *buf;
 	size_t len;
 
+	/* The accepting thread must not wait for the client's hello: the
+	 * key "busy" lets the shell say it in its own language. */
 	proto_msg_add(m, _("the VM service is busy (too many sessions); try "
 	    "again in a minute"));
+	proto_msg_add(m, "busy");
 	if (proto_encode(m, &buf, &len) == 0) {
 		if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_msg(LOG_DEBUG, "busy notice not sent");

@@ -24,7 +24,7 @@ chmod -R a+rX "$LOC" "$TMP/catonly"
 make_user ievi-ja || exit 1
 make_group ievi-jag || exit 1
 make_user ievi-jb ievi-jag || exit 1
-write_config
+MAX_CLIENTS=3 write_config
 printf '\n[language]\ngroup:ievi-jag = ja_JP.UTF-8\n' >> "$CONF"
 VMD_ARGS="--localedir $LOC"
 start_vmd || exit 1
@@ -109,6 +109,20 @@ PY
 jsh "$LOC" LANG=en_US.UTF-8 LC_MESSAGES=ja_JP.UTF-8 -- -c 'start nosuch'
 check "LC_MESSAGES=ja_JP.UTF-8 under another LANG: Japanese" \
     err_has '^エラー: VM がありません: nosuch$'
+
+# The broker's refusal on its accepting thread, when it serves as many
+# clients as it may (3 held open here), is in Japanese too.
+for i in 1 2 3; do
+	$PYTHON -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(2)' \
+	    "$SOCK" &
+	held="${held:-} $!"
+done
+sleep 0.5
+ja -c list
+check "busy: the refusal in Japanese" \
+    err_has '^エラー: VM サービスが混み合っています (セッション数が上限)。'
+wait $held
 
 # [language] group:ievi-jag: Japanese for its members whose session sets
 # only LANG (as pam_env's /etc/default/locale does), not for the others,
