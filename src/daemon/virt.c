@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <libintl.h>
 #include <libvirt/virterror.h>
 
 #include "log.h"
@@ -57,6 +58,11 @@ virt_init(const char *u)
 	virSetErrorFunc(NULL, quiet);
 	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
 		return -1;
+	/* Each client's thread takes the client's locale (server.c), but
+	 * libvirt's own words stay English, in every thread: virterr.c
+	 * reads them, and the audit log keeps them.  virInitialize() has
+	 * bound libvirt's catalogues; this binds them to none. */
+	bindtextdomain("libvirt", "/nonexistent");
 	events = g_thread_new("libvirt-events", events_main, NULL);
 	if ((c = virt_get(true, &err)) == NULL) {
 		/* Not fatal: libvirtd may start after us. */
