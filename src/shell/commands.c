@@ -592,7 +592,8 @@ quota_phrase(GString *line, const char *key, const char *used,
 		s = g_strdup_printf(_("%s of %s upload files"), used, limit);
 	else
 		return;
-	g_string_append_printf(line, "%s%s", line->len > 0 ? ", " : "", s);
+	/* The separator of the parts is the language's. */
+	g_string_append_printf(line, "%s%s", line->len > 0 ? _(", ") : "", s);
 	g_free(s);
 }
 

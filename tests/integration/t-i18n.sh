@@ -84,6 +84,43 @@ check "list --json: states are English words" out_has '"state" : "shut off"'
 ja -c 'start web'
 check "start: answered in Japanese" out_has '^web を起動しました$'
 
+# The banner of an interactive session: its VM lines lined up on screen,
+# its quota line in Japanese.
+$PYTHON - "$SH" "$CONF" "$LOC" "$(id -u ievi-ja)" "$(id -g ievi-ja)" \
+    >"$OUT" 2>"$ERR" <<'PY'
+import os, pty, select, sys, time
+sh, conf, loc, uid, gid = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.setgid(int(gid)); os.setgroups([]); os.setuid(int(uid))
+    os.execve(sh, [sh, "-L", loc, "-f", conf],
+              {"LANG": "ja_JP.UTF-8", "TERM": "dumb"})
+out, end, sent = b"", time.time() + 20, False
+while time.time() < end:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+    if not sent and b"ie-vshell> " in out:
+        os.write(fd, b"exit\r")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace").replace("\r", ""))
+PY
+check "banner: the quota line in Japanese" out_has '^クォータ: VM 2/8 台、実行中 1/2 台、'
+grep '^  [a-z]' "$OUT" > "$TMP/banner"
+check "banner: the VM lines line up on screen" $PYTHON - "$TMP/banner" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]
+# name (20 columns), state (14 columns), address: the address at 38.
+starts = {width(r[:len(r) - len(r.split()[-1])]) for r in rows}
+sys.exit(0 if len(rows) == 2 and starts == {38} and
+         any("実行中" in r for r in rows) else 1)
+PY
+
 ja -c list
 check "list: titles in Japanese" out_has '^名前  *状態  *IP$'
 check "list: states in Japanese" eval "out_has '^web  *実行中 ' && out_has '^a-much-longer-name  *停止 '"
