@@ -32,6 +32,9 @@
 #include "template.h"
 #include "virt.h"
 
+/* Above the errno values glibc knows (EHWPOISON is 133). */
+#define STRERROR_MAX 160
+
 /* Errors quote file names and libxml2's words: escaped for the terminal. */
 static void
 fprint_clean(const char *msg)
@@ -241,7 +244,7 @@ main(int argc, char **argv)
 	struct server srv = { 0 };
 	struct config *cfg;
 	sigset_t set;
-	int ret = 1;
+	int i, ret = 1;
 
 	/* Internal: the box unpacker started by import.c, on fds 3 and 4. */
 	if (argc == 3 && strcmp(argv[1], "--unbox") == 0)
@@ -296,6 +299,12 @@ main(int argc, char **argv)
 	 * LANGUAGE of the broker's own would override that (gettext prefers
 	 * it to any locale).  Before any thread starts. */
 	unsetenv("LANGUAGE");
+	/* GLib keeps g_strerror()'s text of each errno for the whole
+	 * process, in the language of the thread that asked first: asked
+	 * now, it is the broker's own (English under systemd) for its log
+	 * and every client alike, not the first student's. */
+	for (i = 1; i < STRERROR_MAX; i++)
+		(void)g_strerror(i);
 	/* Signals are taken by the main loop's signalfd; no thread gets them
 	 * asynchronously.  Set before libvirt starts any thread. */
 	sigemptyset(&set);
