@@ -149,17 +149,22 @@ check "LC_MESSAGES=ja_JP.UTF-8 under another LANG: Japanese" \
 
 # The broker's refusal on its accepting thread, when it serves as many
 # clients as it may (3 held open here), is in Japanese too.
+held=
 for i in 1 2 3; do
 	$PYTHON -c 'import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(2)' \
-	    "$SOCK" &
-	held="${held:-} $!"
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+print("held", flush=True); time.sleep(60)' "$SOCK" >>"$TMP/held" &
+	held="$held $!"
 done
-sleep 0.5
+for ((i = 0; i < 100; i++)); do
+	[ "$(grep -c held "$TMP/held" 2>/dev/null)" = 3 ] && break
+	sleep 0.1
+done
 ja -c list
 check "busy: the refusal in Japanese" \
     err_has '^エラー: VM サービスが混み合っています (セッション数が上限)。'
-wait $held
+kill $held
+wait $held 2>/dev/null
 
 # [language] group:ievi-jag: Japanese for its members whose session sets
 # only LANG (as pam_env's /etc/default/locale does), not for the others,
