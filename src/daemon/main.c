@@ -260,6 +260,7 @@ main(int argc, char **argv)
 	i18n_init(LOCALEDIR, NULL);
 	ctx = g_option_context_new(N_("- VM broker for ie-vshell"));
 	g_option_context_add_main_entries(ctx, entries, PACKAGE);
+	g_option_context_set_translation_domain(ctx, PACKAGE);
 	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
 		fprintf(stderr, _("usage: ie-vmd [-F] [-f CONFIG] [-V] | "
 		    "ie-vmd --check [--student USER] [-f CONFIG]\n"));
