@@ -33,11 +33,21 @@ struct quota_rule {
 };
 
 /* [template:NAME]: what 'define' gives a VM of template NAME for a disk
- * when it names no image. */
+ * when it names no image, and its firewall.  A group whose from names
+ * another template offers that template's XML under NAME (its own
+ * filter and ports). */
 struct template_conf {
 	char *name;
 	char *base;		/* the base image to copy, or NULL */
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
+	char *from;		/* the template file NAME is made from, or NULL
+				 * (NAME.xml) */
+	char *filter;		/* the libvirt nwfilter of every interface, or
+				 * NULL (the template's) */
+	char **inbound;		/* TCP ports open to the VM (TCP_IN), or NULL
+				 * (the template's); g_strfreev */
+	char **outbound;	/* TCP ports the VM may reach (TCP_OUT), or
+				 * NULL */
 };
 
 /* [language]: the locale of messages for a user whose session names none;
@@ -47,6 +57,8 @@ struct lang_rule {
 	char *name;
 	char *locale;
 };
+
+#define PORTS_MAX 32	/* ports in an inbound or outbound list */
 
 struct config {
 	char *path;
@@ -99,6 +111,11 @@ const char *config_new_disk(const struct config *cfg, const char *name,
  * default's; NULL if none. */
 const char *config_language(const struct config *cfg, const char *user,
     bool (*member)(const char *group, void *arg), void *arg);
+
+/* A list of TCP ports ("22, 80, 443"): NULL and a reason if it is not
+ * 1 to PORTS_MAX numbers from 1 to 65535 apart by commas or blanks; else
+ * the numbers as written without leading zeros (g_strfreev). */
+char **config_ports_new(const char *list, const char **why);
 
 /* The user's upload area: upload_dir with %u replaced by user (a name
  * user_name_valid() accepts).  Caller frees. */
