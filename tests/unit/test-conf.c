@@ -478,6 +478,7 @@ test_language(struct fixture *f, gconstpointer data)
 	    "unknown key", "user:a/b", NULL);
 	expect_error(f, "[language]\n\ndefault = ../../tmp/x\n", 3,
 	    "not a locale name", "default", NULL);
+}
 
 /* A template's firewall in its [template:NAME] group: the filter, and
  * lists of TCP ports apart by commas or blanks. */
