@@ -105,6 +105,14 @@ def frame(words):
     return struct.pack(">I", len(body)) + body
 
 
+def hello_frame(locale="C"):
+    """What the shell says first on a connection: its messages' locale."""
+    body = struct.pack(">BBBBHHI", 1, 3, 0, 0, 1, 0, 1)
+    w = locale.encode()
+    body += struct.pack(">I", len(w)) + w
+    return struct.pack(">I", len(body)) + body
+
+
 def recv_frame(s):
     def full(n):
         b = b""
@@ -131,7 +139,8 @@ def timed(cmd, runs, env=None):
 def in_session(sock, runs):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sock)
-    recv_frame(s)                       # hello
+    s.sendall(hello_frame())            # the shell's hello, then ours
+    recv_frame(s)
     req = frame(["list"])
     xs = []
     for _ in range(runs):

@@ -332,6 +332,7 @@ class Session:
         rf = ctl.makefile("r")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(sockpath)
+        s.sendall(B.hello_frame())
         hello = B.recv_frame(s)
         ctl.sendall(json.dumps({"status": status_of(hello)}).encode()
                     + b"\n")

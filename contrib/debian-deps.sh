@@ -5,7 +5,7 @@ set -e
 pkgs="autoconf automake autopoint gettext pkg-config make gcc binutils
 libglib2.0-dev libvirt-dev libxml2-dev libedit-dev uuid-dev libpam0g-dev
 libjson-glib-dev
-libarchive-dev
+libarchive-dev locales
 qemu-utils
 libvirt-clients python3 python3-pexpect python3-paramiko strace valgrind groff-base
 util-linux passwd iproute2 libvirt-daemon libpam-wrapper openssh-server

@@ -35,6 +35,7 @@ static const struct quota quota_default = { { 8, 2, 4, 4096, 100, 100 } };
 #define QUOTA_GROUP_PREFIX "quota.group:"
 #define TEMPLATE_PREFIX "template:"
 #define HOST_PREFIX "host:"
+#define LANGUAGE_GROUP "language"
 #define SIZE_MAX_GIB 1048576
 
 static const struct key keys[] = {
@@ -117,6 +118,11 @@ config_free(struct config *c)
 		g_free(c->hosts[i].uri);
 	}
 	g_free(c->hosts);
+	for (int i = 0; i < c->nlangs; i++) {
+		g_free(c->langs[i].name);
+		g_free(c->langs[i].locale);
+	}
+	g_free(c->langs);
 	g_free(c->uri);
 	g_free(c->pool_dir);
 	g_free(c->qemu_img);
@@ -714,6 +720,77 @@ config_new_disk(const struct config *cfg, const char *name, int *blank_gib)
 	return t != NULL ? t->base : NULL;
 }
 
+/* One key of [language]: default, user:NAME or group:NAME, whose value is
+ * a locale name. */
+static char *
+load_language_key(struct config *c, GKeyFile *kf, const char *path,
+    const char *text, const char *key)
+{
+	const char *name = NULL;
+	char kind = 0, *v;
+	struct lang_rule *r;
+
+	if (strcmp(key, "default") == 0)
+		kind = 'd';
+	else if (g_str_has_prefix(key, "user:"))
+		kind = 'u', name = key + strlen("user:");
+	else if (g_str_has_prefix(key, "group:"))
+		kind = 'g', name = key + strlen("group:");
+	if (kind == 0 || (name != NULL && !user_name_valid(name)))
+		return g_strdup_printf(_("%s:%d: unknown key '%s' in [%s]; "
+		    "use default, user:NAME or group:NAME"), path,
+		    key_line(text, LANGUAGE_GROUP, key), key, LANGUAGE_GROUP);
+	v = g_key_file_get_string(kf, LANGUAGE_GROUP, key, NULL);
+	if (v == NULL || !locale_valid(v)) {
+		g_free(v);
+		return g_strdup_printf(_("%s:%d: key '%s' in [%s]: not a "
+		    "locale name such as ja_JP.UTF-8"), path,
+		    key_line(text, LANGUAGE_GROUP, key), key, LANGUAGE_GROUP);
+	}
+	c->langs = g_renew(struct lang_rule, c->langs, c->nlangs + 1);
+	r = &c->langs[c->nlangs++];
+	r->kind = kind;
+	r->name = g_strdup(name);
+	r->locale = v;
+	return NULL;
+}
+
+static char *
+load_languages(struct config *c, GKeyFile *kf, const char *path,
+    const char *text)
+{
+	char **ks = g_key_file_get_keys(kf, LANGUAGE_GROUP, NULL, NULL);
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++)
+		err = load_language_key(c, kf, path, text, ks[i]);
+	g_strfreev(ks);
+	return err;
+}
+
+const char *
+config_language(const struct config *cfg, const char *user,
+    bool (*member)(const char *group, void *arg), void *arg)
+{
+	const struct lang_rule *group = NULL, *dflt = NULL;
+	int i;
+
+	for (i = 0; i < cfg->nlangs; i++) {
+		const struct lang_rule *r = &cfg->langs[i];
+
+		if (r->kind == 'u' && strcmp(r->name, user) == 0)
+			return r->locale;
+		if (r->kind == 'd')
+			dflt = r;
+		else if (r->kind == 'g' && group == NULL &&
+		    member(r->name, arg))
+			group = r;
+	}
+	return group != NULL ? group->locale : dflt != NULL ? dflt->locale :
+	    NULL;
+}
+
 static char *
 check_unknown(GKeyFile *kf, const char *path, const char *text)
 {
@@ -728,9 +805,11 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 			known |= strcmp(keys[j].group, groups[g]) == 0;
 		if (quota_group(groups[g]) != 0 ||
 		    template_group(groups[g]) != 0 ||
-		    host_group(groups[g]) != 0)
+		    host_group(groups[g]) != 0 ||
+		    strcmp(groups[g], LANGUAGE_GROUP) == 0)
 			continue;	/* checked by load_quotas,
-					 * load_templates and load_hosts */
+					 * load_templates, load_hosts,
+					 * load_languages */
 		if (!known) {
 			err = g_strdup_printf(_("%s:%d: unknown group [%s]"),
 			    path, key_line(text, groups[g], NULL), groups[g]);
@@ -786,7 +865,8 @@ config_load(const char *path, int missing_ok, char **err)
 	if ((*err = check_unknown(kf, path, text)) != NULL ||
 	    (*err = load_quotas(c, kf, path, text)) != NULL ||
 	    (*err = load_templates(c, kf, path, text)) != NULL ||
-	    (*err = load_hosts(c, kf, path, text)) != NULL)
+	    (*err = load_hosts(c, kf, path, text)) != NULL ||
+	    (*err = load_languages(c, kf, path, text)) != NULL)
 		goto fail;
 	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *why;

@@ -50,6 +50,14 @@ struct template_conf {
 				 * NULL */
 };
 
+/* [language]: the locale of messages for a user whose session names none;
+ * kind 'u' (user:NAME), 'g' (group:NAME) or 'd' (default). */
+struct lang_rule {
+	char kind;
+	char *name;
+	char *locale;
+};
+
 #define PORTS_MAX 32	/* ports in an inbound or outbound list */
 
 /* One hypervisor host: [hosts] NAME = URI, and its [host:NAME] group. */
@@ -102,6 +110,8 @@ struct config {
 	bool several;			/* [hosts] names the hosts */
 	enum placement_policy placement;
 	int reserve;			/* GiB of each host kept back */
+	struct lang_rule *langs;	/* in the file's order */
+	int nlangs;
 };
 
 /* Config key of each resource, for messages and the config file. */
@@ -124,6 +134,12 @@ const struct template_conf *config_template(const struct config *cfg,
  * to copy (NULL: none), else a blank disk of *blank_gib GiB (0: none). */
 const char *config_new_disk(const struct config *cfg, const char *name,
     int *blank_gib);
+
+/* The locale [language] gives user: user:NAME's, else the first
+ * group:NAME's that member(NAME, arg) says the user is in, else the
+ * default's; NULL if none. */
+const char *config_language(const struct config *cfg, const char *user,
+    bool (*member)(const char *group, void *arg), void *arg);
 
 /* A list of TCP ports ("22, 80, 443"): NULL and a reason if it is not
  * 1 to PORTS_MAX numbers from 1 to 65535 apart by commas or blanks; else

@@ -19,7 +19,9 @@
 enum proto_type {
 	PROTO_REQUEST = 1,
 	PROTO_RESPONSE = 2,
-	PROTO_HELLO = 3,
+	PROTO_HELLO = 3,	/* shell -> broker first: the locale of its
+				 * messages; then broker -> shell: the
+				 * greeting (who, or why not) */
 	PROTO_NOTE = 4,		/* shell -> broker: a refusal to audit; no reply */
 	PROTO_PROGRESS = 5,	/* broker -> shell during a long request */
 	PROTO_DATA = 6,		/* console bytes, either way; see proto_data_new */

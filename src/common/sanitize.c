@@ -2,6 +2,7 @@
  * colours, set the window title or reorder text on anyone's screen. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -145,4 +146,14 @@ text_width(const char *s)
 			w++;
 	}
 	return w;
+}
+
+void
+text_pad(FILE *out, const char *s, size_t width)
+{
+	size_t w = text_width(s);
+
+	fputs(s, out);
+	for (; w < width; w++)
+		putc(' ', out);
 }

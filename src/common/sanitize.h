@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Returns a new string in which C0 controls (except '\n' and '\t' when
  * keep_newlines), DEL, C1 controls, invisible format characters (bidi
@@ -30,5 +31,8 @@ char *json_quote_new(const char *s);
  * for a combining or zero-width one, one for the rest.  s is valid UTF-8,
  * as sanitize_new() returns it. */
 size_t text_width(const char *s);
+/* s, then spaces up to width columns (as text_width() counts them): printf's
+ * "%-*s" counts bytes, which a translated word in Japanese is not. */
+void text_pad(FILE *out, const char *s, size_t width);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -375,6 +376,28 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 	g_free(spec);
 }
 
+/* A locale of [language] the machine lacks gives its users English. */
+static void
+check_languages(const struct config *cfg)
+{
+	locale_t loc;
+	char *fix;
+	int i;
+
+	for (i = 0; i < cfg->nlangs; i++) {
+		const char *name = cfg->langs[i].locale;
+
+		loc = newlocale(LC_MESSAGES_MASK, name, (locale_t)0);
+		fix = g_strdup_printf(_("add '%s UTF-8' to /etc/locale.gen and "
+		    "run locale-gen"), name);
+		report(loc != (locale_t)0, fix, _("locale %s of [language] is "
+		    "installed"), name);
+		g_free(fix);
+		if (loc != (locale_t)0)
+			freelocale(loc);
+	}
+}
+
 static void
 check_libvirt(const struct config *cfg, GHashTable *templates)
 {
@@ -625,6 +648,7 @@ check_run(const struct config *cfg, const struct check_opts *o)
 	check_upload(cfg);
 	check_shells(o);
 	check_sshd(cfg, o);
+	check_languages(cfg);
 	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
 	check_owned(_("PAM service"), pam, false);
 	g_free(pam);

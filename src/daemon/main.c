@@ -32,6 +32,9 @@
 #include "template.h"
 #include "virt.h"
 
+/* Above the errno values glibc knows (EHWPOISON is 133). */
+#define STRERROR_MAX 160
+
 /* Errors quote file names and libxml2's words: escaped for the terminal. */
 static void
 fprint_clean(const char *msg)
@@ -213,39 +216,42 @@ int
 main(int argc, char **argv)
 {
 	gboolean foreground = FALSE, version = FALSE, check = FALSE;
-	char *config_path = NULL, *err = NULL;
+	char *config_path = NULL, *locpath = NULL, *err = NULL;
 	/* GOption allocates what it is given: these are freed at the end,
 	 * the defaults filled in after parsing. */
 	struct check_opts co = { NULL };
 	GOptionEntry entries[] = {
 		{ "config", 'f', 0, G_OPTION_ARG_FILENAME, &config_path,
-		    "read PATH instead of " CONFIG_PATH, "PATH" },
+		    N_("read PATH instead of the default config"), "PATH" },
 		{ "foreground", 'F', 0, G_OPTION_ARG_NONE, &foreground,
-		    "stay in the foreground and log to stderr", NULL },
+		    N_("stay in the foreground and log to stderr"), NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version,
-		    "print the version and exit", NULL },
+		    N_("print the version and exit"), NULL },
 		{ "check", 0, 0, G_OPTION_ARG_NONE, &check,
-		    "check the deployment and exit (run as root)", NULL },
+		    N_("check the deployment and exit (run as root)"), NULL },
 		{ "student", 0, 0, G_OPTION_ARG_STRING, &co.student,
-		    "with --check: a student whose sshd settings to check",
+		    N_("with --check: a student whose sshd settings to check"),
 		    "USER" },
 		{ "shell", 0, 0, G_OPTION_ARG_FILENAME, &co.shell,
-		    "with --check: the login shell's path", "PATH" },
+		    N_("with --check: the login shell's path"), "PATH" },
 		{ "sshd", 0, 0, G_OPTION_ARG_FILENAME, &co.sshd,
-		    "with --check: the sshd binary", "PATH" },
+		    N_("with --check: the sshd binary"), "PATH" },
 		{ "sshd-config", 0, 0, G_OPTION_ARG_FILENAME, &co.sshd_config,
-		    "with --check: sshd's configuration", "PATH" },
+		    N_("with --check: sshd's configuration"), "PATH" },
 		{ "pam-dir", 0, 0, G_OPTION_ARG_FILENAME, &co.pam_dir,
-		    "with --check: the PAM configuration directory", "DIR" },
+		    N_("with --check: the PAM configuration directory"), "DIR" },
 		{ "shells", 0, 0, G_OPTION_ARG_FILENAME, &co.shells,
-		    "with --check: the list of login shells", "PATH" },
+		    N_("with --check: the list of login shells"), "PATH" },
+		{ "localedir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,
+		    &locpath, "tests: compiled locales and catalogues in DIR "
+		    "before the system's", "DIR" },
 		{ NULL }
 	};
 	GOptionContext *ctx;
 	struct server srv = { 0 };
 	struct config *cfg;
 	sigset_t set;
-	int ret = 1;
+	int i, ret = 1;
 
 	/* Internal: the box unpacker started by import.c, on fds 3 and 4. */
 	if (argc == 3 && strcmp(argv[1], "--unbox") == 0)
@@ -258,11 +264,10 @@ main(int argc, char **argv)
 	 * each keeping what its threads freed.  The threads mostly wait on
 	 * their sockets, so two arenas cost no contention worth having. */
 	mallopt(M_ARENA_MAX, 2);
-	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
-	textdomain(PACKAGE);
-	ctx = g_option_context_new("- VM broker for ie-vshell");
-	g_option_context_add_main_entries(ctx, entries, NULL);
+	i18n_init(LOCALEDIR, NULL);
+	ctx = g_option_context_new(N_("- VM broker for ie-vshell"));
+	g_option_context_add_main_entries(ctx, entries, PACKAGE);
+	g_option_context_set_translation_domain(ctx, PACKAGE);
 	if (!g_option_context_parse(ctx, &argc, &argv, NULL) || argc != 1) {
 		fprintf(stderr, _("usage: ie-vmd [-F] [-f CONFIG] [-V] | "
 		    "ie-vmd --check [--student USER] [-f CONFIG]\n"));
@@ -270,6 +275,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	g_option_context_free(ctx);
+	if (locpath != NULL) {
+		i18n_init(LOCALEDIR, locpath);
+		g_free(locpath);
+	}
 	if (version) {
 		printf("ie-vmd %s\n", PACKAGE_VERSION);
 		return 0;
@@ -294,6 +303,16 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return ret;
 	}
+	/* Each client's thread answers in the client's language; a
+	 * LANGUAGE of the broker's own would override that (gettext prefers
+	 * it to any locale).  Before any thread starts. */
+	unsetenv("LANGUAGE");
+	/* GLib keeps g_strerror()'s text of each errno for the whole
+	 * process, in the language of the thread that asked first: asked
+	 * now, it is the broker's own (English under systemd) for its log
+	 * and every client alike, not the first student's. */
+	for (i = 1; i < STRERROR_MAX; i++)
+		(void)g_strerror(i);
 	/* Signals are taken by the main loop's signalfd; no thread gets them
 	 * asynchronously.  Set before libvirt starts any thread. */
 	sigemptyset(&set);

@@ -2,6 +2,7 @@
  * libvirt and the pool; the console relay itself is console.c. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include <glib.h>
@@ -14,6 +15,7 @@
 #include "i18n.h"
 #include "ops_priv.h"
 #include "policy.h"
+#include "sanitize.h"
 #include "server.h"
 #include "storage.h"
 #include "template.h"
@@ -277,6 +279,33 @@ duration_new(long long s)
 	    s / 3600 % 24, s / 60 % 60);
 }
 
+/* The labels of info's lines, which line up the values after them. */
+static const char *const info_labels[] = {
+	N_("name:"), N_("state:"), N_("vCPUs:"), N_("memory:"), N_("disk:"),
+	N_("snapshots:"), N_("uptime:"), N_("MAC:"), N_("IP:"),
+	N_("template:"), N_("firewall:"), N_("open ports:"), N_("outbound:"),
+	N_("host:"),
+};
+
+/* One line: the label, padded to width columns (translated labels may be
+ * of double-width characters), then the value. */
+static void
+info_line(struct request *rq, size_t width, const char *label,
+    const char *fmt, ...)
+{
+	GString *line = g_string_new(_(label));
+	size_t w;
+	va_list ap;
+
+	for (w = text_width(line->str); w < width; w++)
+		g_string_append_c(line, ' ');
+	va_start(ap, fmt);
+	g_string_append_vprintf(line, fmt, ap);
+	va_end(ap);
+	reply_ok(rq, "%s", line->str);
+	g_string_free(line, TRUE);
+}
+
 /* "22/tcp, 80/tcp" (caller frees). */
 static char *
 ports_new(GPtrArray *ports)
@@ -291,13 +320,13 @@ ports_new(GPtrArray *ports)
 }
 
 static void
-info_firewall(struct request *rq, const struct vm_info *v)
+info_firewall(struct request *rq, size_t width, const struct vm_info *v)
 {
 	char *names, *in, *out;
 
 	if (v->filters->len == 0) {
-		reply_ok(rq, "%s", _("firewall:   none; every port of the VM "
-		    "is open"));
+		info_line(rq, width, N_("firewall:"), "%s", _("none; every "
+		    "port of the VM is open"));
 		return;
 	}
 	g_ptr_array_add(v->filters, NULL);
@@ -305,10 +334,10 @@ info_firewall(struct request *rq, const struct vm_info *v)
 	g_ptr_array_remove_index(v->filters, v->filters->len - 1);
 	in = ports_new(v->tcp_in);
 	out = ports_new(v->tcp_out);
-	reply_ok(rq, _("firewall:   %s"), names);
-	reply_ok(rq, _("open ports: %s"), *in ? in : _("none"));
+	info_line(rq, width, N_("firewall:"), "%s", names);
+	info_line(rq, width, N_("open ports:"), "%s", *in ? in : _("none"));
 	if (*out)
-		reply_ok(rq, _("outbound:   %s only"), out);
+		info_line(rq, width, N_("outbound:"), _("%s only"), out);
 	g_free(names);
 	g_free(in);
 	g_free(out);
@@ -319,33 +348,38 @@ info_text(struct request *rq, struct vm_info *v)
 {
 	char *up = duration_new(v->uptime);
 	const char *ip = addrs_main(v->addrs);
-	int i;
+	size_t width = 0, i;
 
-	reply_ok(rq, "name:       %s", rq->t->vm);
-	reply_ok(rq, "state:      %s", v->state);
+	for (i = 0; i < G_N_ELEMENTS(info_labels); i++)
+		width = MAX(width, text_width(_(info_labels[i])) + 1);
+	info_line(rq, width, N_("name:"), "%s", rq->t->vm);
+	info_line(rq, width, N_("state:"), "%s", _(v->state));
 	if (rq->c->srv->cfg->several)
-		reply_ok(rq, "host:       %s", virt_host_name(rq->host));
-	reply_ok(rq, "vCPUs:      %u", v->vcpus);
-	reply_ok(rq, "memory:     %lld MiB", v->memory_mib);
+		info_line(rq, width, N_("host:"), "%s",
+		    virt_host_name(rq->host));
+	info_line(rq, width, N_("vCPUs:"), "%u", v->vcpus);
+	info_line(rq, width, N_("memory:"), "%lld MiB", v->memory_mib);
 	if (v->disk_virtual >= 0) {
 		char *virt = g_format_size_full(v->disk_virtual,
 		    G_FORMAT_SIZE_IEC_UNITS);
 		char *used = g_format_size_full(MAX(v->disk_used, 0),
 		    G_FORMAT_SIZE_IEC_UNITS);
 
-		reply_ok(rq, _("disk:       %s virtual, %s used"), virt, used);
+		info_line(rq, width, N_("disk:"), _("%s virtual, %s used"),
+		    virt, used);
 		g_free(virt);
 		g_free(used);
 	} else
-		reply_ok(rq, _("disk:       missing; 'undefine %s --disk' and "
-		    "define it again"), rq->t->vm);
-	reply_ok(rq, "snapshots:  %d", MAX(v->snapshots, 0));
-	reply_ok(rq, "uptime:     %s", up);
+		info_line(rq, width, N_("disk:"), _("missing; 'undefine %s "
+		    "--disk' and define it again"), rq->t->vm);
+	info_line(rq, width, N_("snapshots:"), "%d", MAX(v->snapshots, 0));
+	info_line(rq, width, N_("uptime:"), "%s", up);
 	for (i = 0; v->macs[i] != NULL; i++)
-		reply_ok(rq, "MAC:        %s", v->macs[i]);
-	reply_ok(rq, "IP:         %s", ip ? ip : "-");
-	reply_ok(rq, "template:   %s", v->template ? v->template : "-");
-	info_firewall(rq, v);
+		info_line(rq, width, N_("MAC:"), "%s", v->macs[i]);
+	info_line(rq, width, N_("IP:"), "%s", ip ? ip : "-");
+	info_line(rq, width, N_("template:"), "%s",
+	    v->template ? v->template : "-");
+	info_firewall(rq, width, v);
 	g_free(up);
 	return 0;
 }

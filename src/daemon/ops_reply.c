@@ -211,18 +211,20 @@ wants_json(const struct request *rq)
 	return cmd_opt_set(rq->call, "--json");
 }
 
+/* English words, the same in a table and in --json; marked for the
+ * shell, which translates them in its tables and banner. */
 const char *
 state_name(int state)
 {
 	switch (state) {
-	case VIR_DOMAIN_RUNNING: return "running";
-	case VIR_DOMAIN_BLOCKED: return "blocked";
-	case VIR_DOMAIN_PAUSED: return "paused";
-	case VIR_DOMAIN_SHUTDOWN: return "shutting down";
-	case VIR_DOMAIN_SHUTOFF: return "shut off";
-	case VIR_DOMAIN_CRASHED: return "crashed";
-	case VIR_DOMAIN_PMSUSPENDED: return "suspended";
-	default: return "unknown";
+	case VIR_DOMAIN_RUNNING: return N_("running");
+	case VIR_DOMAIN_BLOCKED: return N_("blocked");
+	case VIR_DOMAIN_PAUSED: return N_("paused");
+	case VIR_DOMAIN_SHUTDOWN: return N_("shutting down");
+	case VIR_DOMAIN_SHUTOFF: return N_("shut off");
+	case VIR_DOMAIN_CRASHED: return N_("crashed");
+	case VIR_DOMAIN_PMSUSPENDED: return N_("suspended");
+	default: return N_("unknown");
 	}
 }
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -31,6 +32,30 @@
 
 /* A client that has started a message must finish it this quickly. */
 #define MSG_TIMEOUT_SEC 10
+/* The shell's hello: one locale name. */
+#define HELLO_MAX 64
+
+/* The locale a client's thread answers in: the messages of the locale the
+ * shell named (C, English, if it names none or one not installed here),
+ * text in UTF-8 whatever its codeset, everything else C (numbers in
+ * messages do not follow the broker's environment).  A name is checked
+ * before use: newlocale() takes one with '/' as a path. */
+static locale_t
+client_locale_new(const char *name)
+{
+	locale_t msgs = (locale_t)0, loc;
+
+	if (name != NULL && locale_valid(name))
+		msgs = newlocale(LC_MESSAGES_MASK, name, (locale_t)0);
+	if (msgs == (locale_t)0)
+		return newlocale(LC_MESSAGES_MASK, "C", (locale_t)0);
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", msgs)) != (locale_t)0 ||
+	    (loc = newlocale(LC_CTYPE_MASK, name, msgs)) != (locale_t)0)
+		return loc;
+	/* Without a UTF-8 codeset gettext would turn the text into '?'. */
+	freelocale(msgs);
+	return newlocale(LC_MESSAGES_MASK, "C", (locale_t)0);
+}
 
 static void
 client_free(struct client *c)
@@ -39,6 +64,8 @@ client_free(struct client *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->locale != (locale_t)0)
+		freelocale(c->locale);
 	g_free(c->user);
 	g_free(c);
 }
@@ -175,6 +202,36 @@ admit(struct client *c)
 	return NULL;
 }
 
+/* The shell's hello comes first, before it reads ours: the locale of its
+ * messages, which this thread takes for the client's.  A shell that says
+ * nothing within the time a message may take is answered in English; one
+ * that says something else is cut off. */
+static int
+client_hello(struct client *c)
+{
+	struct pollfd p = { c->fd, POLLIN, 0 };
+	struct proto_msg *m = NULL;
+	const char *why, *name = NULL;
+	int r = 0;
+
+	if (poll(&p, 1, MSG_TIMEOUT_SEC * 1000) == 1) {
+		if (proto_recv(c->fd, PROTO_MAX_REQ_FRAME, 1, HELLO_MAX, &m,
+		    &why) < 0)
+			r = -1;
+		else if (m->type != PROTO_HELLO || m->nstr != 1) {
+			log_msg(LOG_WARNING, "uid %lu: unexpected message "
+			    "instead of a hello; disconnecting",
+			    (unsigned long)c->uid);
+			r = -1;
+		} else
+			name = m->str[0];
+	}
+	if (r == 0 && (c->locale = client_locale_new(name)) != (locale_t)0)
+		uselocale(c->locale);
+	proto_msg_free(m);
+	return r;
+}
+
 static void *
 client_main(void *arg)
 {
@@ -182,7 +239,8 @@ client_main(void *arg)
 	struct pamacct *pam;
 	uint64_t one = 1;
 
-	if (identify(c) == 0 && (pam = admit(c)) != NULL) {
+	if (client_hello(c) == 0 && identify(c) == 0 &&
+	    (pam = admit(c)) != NULL) {
 		if (send_hello(c, ST_OK, NULL) == 0)
 			serve(c);
 		pamacct_close(pam);
@@ -190,6 +248,8 @@ client_main(void *arg)
 	}
 	log_msg(LOG_INFO, "uid %lu (%s) disconnected", (unsigned long)c->uid,
 	    c->user ? c->user : "?");
+	/* c->locale is freed with c, by the main thread. */
+	uselocale(LC_GLOBAL_LOCALE);
 	g_mutex_lock(&c->srv->lock);
 	c->finished = true;
 	g_mutex_unlock(&c->srv->lock);
@@ -232,8 +292,11 @@ refuse_busy(struct server *srv, int fd)
 	uint8_t *buf;
 	size_t len;
 
+	/* The accepting thread must not wait for the client's hello: the
+	 * key "busy" lets the shell say it in its own language. */
 	proto_msg_add(m, _("the VM service is busy (too many sessions); try "
 	    "again in a minute"));
+	proto_msg_add(m, "busy");
 	if (proto_encode(m, &buf, &len) == 0) {
 		if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_msg(LOG_DEBUG, "busy notice not sent");

@@ -2,6 +2,7 @@
 #ifndef IEVS_SERVER_H
 #define IEVS_SERVER_H
 
+#include <locale.h>
 #include <stdbool.h>
 #include <pthread.h>
 #include <sys/types.h>
@@ -17,6 +18,7 @@ struct client {
 	pid_t pid;
 	char *user;
 	bool admin;
+	locale_t locale;	/* of the messages to the client (its thread's) */
 	pthread_t thread;
 	bool finished;
 	struct server *srv;

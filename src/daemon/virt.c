@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <libintl.h>
 #include <libvirt/virterror.h>
 
 #include "log.h"
@@ -361,6 +362,11 @@ virt_init(const struct config *cfg)
 	virSetErrorFunc(NULL, quiet);
 	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
 		return -1;
+	/* Each client's thread takes the client's locale (server.c), but
+	 * libvirt's own words stay English, in every thread: virterr.c
+	 * reads them, and the audit log keeps them.  virInitialize() has
+	 * bound libvirt's catalogues; this binds them to none. */
+	bindtextdomain("libvirt", "/nonexistent");
 	events = g_thread_new("libvirt-events", events_main, NULL);
 	nhosts = cfg->nhosts;
 	hosts = g_new0(struct vhost *, nhosts);

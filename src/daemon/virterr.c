@@ -29,8 +29,9 @@ has(const char *msg, const char *const *words)
 }
 
 /* The words of libvirt (9.0) and QEMU for each cause, in English: the
- * broker runs in the C locale.  The codes come first where libvirt has
- * one of its own. */
+ * broker keeps libvirt's messages untranslated whatever the client's
+ * locale (virt.c).  The codes come first where libvirt has one of its
+ * own. */
 static enum cause
 cause_of(int code, const char *msg, const struct virterr_about *a)
 {

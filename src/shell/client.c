@@ -65,15 +65,26 @@ connect_once(const char *path)
 	return fd;
 }
 
+/* The shell speaks first: the locale its messages are in, so that the
+ * broker's (the greeting's refusal included) come in the same language.
+ * Then the broker's greeting: who we are, or why not. */
 static int
 hello(struct session *s, char **err)
 {
-	struct proto_msg *m = NULL;
+	struct proto_msg *m = proto_msg_new(PROTO_HELLO, ST_OK, 1);
 	const char *why;
+	int r, e;
 
+	proto_msg_add(m, i18n_messages_locale());
+	/* A broker that refuses at once (busy) may have closed before the
+	 * hello arrived: its answer is still there to read. */
+	r = proto_send(s->fd, m);
+	e = errno;
+	proto_msg_free(m);
+	m = NULL;
 	if (proto_recv(s->fd, 0, 16, 4096, &m, &why) < 0) {
 		*err = g_strdup_printf(_("the VM service closed the connection: "
-		    "%s"), why);
+		    "%s"), r < 0 ? g_strerror(e) : why);
 		return -1;
 	}
 	if (m->type != PROTO_HELLO || m->nstr < 1) {
@@ -81,9 +92,16 @@ hello(struct session *s, char **err)
 		proto_msg_free(m);
 		return -1;
 	}
+	if (m->status != ST_OK && m->nstr == 2 &&
+	    strcmp(m->str[1], "busy") == 0) {
+		/* Refused before the broker could read our locale. */
+		*err = g_strdup(_("the VM service is busy (too many sessions); "
+		    "try again in a minute"));
+		proto_msg_free(m);
+		return -1;
+	}
 	if (m->status != ST_OK || m->nstr < 3) {
-		/* Refused (busy, or not allowed): say why, as the broker
-		 * put it. */
+		/* Refused (not allowed): say why, as the broker put it. */
 		*err = g_strdup(m->str[0]);
 		proto_msg_free(m);
 		return -1;

@@ -29,7 +29,7 @@ shell_error(const char *fmt, ...)
 	clean = sanitize_vprintf_new(2048, fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-	fprintf(stderr, "error: %s\n", clean);
+	fprintf(stderr, _("error: %s\n"), clean);
 	g_free(clean);
 }
 
@@ -116,6 +116,15 @@ column_title(const char *key)
 	return key;
 }
 
+/* Whether the cells of the column key are English words from a fixed set
+ * (a VM's state, ops_reply.c), translated here: the broker sends them as
+ * --json has them. */
+static bool
+column_words(const char *key)
+{
+	return strcmp(key, "state") == 0;
+}
+
 void
 shell_print_rows(char *const *cells, unsigned nrows, unsigned ncols,
     const char *indent)
@@ -156,9 +165,15 @@ print_table(const struct proto_msg *m, const char *empty)
 
 		if (title == NULL)
 			continue;
-		for (r = 0; r < nrows; r++)
-			cells[r * nshown + k] = sanitize_new(r == 0 ? title :
-			    m->str[r * ncols + c], false, 256);
+		for (r = 0; r < nrows; r++) {
+			const char *cell = r == 0 ? title :
+			    m->str[r * ncols + c];
+
+			/* "" is the catalogue's header, not a word. */
+			if (r > 0 && *cell != '\0' && column_words(m->str[c]))
+				cell = _(cell);
+			cells[r * nshown + k] = sanitize_new(cell, false, 256);
+		}
 		k++;
 	}
 	shell_print_rows(cells, nrows, nshown, "");
@@ -200,7 +215,9 @@ show_progress(const struct proto_msg *m)
 	if (m->nstr < 2 || !isatty(STDERR_FILENO))
 		return;
 	what = sanitize_new(m->str[0], false, 16);
-	fprintf(stderr, "\r%-12s %3d%%", what, atoi(m->str[1]));
+	fputc('\r', stderr);
+	text_pad(stderr, what, 12);
+	fprintf(stderr, " %3d%%", atoi(m->str[1]));
 	fflush(stderr);
 	g_free(what);
 }
@@ -538,7 +555,11 @@ banner_vms(struct shell *sh)
 		char *state = sanitize_new(_(row[1]), false, 40);
 		char *ip = sanitize_new(row[2], false, 64);
 
-		printf("  %-20s %-14s %s\n", name, state, ip);
+		fputs("  ", stdout);
+		text_pad(stdout, name, 20);
+		putchar(' ');
+		text_pad(stdout, state, 14);
+		printf(" %s\n", ip);
 		g_free(name);
 		g_free(state);
 		g_free(ip);
@@ -572,7 +593,8 @@ quota_phrase(GString *line, const char *key, const char *used,
 		s = g_strdup_printf(_("%s of %s upload files"), used, limit);
 	else
 		return;
-	g_string_append_printf(line, "%s%s", line->len > 0 ? ", " : "", s);
+	/* The separator of the parts is the language's. */
+	g_string_append_printf(line, "%s%s", line->len > 0 ? _(", ") : "", s);
 	g_free(s);
 }
 

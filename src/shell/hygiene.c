@@ -18,13 +18,12 @@
 #include "hygiene.h"
 
 #define TERM_MAX	64
-#define LOCALE_PART_MAX	16
 #define SAFE_PATH	"/usr/bin:/bin"
 #define DEFAULT_LANG	"C.UTF-8"
 
 /* The only variables taken from the caller, and only when valid. */
 static const char *const locale_vars[] = {
-	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"
+	"LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE"
 };
 #define NLOCALE_VARS (sizeof(locale_vars) / sizeof(locale_vars[0]))
 
@@ -44,18 +43,6 @@ is_alpha(int c)
 }
 
 static bool
-is_upper(int c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static bool
-is_lower(int c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static bool
 is_alnum(int c)
 {
 	return is_alpha(c) || (c >= '0' && c <= '9');
@@ -65,12 +52,6 @@ static bool
 is_term_char(int c)
 {
 	return is_alnum(c) || c == '.' || c == '+' || c == '_' || c == '-';
-}
-
-static bool
-is_codeset_char(int c)
-{
-	return is_alnum(c) || c == '-';
 }
 
 /* Length of the run of class characters at s if it is min to max long,
@@ -99,43 +80,6 @@ term_valid(const char *term)
 	return n >= 0 && term[1 + n] == '\0';
 }
 
-/* "C", "POSIX", "C.<codeset>", or
- * ^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]{1,16})?(@[a-z]{1,16})?$.
- * glibc takes a name with '/' as a path, so anything looser would let the
- * caller choose which files setlocale() and gettext read. */
-bool
-locale_valid(const char *name)
-{
-	const char *s = name;
-	int n;
-
-	if (strcmp(s, "C") == 0 || strcmp(s, "POSIX") == 0)
-		return true;
-	if (s[0] == 'C' && s[1] == '.')
-		s++;
-	else {
-		if ((n = span(s, is_alpha, 2, 3)) < 0)
-			return false;
-		s += n;
-		if (*s == '_') {
-			if ((n = span(s + 1, is_upper, 2, 2)) < 0)
-				return false;
-			s += 1 + n;
-		}
-	}
-	if (*s == '.') {
-		if ((n = span(s + 1, is_codeset_char, 1, LOCALE_PART_MAX)) < 0)
-			return false;
-		s += 1 + n;
-	}
-	if (*s == '@') {
-		if ((n = span(s + 1, is_lower, 1, LOCALE_PART_MAX)) < 0)
-			return false;
-		s += 1 + n;
-	}
-	return *s == '\0';
-}
-
 static int
 env_set(const char *name, const char *value)
 {
@@ -160,7 +104,8 @@ env_rebuild(void)
 	term = strdup(v != NULL && term_valid(v) ? v : "dumb");
 	for (i = 0; i < NLOCALE_VARS; i++) {
 		v = getenv(locale_vars[i]);
-		keep[i] = v != NULL && locale_valid(v) ? strdup(v) : NULL;
+		keep[i] = v != NULL && (strcmp(locale_vars[i], "LANGUAGE") == 0 ?
+		    language_valid(v) : locale_valid(v)) ? strdup(v) : NULL;
 	}
 	if (clearenv() != 0 || term == NULL)
 		r = -1;

@@ -345,7 +345,7 @@ repl_interactive(struct shell *sh)
 	int count;
 
 	if (el == NULL || hist == NULL) {
-		fprintf(stderr, "error: %s\n", _("cannot set up the line "
+		fprintf(stderr, _("error: %s\n"), _("cannot set up the line "
 		    "editor"));
 		return 1;
 	}

@@ -332,3 +332,29 @@ wait_for() {
 }
 
 domain_of() { echo "u$(id -u "$1")_$2"; }
+
+# e2e_japanese: the ja_JP.UTF-8 locale and the Japanese catalogue where the
+# system's programs find them (/usr/lib/locale, $localedir), each only if
+# missing, and removed at exit: sshd and the broker run outside any
+# namespace of the test.
+e2e_japanese() {
+	local mo=${localedir:-/usr/local/share/locale}/ja/LC_MESSAGES/ie-vshell.mo
+	local top
+	command -v localedef >/dev/null && command -v msgfmt >/dev/null ||
+		skip "no localedef or msgfmt (Debian: libc-bin, gettext)"
+	if ! locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8'; then
+		[ ! -e /usr/lib/locale/ja_JP.UTF-8 ] || return 1
+		undo rm -rf /usr/lib/locale/ja_JP.UTF-8
+		localedef -i ja_JP -f UTF-8 /usr/lib/locale/ja_JP.UTF-8 \
+		    >/dev/null 2>&1 || return 1
+	fi
+	if [ ! -e "$mo" ]; then
+		top=$(dirname "$mo")
+		while [ ! -e "$(dirname "$top")" ]; do top=$(dirname "$top"); done
+		[ -e "$top" ] && top=$mo
+		undo rm -rf "$top"
+		mkdir -p "$(dirname "$mo")" &&
+			msgfmt -o "$mo" "$top_srcdir/po/ja.po" || return 1
+		chmod 644 "$mo"
+	fi
+}

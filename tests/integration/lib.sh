@@ -127,7 +127,7 @@ fi
 for v in "${VMD_ENV[@]}"; do printf 'export %q\n' "$v"; done > "$TMP/vmd-env.sh"
 
 # start_vmd: start the broker in the foreground mode, logging to $TMP/vmd.log,
-# and wait for its socket.
+# and wait for its socket.  $VMD_ARGS: more options (words split at spaces).
 start_vmd() {
 	[ -f "$CONF" ] || write_config
 	# A simple command, not a function, so that $! is the broker itself.
@@ -135,11 +135,13 @@ start_vmd() {
 	valgrind_vmd)
 		env "${VMD_ENV[@]}" valgrind -q --leak-check=full \
 		    --errors-for-leak-kinds=definite --error-exitcode=99 \
+		    --suppressions="$top_srcdir/tests/valgrind.supp" \
 		    --log-file="$TMP/valgrind.%p" \
-		    "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		    "$VMD_BIN" -F -f "$CONF" ${VMD_ARGS:-} >>"$TMP/vmd.log" 2>&1 &
 		;;
 	*)
-		env "${VMD_ENV[@]}" "$VMD_BIN" -F -f "$CONF" >>"$TMP/vmd.log" 2>&1 &
+		env "${VMD_ENV[@]}" "$VMD_BIN" -F -f "$CONF" ${VMD_ARGS:-} \
+		    >>"$TMP/vmd.log" 2>&1 &
 		;;
 	esac
 	VMD_PID=$!
@@ -336,6 +338,34 @@ for starts, line in rows:
         print("# columns start at %s, not %s: %s" % (starts, rows[0][0], line))
         sys.exit(1)
 sys.exit(0 if len(rows) > 1 else 1)
+PY
+}
+
+# table_aligned: $OUT is a table whose first line holds the titles; in
+# every row (one at least), each column after the first starts at the
+# screen column of its title, after a space (display width: wide
+# characters count two).
+table_aligned() {
+	$PYTHON - "$OUT" <<'PY' || { show; return 1; }
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]
+starts = [width(lines[0][:m.start()]) for m in re.finditer(r"(?<=  )\S", lines[0])]
+for line in lines[1:]:
+    cells = {}
+    col = 0
+    prev = " "
+    for ch in line:
+        if ch != " " and prev == " ":
+            cells[col] = True
+        col += width(ch)
+        prev = ch
+    for s in starts:
+        if s < col and s not in cells:
+            print("# no cell starts at column %d: %s" % (s, line))
+            sys.exit(1)
+sys.exit(0 if len(lines) >= 2 and starts else 1)
 PY
 }
 

@@ -147,6 +147,16 @@ sed -i 's|test:///default|qemu+unix:///system?socket=/nonexistent/sock|' "$D/ie-
 breaks "libvirt unreachable" "libvirt reachable at"
 sed -i 's|qemu+unix:///system?socket=/nonexistent/sock|test:///default|' "$D/ie-vshell.conf"
 
+# [language]: a locale the machine has passes, one it lacks fails.
+cp "$D/ie-vshell.conf" "$TMP/conf.saved"
+printf '[language]\ndefault = C.UTF-8\n' >> "$D/ie-vshell.conf"
+run_check
+check "an installed locale of [language] passes" out_has "^ok    locale C.UTF-8 of \[language\] is installed$"
+printf 'user:ievchk = xx_YY.UTF-8\n' >> "$D/ie-vshell.conf"
+breaks "a locale of [language] the machine lacks" "locale xx_YY.UTF-8 of \[language\] is installed"
+check "with locale-gen in the fix" out_has "fix: add 'xx_YY.UTF-8 UTF-8' to /etc/locale.gen and run locale-gen$"
+cp "$TMP/conf.saved" "$D/ie-vshell.conf"
+
 run_check
 check "all mended: passes again" rc_is 0
 "$VMD_BIN" --check -f "$D/ie-vshell.conf" --shell "$SH" --sshd-config \

@@ -400,8 +400,8 @@ env_only() {
 	local extra
 
 	extra=$(sed -n 's/^env \([^=]*\)=.*/\1/p' "$DUMP" |
-	    grep -vxE 'PATH|TERM|LANG|LC_(ALL|CTYPE|MESSAGES)|HOME|USER|'\
-'LOGNAME|SHELL')
+	    grep -vxE 'PATH|TERM|LANG|LANGUAGE|LC_(ALL|CTYPE|MESSAGES)|HOME|'\
+'USER|LOGNAME|SHELL')
 	[ -z "$extra" ] || { echo "# also set:" $extra; return 1; }
 }
 
@@ -456,7 +456,8 @@ if [ -n "$HAVE_CC" ]; then
 fi
 check "HOME: not used" no_file_access "$TMP/fakehome"
 henv "loader, glibc, GLib, libedit, ncurses variables" \
-    "GCONV_PATH=$TMP/gconv" "NLSPATH=$TMP/nls/%N" LANGUAGE=de \
+    "GCONV_PATH=$TMP/gconv" "NLSPATH=$TMP/nls/%N" \
+    "LANGUAGE=de:../../../..$TMP/nls" \
     "EDITRC=$TMP/editrc" "INPUTRC=$TMP/inputrc" "TERMINFO=$TMP/terminfo" \
     "TERMINFO_DIRS=$TMP/terminfo" "TERMCAP=$TMP/termcap" \
     "BASH_ENV=$TMP/bashenv" "ENV=$TMP/env" 'IFS=/' TZ=../../etc/shadow \
@@ -466,13 +467,15 @@ henv "loader, glibc, GLib, libedit, ncurses variables" \
 for p in gconv nls editrc inputrc terminfo termcap bashenv; do
 	check "variables: nothing read from $p" no_file_access "$TMP/$p"
 done
+[ -n "$HAVE_CC" ] && check "LANGUAGE with a path: dropped" env_unset LANGUAGE
 # Valid values are kept: the validators do not simply drop everything.
 henv "valid TERM and locale kept" TERM=xterm-256color LANG=C.UTF-8 \
-    LC_MESSAGES=POSIX LC_CTYPE=en_US.UTF-8
+    LC_MESSAGES=POSIX LC_CTYPE=en_US.UTF-8 LANGUAGE=de:en_GB
 if [ -n "$HAVE_CC" ]; then
 	check "valid TERM kept" env_is TERM xterm-256color
 	check "valid LC_MESSAGES kept" env_is LC_MESSAGES POSIX
 	check "valid LC_CTYPE kept" env_is LC_CTYPE en_US.UTF-8
+	check "valid LANGUAGE kept" env_is LANGUAGE de:en_GB
 fi
 
 # LD_PRELOAD itself.  What this shows: the loader did honour it (the shell

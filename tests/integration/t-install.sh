@@ -2,7 +2,8 @@
 # make install makes the broker's directories at their default paths, as
 # ie-vmd --check wants them: the pool 0711, the upload areas' parent 0755
 # (root's when root installs), and leaves existing ones as they are; the
-# templates and the nwfilters they name go under the config directory.
+# templates and the nwfilters they name go under the config directory, the
+# message catalogues where the programs look for them.
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$top_builddir/Makefile" ] || skip "no Makefile in $top_builddir"
@@ -34,4 +35,8 @@ chmod 700 "$VAR/pool"
 make_install
 check "installed again" rc_is 0
 check "an existing pool keeps its mode" [ "$(stat -c %a "$VAR/pool")" = 700 ]
+MO=$(find "$DEST" -path '*/ja/LC_MESSAGES/ie-vshell.mo')
+check "the Japanese catalogue is installed" [ -s "$MO" ]
+check "it is where the programs look: $localedir" \
+    [ "$MO" = "$DEST${localedir:-/nowhere}/ja/LC_MESSAGES/ie-vshell.mo" ]
 done_testing

@@ -17,7 +17,8 @@ def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     s.settimeout(15)
-    hello = s.recv(65536)        # the broker greets first
+    s.sendall(frame(mtype=3, strings=(b"C",)))  # the shell's hello first
+    hello = s.recv(65536)        # then the broker's
     return s
 
 def frame(version=1, mtype=1, status=0, strings=(b"list",), ncols=1,

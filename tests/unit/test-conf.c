@@ -431,6 +431,55 @@ test_new_disk(struct fixture *f, gconstpointer data)
 	    NULL);
 }
 
+/* The groups a test says its user is in: a NULL-terminated list. */
+static bool
+in_groups(const char *group, void *arg)
+{
+	const char *const *g;
+
+	for (g = arg; *g != NULL; g++)
+		if (strcmp(*g, group) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_language(struct fixture *f, gconstpointer data)
+{
+	static const char *const none[] = { NULL };
+	static const char *const staff[] = { "students", "staff", NULL };
+	char *err = NULL;
+	struct config *c;
+
+	c = load_text(f, "[language]\ngroup:students = ja_JP.UTF-8\n"
+	    "user:20xx123 = en_US.UTF-8\ndefault = ja_JP.UTF-8\n"
+	    "group:staff = C.UTF-8\n", &err);
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	/* user:NAME before any group, wherever it stands. */
+	g_assert_cmpstr(config_language(c, "20xx123", in_groups,
+	    (void *)staff), ==, "en_US.UTF-8");
+	/* The first group:NAME of the file the user is in. */
+	g_assert_cmpstr(config_language(c, "20xx124", in_groups,
+	    (void *)staff), ==, "ja_JP.UTF-8");
+	g_assert_cmpstr(config_language(c, "20xx124", in_groups,
+	    (void *)(const char *const[]){ "staff", NULL }), ==, "C.UTF-8");
+	g_assert_cmpstr(config_language(c, "x", in_groups, (void *)none), ==,
+	    "ja_JP.UTF-8");
+	config_free(c);
+	c = load_text(f, "[daemon]\nmax_clients = 5\n", &err);
+	g_assert_nonnull(c);
+	g_assert_null(config_language(c, "x", in_groups, (void *)none));
+	config_free(c);
+
+	expect_error(f, "[language]\ndefault = C\nlang = ja\n", 3,
+	    "unknown key", "lang", "language", NULL);
+	expect_error(f, "[language]\nuser:a/b = ja_JP.UTF-8\n", 2,
+	    "unknown key", "user:a/b", NULL);
+	expect_error(f, "[language]\n\ndefault = ../../tmp/x\n", 3,
+	    "not a locale name", "default", NULL);
+}
+
 /* A template's firewall in its [template:NAME] group: the filter, and
  * lists of TCP ports apart by commas or blanks. */
 static void
@@ -606,5 +655,6 @@ main(int argc, char **argv)
 	ADD("/conf/hosts-default", test_hosts_default);
 	ADD("/conf/hosts", test_hosts);
 	ADD("/conf/hosts-bad", test_hosts_bad);
+	ADD("/conf/language", test_language);
 	return g_test_run();
 }

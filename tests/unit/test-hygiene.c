@@ -47,11 +47,33 @@ test_locale(void)
 		g_assert_false(locale_valid(bad[i]));
 }
 
+/* LANGUAGE: a list of names gettext looks catalogues up by. */
+static void
+test_language(void)
+{
+	static const char *const good[] = {
+		"ja", "ja:en", "ja_JP:ja:en_US.UTF-8", "de@euro",
+		"aa:ab:ac:ad:ae:af:ag:ah",
+	};
+	static const char *const bad[] = {
+		"", ":", "ja:", ":ja", "ja::en", "C", "ja:POSIX",
+		"ja:../../tmp/x", "/usr/share/locale", "ja:en\033[31m",
+		"aa:ab:ac:ad:ae:af:ag:ah:ai",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(good); i++)
+		g_assert_true(language_valid(good[i]));
+	for (i = 0; i < G_N_ELEMENTS(bad); i++)
+		g_assert_false(language_valid(bad[i]));
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hygiene/term", test_term);
 	g_test_add_func("/hygiene/locale", test_locale);
+	g_test_add_func("/hygiene/language", test_language);
 	return g_test_run();
 }
