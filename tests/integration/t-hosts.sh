@@ -248,7 +248,12 @@ memory = 10"
 	# The broker reconnects by itself; l's fresh test driver has none of
 	# the VMs of before, and the table catches up with it.
 	check "l is back in hosts unaided" until_host l "up "
-	vsh -u $A -c 'list'
+	# Its table is reloaded after the reconnection (10 s at most).
+	for _ in $(seq 100); do
+		vsh -u $A -c 'list'
+		grep -q "unreachable\|^m1 " "$OUT" || break
+		sleep 0.1
+	done
 	check "and list caught up with it" out_lacks "unreachable\|^m1 "
 	vsh -u $A -c 'start n2'
 	check "the quota counts what l has now" rc_is 0
