@@ -38,6 +38,9 @@ struct template_conf {
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
 };
 
+/* [import] credentials: what an import does about default credentials. */
+enum creds_mode { CREDS_OFF, CREDS_CHECK, CREDS_WARN, CREDS_FIX };
+
 struct config {
 	char *path;
 	char *socket_path;
@@ -56,6 +59,11 @@ struct config {
 	char *scp;
 	char *template_dir;
 	char *default_template;
+	int credentials;		/* enum creds_mode */
+	char *creds_helper;		/* ie-vmd-creds */
+	char *guestfs_cache;		/* libguestfs's appliance */
+	int guestfs_tcg;		/* 1: no KVM for the appliance */
+	char *student_keys;		/* pattern: %h home, %u user */
 	int sessions_per_user;
 	int requests_per_minute;
 	struct quota quota;		/* [quota]: everyone's default */

@@ -24,6 +24,8 @@
 #include "storage.h"
 
 #define PROG_AS (4LL << 30)	/* address space of a program */
+#define VM_AS (16LL << 30)	/* of one running a small VM: QEMU maps
+				 * its RAM and TCG's code buffer */
 #define OUT_CAP (1 << 20)	/* bytes of its output kept */
 #define PUSH_MS 25		/* writeback is started this often */
 #define NOBODY 65534
@@ -94,7 +96,8 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 	/* LeakSanitizer cannot stop the world inside the sandbox. */
 	static char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C",
 	    SANITIZED ? "ASAN_OPTIONS=detect_leaks=0" : NULL, NULL };
-	struct rlimit as = { PROG_AS, PROG_AS };
+	struct rlimit as = { sb->vm ? VM_AS : PROG_AS, sb->vm ? VM_AS :
+	    PROG_AS };
 	struct rlimit cpu = { sb->timeout, sb->timeout };
 	struct rlimit core = { 0, 0 };
 	sigset_t none;
@@ -102,6 +105,8 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sb->vm && setpgid(0, 0) < 0)
+		child_fail("cannot make a process group");
 	if (sb->prog != NULL)
 		setrlimit(RLIMIT_AS, &as);	/* not for ie-vmd: see unbox.c */
 	setrlimit(RLIMIT_CPU, &cpu);
@@ -230,7 +235,7 @@ child_wait(const struct sandbox *sb, pid_t pid, int out_r, int err_r,
 			err_open = false;
 	}
 	if (out_open || err_open)
-		kill(pid, SIGKILL);
+		kill(sb->vm ? -pid : pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (*err != NULL)
@@ -255,7 +260,7 @@ sandbox_run(struct sandbox *sb, char **err)
 		sb->out = g_string_new(NULL);
 	if (sb->err == NULL)
 		sb->err = g_string_new(NULL);
-	ll = child_ruleset(sb);
+	ll = sb->vm ? NULL : child_ruleset(sb);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {

@@ -1,0 +1,341 @@
+/* Default credentials in an imported disk (creds.h).  The broker reads
+ * nothing of the guest itself: ie-vmd-creds does, in its sandbox, and
+ * answers in lines of plain words.  The student's own keys are read as
+ * the student, by a child that has become the student: the kernel
+ * decides what the student may read, and no link the student made leads
+ * root anywhere. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <glib.h>
+
+#include "conf.h"
+#include "creds.h"
+#include "i18n.h"
+#include "import.h"
+#include "log.h"
+#include "sandbox.h"
+#include "sshkeys.h"
+
+#define KEYS_MAX (64 << 10)	/* bytes of the student's keys read */
+#define KEYS_COUNT 100		/* keys installed at most */
+#define KEYS_TIMEOUT 10		/* seconds to read them */
+#define NGROUPS 64
+
+const char *
+creds_unavailable(const struct config *cfg)
+{
+	GDir *boot;
+	const char *e;
+	bool kernel = false;
+
+	if (access(cfg->creds_helper, X_OK) < 0)
+		return N_("the helper ie-vmd-creds is not installed (it is "
+		    "built where libguestfs is: Debian libguestfs-dev)");
+	/* libguestfs builds its appliance from the host's kernel. */
+	if ((boot = g_dir_open("/boot", 0, NULL)) != NULL) {
+		while ((e = g_dir_read_name(boot)) != NULL)
+			kernel |= g_str_has_prefix(e, "vmlinuz-");
+		g_dir_close(boot);
+	}
+	if (!kernel)
+		return N_("no kernel in /boot for libguestfs's appliance "
+		    "(Debian: linux-image-amd64)");
+	if (g_mkdir_with_parents(cfg->guestfs_cache, 0700) < 0)
+		return N_("cannot make the appliance's cache directory");
+	return NULL;
+}
+
+static char *
+keys_path_new(const char *pattern, const struct passwd *pw)
+{
+	GString *s = g_string_new(NULL);
+	const char *p;
+
+	for (p = pattern; *p != '\0'; p++)
+		if (p[0] == '%' && p[1] == 'h')
+			g_string_append(s, pw->pw_dir), p++;
+		else if (p[0] == '%' && p[1] == 'u')
+			g_string_append(s, pw->pw_name), p++;
+		else
+			g_string_append_c(s, *p);
+	return g_string_free(s, FALSE);
+}
+
+/* The pattern as the student reads it: ~ for the home directory. */
+static char *
+keys_shown_new(const char *pattern)
+{
+	return g_str_has_prefix(pattern, "%h/") ?
+	    g_strconcat("~", pattern + 2, NULL) : g_strdup(pattern);
+}
+
+/* In the child, as the student: the file's first KEYS_MAX bytes to fd
+ * out.  Only async-signal-safe calls: the broker has threads. */
+static void __attribute__((noreturn))
+read_as(const struct passwd *pw, const gid_t *groups, int ngroups,
+    const char *path, int out)
+{
+	static char buf[KEYS_MAX];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (setgroups(ngroups, groups) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		_exit(3);
+	/* Not a FIFO, not a device: a file that ends. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(errno == ENOENT ? 1 : 2);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		_exit(2);
+	while (len < sizeof(buf) &&
+	    (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += n;
+	if (write(out, buf, len) != (ssize_t)len)
+		_exit(3);
+	_exit(0);
+}
+
+/* The student's keys as "TYPE BLOB" lines ("" if none), or NULL with a
+ * reason in *err. */
+static char *
+student_keys_new(const struct config *cfg, uid_t uid, char **err)
+{
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096], *path = NULL, *text = NULL, *keys = NULL;
+	gid_t groups[NGROUPS];
+	int ngroups = NGROUPS, p[2] = { -1, -1 }, status = 0, n;
+	GString *got = g_string_new(NULL);
+	pid_t pid;
+
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
+	    pwp == NULL) {
+		*err = g_strdup(_("cannot read your ssh keys: no account"));
+		goto out;
+	}
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
+		ngroups = 0;
+	path = keys_path_new(cfg->student_keys, &pw);
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		*err = g_strdup_printf(_("cannot read your ssh keys: %s"),
+		    g_strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		read_as(&pw, groups, ngroups, path, p[1]);
+	close(p[1]);
+	p[1] = -1;
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		char buf[4096];
+		ssize_t r;
+
+		if (poll(&pf, 1, KEYS_TIMEOUT * 1000) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if ((r = read(p[0], buf, sizeof(buf))) <= 0)
+			break;
+		if (got->len < KEYS_MAX)
+			g_string_append_len(got, buf, r);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
+		keys = sshkey_clean_new(got->str, got->len, KEYS_COUNT, &n);
+	else
+		*err = g_strdup_printf(_("cannot read your ssh keys in %s"),
+		    path);
+out:
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	g_string_free(got, TRUE);
+	g_free(text);
+	g_free(path);
+	return keys;
+}
+
+/* The keys on a descriptor for the helper (its fd 3). */
+static int
+keys_fd(const char *keys)
+{
+	size_t len = strlen(keys);
+	int fd = memfd_create("ie-vmd-keys", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, keys, len) != (ssize_t)len ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* What the helper found, from its lines. */
+struct found {
+	bool noos, nokeys;
+	GString *what;		/* the findings, for a refusal or warning */
+	GString *done;		/* the changes, a line each */
+};
+
+static void
+found_line(struct found *f, char **w, bool fix, const char *from)
+{
+	int n = g_strv_length(w);
+
+	if (n == 1 && strcmp(w[0], "noos") == 0)
+		f->noos = true;
+	else if (n == 1 && strcmp(w[0], "nokeys") == 0)
+		f->nokeys = true;
+	else if (n == 3 && strcmp(w[0], "key") == 0) {
+		const char *t = strcmp(w[2], "rsa") == 0 ? "RSA" : "ED25519";
+
+		g_string_append_printf(f->what, _("%sVagrant's insecure %s "
+		    "ssh key in %s"), f->what->len ? ", " : "", t, w[1]);
+		if (fix)
+			g_string_append_printf(f->done, _("removed Vagrant's "
+			    "insecure %s ssh key from %s\n"), t, w[1]);
+	} else if (n == 3 && strcmp(w[0], "password") == 0) {
+		if (strcmp(w[2], "empty") == 0)
+			g_string_append_printf(f->what, _("%sno password for "
+			    "%s"), f->what->len ? ", " : "", w[1]);
+		else
+			g_string_append_printf(f->what, _("%spassword '%s' "
+			    "for %s"), f->what->len ? ", " : "", w[2], w[1]);
+		if (fix)
+			g_string_append_printf(f->done, _("locked the "
+			    "password of %s\n"), w[1]);
+	} else if (n == 3 && strcmp(w[0], "installed") == 0)
+		g_string_append_printf(f->done, _("installed your ssh keys "
+		    "(%s) for %s\n"), from, w[1]);
+}
+
+static void
+found_parse(struct found *f, const GString *out, bool fix, const char *from)
+{
+	char **lines = g_strsplit(out->str, "\n", -1);
+	int i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		char **w;
+
+		if (lines[i][0] == '(' || lines[i][0] == '\0')
+			continue;	/* progress */
+		w = g_strsplit(lines[i], " ", -1);
+		found_line(f, w, fix, from);
+		g_strfreev(w);
+	}
+	g_strfreev(lines);
+}
+
+/* Runs the helper on the staged disk. */
+static int
+run_helper(const struct config *cfg, const struct import_ctl *ctl,
+    const char *staged, int keys, GString **out, char **err)
+{
+	char *argv[] = { "ie-vmd-creds", keys >= 0 ? "fix" : "check",
+	    cfg->guestfs_cache, (char *)staged, cfg->guestfs_tcg ? "tcg" :
+	    "auto", NULL };
+	struct sandbox sb = { .prog = cfg->creds_helper, .argv = argv,
+	    .in_fd = keys, .out_fd = -1, .push_fd = -1,
+	    .timeout = MIN(cfg->import_timeout, 1800), .vm = true,
+	    .cancel_fd = ctl->cancel_fd, .progress = ctl->progress,
+	    .arg = ctl->arg, .what = "checking", .rw_path = staged };
+	int st;
+
+	st = sandbox_run(&sb, err);
+	if (st > 0) {
+		char **l = g_strsplit(g_strstrip(sb.err->str), "\n", -1);
+		int n = g_strv_length(l);
+
+		log_msg(LOG_ERR, "ie-vmd-creds on %s: %s", staged,
+		    n ? l[n - 1] : "(nothing said)");
+		*err = g_strdup(_("cannot look for default credentials in the "
+		    "image; tell the admin"));
+		g_strfreev(l);
+	}
+	if (st == 0) {
+		*out = sb.out;
+		sb.out = NULL;
+	}
+	sandbox_clear(&sb);
+	return st == 0 ? 0 : -1;
+}
+
+int
+creds_import(const struct config *cfg, uid_t uid, const char *staged,
+    const struct import_ctl *ctl, char **note, char **err)
+{
+	struct found f = { false, false, g_string_new(NULL),
+	    g_string_new(NULL) };
+	bool fix = cfg->credentials == CREDS_FIX;
+	char *keys = NULL, *from = NULL;
+	GString *out = NULL;
+	int kfd = -1, r = -1;
+
+	*note = NULL;
+	if (cfg->credentials == CREDS_OFF || creds_unavailable(cfg) != NULL)
+		return 0;
+	if (fix && (keys = student_keys_new(cfg, uid, err)) == NULL)
+		goto out;
+	if (fix && (kfd = keys_fd(keys)) < 0) {
+		*err = g_strdup_printf(_("cannot pass your ssh keys on: %s"),
+		    g_strerror(errno));
+		goto out;
+	}
+	if (run_helper(cfg, ctl, staged, kfd, &out, err) < 0)
+		goto out;
+	from = keys_shown_new(cfg->student_keys);
+	found_parse(&f, out, fix, from);
+	r = 0;
+	if (f.noos)
+		*note = g_strdup(_("no operating system recognised in the "
+		    "image: not checked for default credentials"));
+	else if (f.what->len == 0)
+		;
+	else if (cfg->credentials == CREDS_WARN)
+		*note = g_strdup_printf(_("warning: the image has default "
+		    "credentials: %s; anyone can log in to this VM: change "
+		    "them"), f.what->str);
+	else if (cfg->credentials == CREDS_CHECK || f.nokeys) {
+		*err = g_strdup_printf(f.nokeys ? _("the image has default "
+		    "credentials: %s; they were left since you have no ssh key "
+		    "to put instead: add your public key to %s and define "
+		    "again") : _("the image has default credentials: %s; "
+		    "remove them and upload the image again"), f.what->str,
+		    from);
+		r = -1;
+	} else {
+		g_string_truncate(f.done, f.done->len - 1);
+		*note = g_string_free(f.done, FALSE);
+		f.done = NULL;
+	}
+out:
+	if (kfd >= 0)
+		close(kfd);
+	if (out != NULL)
+		g_string_free(out, TRUE);
+	g_string_free(f.what, TRUE);
+	if (f.done != NULL)
+		g_string_free(f.done, TRUE);
+	g_free(keys);
+	g_free(from);
+	return r;
+}
