@@ -52,8 +52,6 @@ creds_unavailable(const struct config *cfg)
 	if (!kernel)
 		return N_("no kernel in /boot for libguestfs's appliance "
 		    "(Debian: linux-image-amd64)");
-	if (g_mkdir_with_parents(cfg->guestfs_cache, 0700) < 0)
-		return N_("cannot make the appliance's cache directory");
 	return NULL;
 }
 
@@ -293,6 +291,14 @@ creds_import(const struct config *cfg, uid_t uid, const char *staged,
 	*note = NULL;
 	if (cfg->credentials == CREDS_OFF || creds_unavailable(cfg) != NULL)
 		return 0;
+	/* The appliance is built there once, by the first import. */
+	if (g_mkdir_with_parents(cfg->guestfs_cache, 0700) < 0) {
+		log_msg(LOG_ERR, "%s: %s", cfg->guestfs_cache,
+		    g_strerror(errno));
+		*err = g_strdup(_("cannot look for default credentials in the "
+		    "image; tell the admin"));
+		return -1;
+	}
 	if (fix && (keys = student_keys_new(cfg, uid, err)) == NULL)
 		goto out;
 	if (fix && (kfd = keys_fd(keys)) < 0) {
@@ -305,6 +311,10 @@ creds_import(const struct config *cfg, uid_t uid, const char *staged,
 	from = keys_shown_new(cfg->student_keys);
 	found_parse(&f, out, fix, from);
 	r = 0;
+	if (f.what->len > 0)
+		log_msg(LOG_NOTICE, "uid %u: default credentials in an import "
+		    "(%s): %s", (unsigned)uid, fix && !f.nokeys ? "fixed" :
+		    "not fixed", f.what->str);
 	if (f.noos)
 		*note = g_strdup(_("no operating system recognised in the "
 		    "image: not checked for default credentials"));

@@ -13,8 +13,8 @@ struct config;
 struct import_ctl;
 
 /* Why credentials cannot be checked here (no helper, no kernel for the
- * appliance), or NULL if they can; a static string.  Also makes the
- * appliance's cache directory. */
+ * appliance), or NULL if they can; a static string, untranslated.  Then
+ * imports go on as with credentials = off. */
 const char *creds_unavailable(const struct config *cfg);
 
 /* Looks at the staged qcow2 disk of uid's import.  Returns 0 with lines

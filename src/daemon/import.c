@@ -25,6 +25,7 @@
 #include "imgformat.h"
 #include "imginfo.h"
 #include "import.h"
+#include "log.h"
 #include "sandbox.h"
 #include "storage.h"
 
@@ -38,6 +39,9 @@ import_init(const struct config *cfg, char **err)
 {
 	*err = NULL;
 	sandbox_init();
+	if (cfg->credentials != CREDS_OFF && creds_unavailable(cfg) != NULL)
+		log_msg(LOG_WARNING, "imports are not checked for default "
+		    "credentials: %s", creds_unavailable(cfg));
 	/* Leftovers of a broker that was killed during an import. */
 	storage_staging_clean(cfg);
 	return 0;

@@ -89,6 +89,15 @@ child_fds(const struct sandbox *sb, int devnull, int out_w, int err_w)
 	syscall(SYS_close_range, 6, ~0U, 0);
 }
 
+/* CAP_DAC_OVERRIDE, to open the files given; for libguestfs also what
+ * supermin needs to build the appliance from the host's files as root,
+ * keeping their owners: CAP_CHOWN, CAP_FOWNER, CAP_FSETID. */
+static bool
+cap_kept(const struct sandbox *sb, int c)
+{
+	return c == 1 || (sb->vm && (c == 0 || c == 3 || c == 4));
+}
+
 static void __attribute__((noreturn))
 child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
     int out_w, int err_w)
@@ -122,7 +131,7 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 	    setresuid(NOBODY, NOBODY, NOBODY) < 0))
 		child_fail("cannot become nobody");
 	for (c = 0; geteuid() == 0 && c <= cap_last; c++)
-		if (c != 1 /* CAP_DAC_OVERRIDE */ &&
+		if (!cap_kept(sb, c) &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			child_fail("cannot drop capabilities");
 	if (ll != NULL && landlock_enforce(ll) < 0)
