@@ -279,6 +279,9 @@ sandbox_run(struct sandbox *sb, char **err)
 	}
 	if (pid == 0)
 		child_exec(sb, ll, devnull, out[1], errp[1]);
+	/* Here too, so that the group exists before it may be killed. */
+	if (sb->vm)
+		(void)setpgid(pid, pid);
 	close(out[1]);
 	close(errp[1]);
 	out[1] = errp[1] = -1;
