@@ -67,9 +67,9 @@ is_key(const char *type, const char *b64)
 }
 
 static char **
-words_new(const char *line)
+words_new(const char *line, const char *seps)
 {
-	char **w = g_strsplit_set(line, " \t\r\n", -1), **o = w, **i;
+	char **w = g_strsplit_set(line, seps, -1), **o = w, **i;
 
 	/* Runs of blanks make empty words: drop them in place. */
 	for (i = w; *i != NULL; i++)
@@ -92,7 +92,7 @@ sshkey_find(const char *line, char **type, char **b64)
 		line++;
 	if (*line == '#')
 		return false;
-	w = words_new(line);
+	w = words_new(line, " \t\r\n");
 	for (i = 0; w[i] != NULL && w[i + 1] != NULL; i++)
 		if (is_key(w[i], w[i + 1])) {
 			*type = g_strdup(w[i]);
@@ -146,11 +146,11 @@ const char *
 sshkey_insecure(const char *line)
 {
 	const char *name = NULL;
-	char **w = words_new(line);
+	char **w = words_new(line, " \t\r\n\"");
 	int i;
 
-	/* Every pair, so that a key in an option counts too: a line is
-	 * removed rather than kept by mistake. */
+	/* Every pair, so that a key in an option (a quoted command=)
+	 * counts too: a line is removed rather than kept by mistake. */
 	for (i = 0; name == NULL && w[i] != NULL && w[i + 1] != NULL; i++)
 		if (is_key(w[i], w[i + 1]))
 			name = known(w[i + 1]);

@@ -71,12 +71,15 @@ keys_path_new(const char *pattern, const struct passwd *pw)
 	return g_string_free(s, FALSE);
 }
 
-/* The pattern as the student reads it: ~ for the home directory. */
+/* The path as the student reads it: ~ for the home directory. */
 static char *
-keys_shown_new(const char *pattern)
+keys_shown_new(const char *path, const struct passwd *pw)
 {
-	return g_str_has_prefix(pattern, "%h/") ?
-	    g_strconcat("~", pattern + 2, NULL) : g_strdup(pattern);
+	size_t n = strlen(pw->pw_dir);
+
+	if (n > 1 && strncmp(path, pw->pw_dir, n) == 0 && path[n] == '/')
+		return g_strconcat("~", path + n, NULL);
+	return g_strdup(path);
 }
 
 /* In the child, as the student: the file's first KEYS_MAX bytes to fd
@@ -109,10 +112,11 @@ read_as(const struct passwd *pw, const gid_t *groups, int ngroups,
 	_exit(0);
 }
 
-/* The student's keys as "TYPE BLOB" lines ("" if none), or NULL with a
- * reason in *err. */
+/* The student's keys as "TYPE BLOB" lines ("" if none), and where they
+ * were read in *shown (caller frees); or NULL with a reason in *err. */
 static char *
-student_keys_new(const struct config *cfg, uid_t uid, char **err)
+student_keys_new(const struct config *cfg, uid_t uid, char **shown,
+    char **err)
 {
 	struct passwd pw, *pwp = NULL;
 	char pwbuf[4096], *path = NULL, *text = NULL, *keys = NULL;
@@ -129,6 +133,7 @@ student_keys_new(const struct config *cfg, uid_t uid, char **err)
 	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
 		ngroups = 0;
 	path = keys_path_new(cfg->student_keys, &pw);
+	*shown = keys_shown_new(path, &pw);
 	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		*err = g_strdup_printf(_("cannot read your ssh keys: %s"),
 		    g_strerror(errno));
@@ -299,7 +304,7 @@ creds_import(const struct config *cfg, uid_t uid, const char *staged,
 		    "image; tell the admin"));
 		return -1;
 	}
-	if (fix && (keys = student_keys_new(cfg, uid, err)) == NULL)
+	if (fix && (keys = student_keys_new(cfg, uid, &from, err)) == NULL)
 		goto out;
 	if (fix && (kfd = keys_fd(keys)) < 0) {
 		*err = g_strdup_printf(_("cannot pass your ssh keys on: %s"),
@@ -308,7 +313,6 @@ creds_import(const struct config *cfg, uid_t uid, const char *staged,
 	}
 	if (run_helper(cfg, ctl, staged, kfd, &out, err) < 0)
 		goto out;
-	from = keys_shown_new(cfg->student_keys);
 	found_parse(&f, out, fix, from);
 	r = 0;
 	if (f.what->len > 0)

@@ -93,7 +93,8 @@ fi
 printf '[import]\ncredentials = maybe\n' > "$D/bad.conf"
 "$VMD_BIN" --check -f "$D/bad.conf" >"$OUT" 2>"$ERR"
 RC=$?
-check "a bad credentials value is refused" err_has "key 'credentials' in \[import\]: use one of off|check|warn|fix"
+check "a bad credentials value fails the check" out_has "^FAIL  config: .*bad.conf:2: key 'credentials' in \[import\]: use one of off|check|warn|fix"
+check "and ie-vmd --check says so" rc_is 1
 
 # breaks DESCRIPTION PATTERN: the check fails, naming the problem, and
 # prints a fix on that line.
