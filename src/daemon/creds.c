@@ -286,8 +286,7 @@ int
 creds_import(const struct config *cfg, uid_t uid, const char *staged,
     const struct import_ctl *ctl, char **note, char **err)
 {
-	struct found f = { false, false, g_string_new(NULL),
-	    g_string_new(NULL) };
+	struct found f = { false, false, NULL, NULL };
 	bool fix = cfg->credentials == CREDS_FIX;
 	char *keys = NULL, *from = NULL;
 	GString *out = NULL;
@@ -296,13 +295,15 @@ creds_import(const struct config *cfg, uid_t uid, const char *staged,
 	*note = NULL;
 	if (cfg->credentials == CREDS_OFF || creds_unavailable(cfg) != NULL)
 		return 0;
+	f.what = g_string_new(NULL);
+	f.done = g_string_new(NULL);
 	/* The appliance is built there once, by the first import. */
 	if (g_mkdir_with_parents(cfg->guestfs_cache, 0700) < 0) {
 		log_msg(LOG_ERR, "%s: %s", cfg->guestfs_cache,
 		    g_strerror(errno));
 		*err = g_strdup(_("cannot look for default credentials in the "
 		    "image; tell the admin"));
-		return -1;
+		goto out;
 	}
 	if (fix && (keys = student_keys_new(cfg, uid, &from, err)) == NULL)
 		goto out;
@@ -346,7 +347,8 @@ out:
 		close(kfd);
 	if (out != NULL)
 		g_string_free(out, TRUE);
-	g_string_free(f.what, TRUE);
+	if (f.what != NULL)
+		g_string_free(f.what, TRUE);
 	if (f.done != NULL)
 		g_string_free(f.done, TRUE);
 	g_free(keys);
