@@ -5,7 +5,8 @@
 # 'vagrant'.  With [import] credentials = check, define refuses it naming
 # each finding and leaves nothing; with fix, define imports it with the
 # keys removed, the password locked and the student's own key installed
-# (read back with guestfish), says so, and the upload itself is untouched.
+# (read back with guestfish), says so, and the upload itself is untouched;
+# a student who hangs up meanwhile stops the appliance.
 # libguestfs runs its appliance under TCG here (nested KVM may hang); its
 # cache is kept in /var/tmp, where libguestfs keeps it by default, so that
 # later runs do not build it again.
@@ -24,7 +25,9 @@ credentials = check
 helper = $HELPER
 cache_dir = $GCACHE
 accel = tcg"
+T_START=$(date +%s)
 e2e_setup "+$A"
+T_SETUP=$(date +%s)
 UA=$(id -u $A)
 
 RSA='ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAQEA6NF8iallvQVp22WDkTkyrtvp9eWW6A8YVr+kz4TjGYe7gHzIw+niNltGEFHzD8+v1I2YJ6oXevct1YeS0o9HZyN1Q9qgCgzUFtdOKLv6IedplqoPkcmF0aYet2PkEDo3MlTBckFXPITAMzF8dJSIFo9D8HfdOV0IAdx4O7PtixWKn5y2hMNG0zQPyUecp4pzC6kivAIhyfHilFR61RGL+GPXQ2MWZWFYbAGjyiYJnAmCP3NOTd0jMZEnDkbUvxhMmBYSdETk1rRgm+R4LOzFUGaHqHDLKLX+FIPKcF96hrucXzcWyLbIbEgE98OHlnVYCzRdK8jlqm8tehUc9c9WhQ=='
@@ -76,6 +79,33 @@ check "no disk is left in the pool" \
 stop_vmd
 sed -i 's/^credentials = check$/credentials = fix/' "$CONF"
 start_vmd || exit 1
+# A student who hangs up during the check stops it: the helper, its
+# appliance and the staged copy are gone at once.
+ssh "${SSH_OPTS[@]}" -p "$PORT" -i "$TMP/keys/$A" -o PasswordAuthentication=no \
+    "$A@127.0.0.1" define w vagrant.qcow2 >/dev/null 2>&1 </dev/null &
+SSH_PID=$!
+HELPER= QEMU=
+for _ in $(seq 1 600); do
+	HELPER=$(pgrep -P "$VMD_PID" -x ie-vmd-creds | head -n 1)
+	[ -n "$HELPER" ] && QEMU=$(pgrep -g "$HELPER" qemu-system | head -n 1)
+	[ -n "$QEMU" ] && break
+	sleep 0.1
+done
+check "the helper runs its appliance" test -n "$QEMU"
+kill "$SSH_PID"; wait "$SSH_PID" 2>/dev/null
+gone() {
+	for _ in $(seq 1 100); do
+		[ -z "$(pgrep -g "$HELPER")" ] && return 0
+		sleep 0.1
+	done
+	ps -o pid,cmd -g "$HELPER" | sed 's/^/# left: /'
+	return 1
+}
+[ -n "$QEMU" ] && check "hanging up stops the helper and its appliance" gone
+check "w is not defined" eval "! virsh -q -c qemu:///system list --all --name | grep -qx u${UA}_w"
+check "nothing is left in the pool" \
+    bash -c "[ -z \"\$(find '$TMP/pool' -type f)\" ]"
+
 SECONDS=0
 ssh_key $A define v vagrant.qcow2
 echo "# fix mode: $SECONDS s"
@@ -109,4 +139,5 @@ check "no insecure key for root" eval "! section root | grep -qF '${ED#ssh-ed255
 check "root's other key stays" eval "section root | grep -qxF '$OTHER'"
 check "and the student's key for root" eval "section root | grep -qxF '$STUDENT'"
 [ $fails -eq 0 ] || sed 's/^/# /' "$TMP/after"
+echo "# setup (with the wait for the e2e lock) $((T_SETUP - T_START)) s, the rest $(($(date +%s) - T_SETUP)) s"
 done_testing
