@@ -1,22 +1,21 @@
 /* Default credentials in an imported disk (creds.h).  The broker reads
  * nothing of the guest itself: ie-vmd-creds does, in its sandbox, and
  * answers in lines of plain words.  The student's own keys are read as
- * the student, by a child that has become the student: the kernel
- * decides what the student may read, and no link the student made leads
- * root anywhere. */
+ * the student, by the request's thread with the student's file-system
+ * identity for the open: the kernel decides what the student may read,
+ * and no link the student made leads root anywhere. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
 
 #include <glib.h>
 
@@ -30,7 +29,6 @@
 
 #define KEYS_MAX (64 << 10)	/* bytes of the student's keys read */
 #define KEYS_COUNT 100		/* keys installed at most */
-#define KEYS_TIMEOUT 10		/* seconds to read them */
 #define NGROUPS 64
 
 const char *
@@ -82,34 +80,43 @@ keys_shown_new(const char *path, const struct passwd *pw)
 	return g_strdup(path);
 }
 
-/* In the child, as the student: the file's first KEYS_MAX bytes to fd
- * out.  Only async-signal-safe calls: the broker has threads. */
-static void __attribute__((noreturn))
-read_as(const struct passwd *pw, const gid_t *groups, int ngroups,
-    const char *path, int out)
+/* Opens path with the student's file-system identity, in this thread
+ * alone: setfsuid, setfsgid and the raw setgroups call change the calling
+ * thread's credentials (glibc's setgroups would change every thread's).
+ * The kernel then decides as for the student, links and all; the
+ * thread is root again before it returns, or the broker stops. */
+static int
+open_as(const struct passwd *pw, const gid_t *groups, int ngroups,
+    const char *path)
 {
-	static char buf[KEYS_MAX];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	int fd;
+	gid_t saved[NGROUPS];
+	int nsaved = getgroups(NGROUPS, saved), fd = -1, e = EPERM;
+	uid_t fsuid = setfsuid(-1);
+	gid_t fsgid = setfsgid(-1);
 
-	if (setgroups(ngroups, groups) < 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		_exit(3);
-	/* Not a FIFO, not a device: a file that ends. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		_exit(errno == ENOENT ? 1 : 2);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		_exit(2);
-	while (len < sizeof(buf) &&
-	    (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
-		len += n;
-	if (write(out, buf, len) != (ssize_t)len)
-		_exit(3);
-	_exit(0);
+	if (nsaved < 0)
+		return -1;
+	if (syscall(SYS_setgroups, ngroups, groups) == 0) {
+		setfsgid(pw->pw_gid);
+		setfsuid(pw->pw_uid);
+		/* setfsuid tells the old value: asked again, the new one. */
+		if ((uid_t)setfsuid(-1) == pw->pw_uid &&
+		    (gid_t)setfsgid(-1) == pw->pw_gid) {
+			fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+			    O_CLOEXEC);
+			e = errno;
+		}
+	}
+	setfsuid(fsuid);
+	setfsgid(fsgid);
+	if (syscall(SYS_setgroups, nsaved, saved) < 0 ||
+	    (uid_t)setfsuid(-1) != fsuid || (gid_t)setfsgid(-1) != fsgid) {
+		log_msg(LOG_CRIT, "cannot become root again after reading "
+		    "uid %u's keys: stopping", (unsigned)pw->pw_uid);
+		abort();
+	}
+	errno = e;
+	return fd;
 }
 
 /* The student's keys as "TYPE BLOB" lines ("" if none), and where they
@@ -119,57 +126,41 @@ student_keys_new(const struct config *cfg, uid_t uid, char **shown,
     char **err)
 {
 	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096], *path = NULL, *text = NULL, *keys = NULL;
+	char pwbuf[4096], *path = NULL, *keys = NULL, *buf = NULL;
 	gid_t groups[NGROUPS];
-	int ngroups = NGROUPS, p[2] = { -1, -1 }, status = 0, n;
-	GString *got = g_string_new(NULL);
-	pid_t pid;
+	int ngroups = NGROUPS, fd = -1, n;
+	struct stat st;
+	ssize_t r;
+	size_t len = 0;
 
 	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
 	    pwp == NULL) {
 		*err = g_strdup(_("cannot read your ssh keys: no account"));
-		goto out;
+		return NULL;
 	}
 	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
 		ngroups = 0;
 	path = keys_path_new(cfg->student_keys, &pw);
 	*shown = keys_shown_new(path, &pw);
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		*err = g_strdup_printf(_("cannot read your ssh keys: %s"),
-		    g_strerror(errno));
-		goto out;
-	}
-	if (pid == 0)
-		read_as(&pw, groups, ngroups, path, p[1]);
-	close(p[1]);
-	p[1] = -1;
-	for (;;) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
-		char buf[4096];
-		ssize_t r;
-
-		if (poll(&pf, 1, KEYS_TIMEOUT * 1000) <= 0) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		if ((r = read(p[0], buf, sizeof(buf))) <= 0)
-			break;
-		if (got->len < KEYS_MAX)
-			g_string_append_len(got, buf, r);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
-		keys = sshkey_clean_new(got->str, got->len, KEYS_COUNT, &n);
-	else
+	if ((fd = open_as(&pw, groups, ngroups, path)) < 0 && errno == ENOENT)
+		keys = g_strdup("");	/* no keys: the caller decides */
+	else if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* Not a FIFO, not a device: a file that ends. */
+		log_msg(LOG_NOTICE, "uid %u: %s not read (as the user): %s",
+		    (unsigned)uid, path, fd < 0 ? g_strerror(errno) :
+		    "not a regular file");
 		*err = g_strdup_printf(_("cannot read your ssh keys in %s"),
-		    path);
-out:
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0)
-			close(p[i]);
-	g_string_free(got, TRUE);
-	g_free(text);
+		    *shown);
+	} else {
+		buf = g_malloc(KEYS_MAX);
+		while (len < KEYS_MAX &&
+		    (r = read(fd, buf + len, KEYS_MAX - len)) > 0)
+			len += r;
+		keys = sshkey_clean_new(buf, len, KEYS_COUNT, &n);
+	}
+	if (fd >= 0)
+		close(fd);
+	g_free(buf);
 	g_free(path);
 	return keys;
 }
