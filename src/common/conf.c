@@ -115,6 +115,10 @@ config_free(struct config *c)
 	for (int i = 0; i < c->ntconfs; i++) {
 		g_free(c->tconfs[i].name);
 		g_free(c->tconfs[i].base);
+		g_free(c->tconfs[i].from);
+		g_free(c->tconfs[i].filter);
+		g_strfreev(c->tconfs[i].inbound);
+		g_strfreev(c->tconfs[i].outbound);
 	}
 	g_free(c->tconfs);
 	g_free(c->uri);
@@ -391,6 +395,64 @@ template_group(const char *g)
 	return user_name_valid(g + strlen(TEMPLATE_PREFIX)) ? 't' : '?';
 }
 
+char **
+config_ports_new(const char *list, const char **why)
+{
+	char **words = g_strsplit_set(list, ", \t", -1);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	guint64 n;
+	int i;
+
+	*why = NULL;
+	for (i = 0; words[i] != NULL && *why == NULL; i++) {
+		if (words[i][0] == '\0')
+			continue;
+		if (!g_ascii_string_to_unsigned(words[i], 10, 1, 65535, &n,
+		    NULL))
+			*why = _("a port is a number from 1 to 65535");
+		else if (out->len == PORTS_MAX)
+			*why = _("more than 32 ports");
+		else
+			g_ptr_array_add(out, g_strdup_printf("%u",
+			    (unsigned)n));
+	}
+	g_strfreev(words);
+	if (*why == NULL && out->len == 0)
+		*why = _("no port given");
+	if (*why != NULL) {
+		g_ptr_array_free(out, TRUE);
+		return NULL;
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* A name-valued key of a [template:NAME] group into *slot. */
+static char *
+template_name_key(const char *v, char **slot, const char *rule)
+{
+	if (!user_name_valid(v))
+		return g_strdup_printf(_("must be a name of letters, digits, "
+		    "'-', '_' and '.' (%s)"), rule);
+	g_free(*slot);
+	*slot = g_strdup(v);
+	return NULL;
+}
+
+static char *
+template_ports_key(const char *v, char ***slot)
+{
+	const char *why;
+	char **ports = config_ports_new(v, &why);
+
+	if (ports == NULL)
+		return g_strdup_printf(_("%s; list TCP ports such as 22, 80, "
+		    "443"), why);
+	g_strfreev(*slot);
+	*slot = ports;
+	return NULL;
+}
+
 /* One key of a [template:NAME] group into t; NULL or the reason (caller
  * frees). */
 static char *
@@ -411,7 +473,16 @@ template_key(GKeyFile *kf, const char *group, const char *key,
 			g_free(t->base);
 			t->base = g_strdup(v);
 		}
-	} else {
+	} else if (strcmp(key, "from") == 0)
+		err = template_name_key(v, &t->from, _("a template's name"));
+	else if (strcmp(key, "filter") == 0)
+		err = template_name_key(v, &t->filter,
+		    _("a libvirt nwfilter's name"));
+	else if (strcmp(key, "inbound") == 0)
+		err = template_ports_key(v, &t->inbound);
+	else if (strcmp(key, "outbound") == 0)
+		err = template_ports_key(v, &t->outbound);
+	else {
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end != '\0' || n < 0 ||
@@ -425,6 +496,9 @@ template_key(GKeyFile *kf, const char *group, const char *key,
 	return err;
 }
 
+static const char *const template_keys[] = { "base", "blank_size", "from",
+    "filter", "inbound", "outbound", NULL };
+
 static char *
 load_template_group(GKeyFile *kf, const char *path, const char *text,
     const char *group, struct template_conf *t)
@@ -434,10 +508,10 @@ load_template_group(GKeyFile *kf, const char *path, const char *text,
 	int i;
 
 	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
-		if (strcmp(ks[i], "base") != 0 &&
-		    strcmp(ks[i], "blank_size") != 0)
+		if (!g_strv_contains(template_keys, ks[i]))
 			err = g_strdup_printf(_("%s:%d: unknown key '%s' in "
-			    "[%s]; known: base, blank_size"), path,
+			    "[%s]; known: base, blank_size, from, filter, "
+			    "inbound, outbound"), path,
 			    key_line(text, group, ks[i]), ks[i], group);
 		else if ((why = template_key(kf, group, ks[i], t)) != NULL) {
 			err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: %s"),
@@ -473,8 +547,8 @@ load_templates(struct config *c, GKeyFile *kf, const char *path,
 		c->tconfs = g_renew(struct template_conf, c->tconfs,
 		    c->ntconfs + 1);
 		t = &c->tconfs[c->ntconfs++];
+		memset(t, 0, sizeof(*t));
 		t->name = g_strdup(groups[g] + strlen(TEMPLATE_PREFIX));
-		t->base = NULL;
 		t->blank_size = -1;
 		err = load_template_group(kf, path, text, groups[g], t);
 	}

@@ -31,12 +31,24 @@ struct quota_rule {
 };
 
 /* [template:NAME]: what 'define' gives a VM of template NAME for a disk
- * when it names no image. */
+ * when it names no image, and its firewall.  A group whose from names
+ * another template offers that template's XML under NAME (its own
+ * filter and ports). */
 struct template_conf {
 	char *name;
 	char *base;		/* the base image to copy, or NULL */
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
+	char *from;		/* the template file NAME is made from, or NULL
+				 * (NAME.xml) */
+	char *filter;		/* the libvirt nwfilter of every interface, or
+				 * NULL (the template's) */
+	char **inbound;		/* TCP ports open to the VM (TCP_IN), or NULL
+				 * (the template's); g_strfreev */
+	char **outbound;	/* TCP ports the VM may reach (TCP_OUT), or
+				 * NULL */
 };
+
+#define PORTS_MAX 32	/* ports in an inbound or outbound list */
 
 /* [import] credentials: what an import does about default credentials. */
 enum creds_mode { CREDS_OFF, CREDS_CHECK, CREDS_WARN, CREDS_FIX };
@@ -89,6 +101,11 @@ const struct template_conf *config_template(const struct config *cfg,
  * to copy (NULL: none), else a blank disk of *blank_gib GiB (0: none). */
 const char *config_new_disk(const struct config *cfg, const char *name,
     int *blank_gib);
+
+/* A list of TCP ports ("22, 80, 443"): NULL and a reason if it is not
+ * 1 to PORTS_MAX numbers from 1 to 65535 apart by commas or blanks; else
+ * the numbers as written without leading zeros (g_strfreev). */
+char **config_ports_new(const char *list, const char **why);
 
 /* The user's upload area: upload_dir with %u replaced by user (a name
  * user_name_valid() accepts).  Caller frees. */

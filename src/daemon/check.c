@@ -76,16 +76,21 @@ check_owned(const char *label, const char *path, bool dir)
 	g_free(fix);
 }
 
-static void
+/* Each template file checked; returns the templates that loaded, with
+ * the config's groups applied, for the check of their filters. */
+static GHashTable *
 check_templates(const struct config *cfg)
 {
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)template_free);
 	GDir *d = g_dir_open(cfg->template_dir, 0, NULL);
 	const char *f;
+	char *err = NULL;
 	bool have_default = false;
 
 	check_owned(_("template directory"), cfg->template_dir, true);
 	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
-		char *path, *name, *err = NULL;
+		char *path, *name;
 		struct template *t;
 
 		if (!g_str_has_suffix(f, ".xml"))
@@ -101,17 +106,56 @@ check_templates(const struct config *cfg)
 		report(t != NULL, _("correct the template; see ie-vmd(8)"),
 		    _("template %s is valid%s%s"), path, err ? ": " : "",
 		    err ? err : "");
-		template_free(t);
+		if (t != NULL)
+			g_hash_table_insert(h, g_strdup(name), t);
 		g_free(err);
+		err = NULL;
 		g_free(name);
 		g_free(path);
 	}
 	if (d != NULL)
 		g_dir_close(d);
+	if (templates_configure(h, cfg, &err) < 0)
+		report(false, _("correct the group in the config"), "%s", err);
+	g_free(err);
+	have_default |= config_template(cfg, cfg->default_template) != NULL &&
+	    g_hash_table_contains(h, cfg->default_template);
 	report(have_default, _("add it, or set [templates] default"),
 	    _("default template %s.xml present"), cfg->default_template);
+	return h;
 }
 
+/* Every filter a template asks for is defined where its VMs run: else
+ * libvirt refuses to start them. */
+static void
+check_filters(virConnectPtr c, const struct config *cfg, GHashTable *h)
+{
+	GList *names = g_list_sort(g_hash_table_get_keys(h),
+	    (GCompareFunc)strcmp), *l;
+	virNWFilterPtr nf;
+	char **filters, *fix;
+	int i;
+
+	for (l = names; l != NULL; l = l->next) {
+		filters = template_filters_new(g_hash_table_lookup(h, l->data));
+		for (i = 0; filters[i] != NULL; i++) {
+			nf = virNWFilterLookupByName(c, filters[i]);
+			fix = g_strdup_printf(_("define it: virsh -c %s "
+			    "nwfilter-define %s/%s.xml (ie-vshell ships "
+			    "ie-vshell-student)"), cfg->uri, SYSCONFDIR "/ie-vshell/nwfilter",
+			    filters[i]);
+			report(nf != NULL, fix, _("template %s: filter %s "
+			    "defined in libvirt%s%s"), (char *)l->data,
+			    filters[i], nf ? "" : ": ", nf ? "" :
+			    virt_error());
+			g_free(fix);
+			if (nf != NULL)
+				virNWFilterFree(nf);
+		}
+		g_strfreev(filters);
+	}
+	g_list_free(names);
+}
 static void
 bad_base(void *arg, const char *path, const char *why)
 {
@@ -331,7 +375,7 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 }
 
 static void
-check_libvirt(const struct config *cfg)
+check_libvirt(const struct config *cfg, GHashTable *templates)
 {
 	char *err = NULL;
 	virConnectPtr c;
@@ -346,6 +390,7 @@ check_libvirt(const struct config *cfg)
 	}
 	report(virConnectGetLibVersion(c, &v) == 0, _("check libvirtd's logs"),
 	    _("libvirt reachable at %s"), cfg->uri);
+	check_filters(c, cfg, templates);
 	virConnectClose(c);
 	virt_shutdown();
 }
@@ -372,6 +417,7 @@ check_creds(const struct config *cfg)
 int
 check_run(const struct config *cfg, const struct check_opts *o)
 {
+	GHashTable *templates;
 	char *pam, *fix;
 
 	failures = 0;
@@ -382,7 +428,7 @@ check_run(const struct config *cfg, const struct check_opts *o)
 		report(false, fix, "%s", _("config file present"));
 		g_free(fix);
 	}
-	check_templates(cfg);
+	templates = check_templates(cfg);
 	check_bases(cfg);
 	check_owned(_("pool directory"), cfg->pool_dir, true);
 	check_upload(cfg);
@@ -392,7 +438,8 @@ check_run(const struct config *cfg, const struct check_opts *o)
 	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
 	check_owned(_("PAM service"), pam, false);
 	g_free(pam);
-	check_libvirt(cfg);
+	check_libvirt(cfg, templates);
+	g_hash_table_destroy(templates);
 	if (failures)
 		printf(ngettext("ie-vmd --check: %d problem\n",
 		    "ie-vmd --check: %d problems\n", failures), failures);

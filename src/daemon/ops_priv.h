@@ -104,6 +104,10 @@ void power_mark_boot(virDomainPtr dom);
 /* Seconds since the boot we recorded; -1 if unknown (not running, or
  * started by someone else). */
 long long power_uptime(virDomainPtr dom);
+/* After dom started: its firewall is in place, or it is stopped again
+ * and the start answered as failed (firewall.c). */
+int power_firewall(struct request *rq, virConnectPtr conn,
+    virDomainPtr dom);
 /* Whether the client's quota has room for dom running, as a start
  * checks it; answers if not. */
 int power_start_quota(struct request *rq, virConnectPtr conn,
