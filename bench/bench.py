@@ -11,7 +11,8 @@ usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--login-runs N] [--users N] [--no-system]
                 [--only-import] [--base-runs N] [--only-base]
                 [--tmpdir DIR] [--upload-runs N] [--only-upload]
-                [--only-hosts]"""
+                [--only-hosts] [--only-creds] [--creds-runs N]
+                [--creds-accel auto|tcg]"""
 
 import argparse
 import datetime
@@ -70,7 +71,7 @@ def node_xml(path, me):
 
 
 class Broker:
-    def __init__(self, build, tmp, uri):
+    def __init__(self, build, tmp, uri, extra=""):
         self.sock = os.path.join(tmp, "ie-vmd.sock")
         self.conf = os.path.join(tmp, "ie-vshell.conf")
         with open(self.conf, "w") as f:
@@ -81,7 +82,7 @@ class Broker:
                     "[limits]\nrequests_per_minute = 1000000\n"
                     "sessions_per_user = 1024\n[quota]\nvms = unlimited\n"
                     % (self.sock, uri, tmp, tmp,
-                       os.path.join(TOP, "templates"), tmp))
+                       os.path.join(TOP, "templates"), tmp) + extra)
         self.log = open(os.path.join(tmp, "ie-vmd.log"), "w")
         self.p = subprocess.Popen(
             [os.path.join(build, "src/daemon/ie-vmd"), "-F", "-f",
@@ -546,11 +547,21 @@ def main():
     ap.add_argument("--only-hosts", action="store_true",
                     help="only scenario 8, several hosts; its section of "
                     "the results file is replaced, the rest kept")
+    ap.add_argument("--only-creds", action="store_true",
+                    help="only scenario 9, imports with and without the "
+                    "check for default credentials; its section of the "
+                    "results file is replaced, the rest kept")
+    ap.add_argument("--creds-runs", type=int, default=3)
+    ap.add_argument("--creds-accel", choices=("auto", "tcg"), default="tcg",
+                    help="libguestfs's appliance without KVM (tcg, the "
+                    "default: nested KVM hangs it on the machines here)")
     a = ap.parse_args()
     if a.only_upload:
         return only_upload(a)
     if a.only_hosts:
         return only_hosts(a)
+    if a.only_creds:
+        return only_creds(a)
     a.no_system = a.no_system or a.only_import or a.only_base
     t_start = time.monotonic()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
@@ -730,6 +741,36 @@ def replace_section(out, text, tg, begin, end, flag):
                 break
     with open(out, "w") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
+    print(text)
+
+
+CREDS_BEGIN = "<!-- scenario 9: bench.py --only-creds rewrites this -->"
+CREDS_END = "<!-- end of scenario 9 -->"
+
+
+def only_creds(a):
+    """Scenario 8 alone, its section of the results file replaced or
+    added, the rest as it was."""
+    sys.modules["bench"] = sys.modules[__name__]   # one T0, one TOP
+    import creds
+    tmp = tempfile.mkdtemp(prefix="ievs-bench-creds.", dir=a.tmpdir)
+    try:
+        res = creds.run(a, tmp)
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+    res["accel"] = a.creds_accel
+    text = "%s\n%sMeasured %s by `bench/run.sh --only-creds`.\n%s\n" % (
+        CREDS_BEGIN, creds.report(res),
+        datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC"), CREDS_END)
+    old = open(a.out).read() if os.path.exists(a.out) else "# Benchmark results\n"
+    if CREDS_BEGIN in old:
+        head, rest = old.split(CREDS_BEGIN, 1)
+        old = head.rstrip("\n") + "\n\n" + text + rest.split(CREDS_END, 1)[1]
+    else:
+        old = old.rstrip("\n") + "\n\n" + text
+    with open(a.out, "w") as f:
+        f.write(old)
     print(text)
 
 

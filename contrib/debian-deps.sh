@@ -12,7 +12,8 @@ util-linux passwd iproute2 libvirt-daemon libpam-wrapper openssh-server
 openssh-client clang libclang-rt-14-dev
 libvirt-daemon-system qemu-system-x86 curl xauth
 libvirt-daemon-config-nwfilter iptables
-busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64"
+busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64
+libguestfs-dev libguestfs-tools libcrypt-dev"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
 	awk '$1 == "ii" { print $2 }' | sort | comm -13 - <(printf '%s\n' $pkgs | sort))
 [ -z "$missing" ] && exit 0

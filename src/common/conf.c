@@ -13,14 +13,17 @@
 #include "i18n.h"
 #include "names.h"
 
-enum kind { K_PATH, K_PATTERN, K_STRING, K_INT, K_NAME };
+enum kind { K_PATH, K_PATTERN, K_STRING, K_INT, K_NAME, K_CHOICE };
 
 struct key {
 	const char *group, *key;
 	enum kind kind;
 	size_t off;
-	int min, max;
+	int min, max;		/* K_CHOICE: min is the list's index */
 };
+
+/* The words a K_CHOICE key takes, stored as their index. */
+static const char *const choices[] = { "off|check|warn|fix", "auto|tcg" };
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -61,6 +64,11 @@ static const struct key keys[] = {
 	{ "upload", "scp", K_PATH, OFF(scp), 0, 0 },
 	{ "templates", "dir", K_PATH, OFF(template_dir), 0, 0 },
 	{ "templates", "default", K_NAME, OFF(default_template), 0, 0 },
+	{ "import", "credentials", K_CHOICE, OFF(credentials), 0, 0 },
+	{ "import", "helper", K_PATH, OFF(creds_helper), 0, 0 },
+	{ "import", "cache_dir", K_PATH, OFF(guestfs_cache), 0, 0 },
+	{ "import", "accel", K_CHOICE, OFF(guestfs_tcg), 1, 0 },
+	{ "import", "student_keys", K_STRING, OFF(student_keys), 0, 0 },
 };
 
 static struct config *
@@ -89,6 +97,10 @@ config_defaults(void)
 	c->default_template = g_strdup("default");
 	c->placement = PLACE_SPREAD;
 	c->reserve = 1;
+	c->credentials = CREDS_FIX;
+	c->creds_helper = g_strdup(LIBEXECDIR "/ie-vshell/ie-vmd-creds");
+	c->guestfs_cache = g_strdup(LOCALSTATEDIR "/cache/ie-vshell");
+	c->student_keys = g_strdup("%h/.ssh/authorized_keys");
 	return c;
 }
 
@@ -132,6 +144,9 @@ config_free(struct config *c)
 	g_free(c->scp);
 	g_free(c->template_dir);
 	g_free(c->default_template);
+	g_free(c->creds_helper);
+	g_free(c->guestfs_cache);
+	g_free(c->student_keys);
 	g_free(c);
 }
 
@@ -196,6 +211,42 @@ name_ok(const char *s)
 	return user_name_valid(s);
 }
 
+/* One of the words of k->choices, stored as its index. */
+static const char *
+set_choice(struct config *c, const struct key *k, GKeyFile *kf)
+{
+	char *v = g_key_file_get_string(kf, k->group, k->key, NULL);
+	char **w = g_strsplit(choices[k->min], "|", -1);
+	static _Thread_local char why[128];
+	int i;
+
+	for (i = 0; w[i] != NULL; i++)
+		if (v != NULL && strcmp(v, w[i]) == 0) {
+			*(int *)((char *)c + k->off) = i;
+			break;
+		}
+	g_snprintf(why, sizeof(why), _("use one of %s"), choices[k->min]);
+	i = w[i] == NULL;
+	g_strfreev(w);
+	g_free(v);
+	return i ? why : NULL;
+}
+
+/* %h (the home directory) and %u (the user name), as sshd's
+ * AuthorizedKeysFile has them; the result an absolute path. */
+static bool
+keys_pattern_ok(const char *v)
+{
+	const char *p;
+
+	if (!g_str_has_prefix(v, "%h/") && !path_ok(v))
+		return false;
+	for (p = strchr(v, '%'); p != NULL; p = strchr(p + 2, '%'))
+		if (p[1] != 'h' && p[1] != 'u')
+			return false;
+	return strstr(v, "/../") == NULL && !g_str_has_suffix(v, "/..");
+}
+
 static const char *
 set_value(struct config *c, const struct key *k, GKeyFile *kf)
 {
@@ -221,12 +272,19 @@ set_value(struct config *c, const struct key *k, GKeyFile *kf)
 	case K_STRING:
 		if (v[0] == '\0')
 			why = _("must not be empty");
+		else if (k->off == OFF(student_keys) && !keys_pattern_ok(v))
+			/* xgettext:no-c-format */
+			why = _("must be an absolute path or start with %h/ "
+			    "(the home directory); %u is the user name");
 		break;
 	case K_NAME:
 		if (!name_ok(v))
 			why = _("must be a name of letters, digits, '-', '_' "
 			    "and '.'");
 		break;
+	case K_CHOICE:
+		g_free(v);
+		return set_choice(c, k, kf);
 	case K_INT:
 		errno = 0;
 		n = strtol(v, &end, 10);

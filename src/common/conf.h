@@ -79,6 +79,9 @@ enum placement_policy {
 	PLACE_PACK		/* the least memory left that fits */
 };
 
+/* [import] credentials: what an import does about default credentials. */
+enum creds_mode { CREDS_OFF, CREDS_CHECK, CREDS_WARN, CREDS_FIX };
+
 struct config {
 	char *path;
 	char *socket_path;
@@ -97,6 +100,11 @@ struct config {
 	char *scp;
 	char *template_dir;
 	char *default_template;
+	int credentials;		/* enum creds_mode */
+	char *creds_helper;		/* ie-vmd-creds */
+	char *guestfs_cache;		/* libguestfs's appliance */
+	int guestfs_tcg;		/* 1: no KVM for the appliance */
+	char *student_keys;		/* pattern: %h home, %u user */
 	int sessions_per_user;
 	int requests_per_minute;
 	struct quota quota;		/* [quota]: everyone's default */

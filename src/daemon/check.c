@@ -18,6 +18,7 @@
 #include "base.h"
 #include "check.h"
 #include "conf.h"
+#include "creds.h"
 #include "i18n.h"
 #include "names.h"
 #include "sanitize.h"
@@ -628,6 +629,25 @@ check_hosts(const struct config *cfg, GHashTable *templates)
 	virt_shutdown();
 }
 
+/* Not a failure: imports work without it, as they did before. */
+static void
+check_creds(const struct config *cfg)
+{
+	static const char *const mode[] = { "off", "check", "warn", "fix" };
+	const char *why = creds_unavailable(cfg);
+
+	if (cfg->credentials == CREDS_OFF)
+		printf(_("note  imports are not checked for default "
+		    "credentials ([import] credentials = off)\n"));
+	else if (why != NULL)
+		printf(_("note  imports are not checked for default "
+		    "credentials, as with credentials = off: %s\n"), _(why));
+	else
+		report(true, "", _("imports are checked for default "
+		    "credentials (%s) with %s"), mode[cfg->credentials],
+		    cfg->creds_helper);
+}
+
 int
 check_run(const struct config *cfg, const struct check_opts *o)
 {
@@ -646,6 +666,7 @@ check_run(const struct config *cfg, const struct check_opts *o)
 	check_bases(cfg);
 	check_owned(_("pool directory"), cfg->pool_dir, true);
 	check_upload(cfg);
+	check_creds(cfg);
 	check_shells(o);
 	check_sshd(cfg, o);
 	check_languages(cfg);

@@ -20,10 +20,12 @@
 #include <glib.h>
 
 #include "conf.h"
+#include "creds.h"
 #include "i18n.h"
 #include "imgformat.h"
 #include "imginfo.h"
 #include "import.h"
+#include "log.h"
 #include "sandbox.h"
 #include "storage.h"
 
@@ -37,6 +39,9 @@ import_init(const struct config *cfg, char **err)
 {
 	*err = NULL;
 	sandbox_init();
+	if (cfg->credentials != CREDS_OFF && creds_unavailable(cfg) != NULL)
+		log_msg(LOG_WARNING, "imports are not checked for default "
+		    "credentials: %s", creds_unavailable(cfg));
 	/* Leftovers of a broker that was killed during an import. */
 	storage_staging_clean(cfg);
 	return 0;
@@ -384,10 +389,24 @@ out:
 	return r;
 }
 
+/* The staged disk of an upload, looked at for default credentials; it is
+ * removed if the import is refused. */
+static int
+import_creds(const struct config *cfg, uid_t uid,
+    const struct import_ctl *ctl, char **staged, char **note, char **err)
+{
+	if (creds_import(cfg, uid, *staged, ctl, note, err) == 0)
+		return 0;
+	unlink(*staged);
+	g_free(*staged);
+	*staged = NULL;
+	return -1;
+}
+
 int
 import_image(const struct config *cfg, uid_t uid, int fd,
     const struct import_ctl *ctl, char **staged, int64_t *vsize,
-    char **err)
+    char **note, char **err)
 {
 	char *boxdisk = NULL, *none = NULL;
 	struct stat st;
@@ -396,13 +415,15 @@ import_image(const struct config *cfg, uid_t uid, int fd,
 	enum img_format f;
 
 	*staged = NULL;
+	*note = NULL;
 	*err = NULL;
 	if (upload_ok(fd, uid, &st, err) < 0)
 		return -1;
 	f = sniff_fd(fd, st.st_size, &v);
 	if (f != IMG_TAR && f != IMG_GZIP)
 		return import_disk(cfg, uid, fd, &none, st.st_size, ctl,
-		    staged, vsize, err);
+		    staged, vsize, err) < 0 ? -1 :
+		    import_creds(cfg, uid, ctl, staged, note, err);
 	/* A Vagrant box: its disk is unpacked into staging first. */
 	if ((bfd = storage_staging_file(cfg, uid, &boxdisk, err)) < 0)
 		return -1;
@@ -422,7 +443,7 @@ import_image(const struct config *cfg, uid_t uid, int fd,
 		unlink(boxdisk);
 		g_free(boxdisk);
 	}
-	return r;
+	return r < 0 ? -1 : import_creds(cfg, uid, ctl, staged, note, err);
 }
 
 int

@@ -22,12 +22,14 @@ struct import_ctl {
 int import_init(const struct config *cfg, char **err);
 
 /* Imports the upload open on fd, owned by uid.  Returns 0 with the staged
- * qcow2 file (*staged, caller renames it into place or unlinks it) and its
- * virtual size; or -1 with one line for the student in *err.  Nothing is
- * left behind on failure. */
+ * qcow2 file (*staged, caller renames it into place or unlinks it), its
+ * virtual size and what the student should know of it (default
+ * credentials removed or left: creds.h), lines in *note or NULL; or -1
+ * with one line for the student in *err.  Nothing is left behind on
+ * failure. */
 int import_image(const struct config *cfg, uid_t uid, int fd,
     const struct import_ctl *ctl, char **staged, int64_t *vsize,
-    char **err);
+    char **note, char **err);
 
 /* Copies (or converts) the image open on fd, as import_image does an
  * upload, into a staged qcow2 file: a base image of the admin's, so

@@ -189,6 +189,8 @@ run_handler(struct request *rq)
 	}
 	g_free(rq->made);
 	rq->made = NULL;
+	g_free(rq->note);
+	rq->note = NULL;
 }
 
 static struct proto_msg *

@@ -96,7 +96,7 @@ import_upload(struct request *rq, struct import_ctl *ctl)
 	char *err = NULL;
 
 	if (import_image(rq->c->srv->cfg, rq->t->uid, rq->upload_fd, ctl,
-	    &rq->staged, &rq->staged_size, &err) < 0) {
+	    &rq->staged, &rq->staged_size, &rq->note, &err) < 0) {
 		reply_fail(rq, "%s: %s", rq->call->pos[1], err);
 		g_free(err);
 		return -1;
@@ -322,6 +322,13 @@ do_define(struct request *rq, virConnectPtr conn)
 	else
 		r = reply_ok(rq, _("defined %s (template %s%s)"), rq->t->vm,
 		    template_name(tp), rq->made ? rq->made : "");
+	if (rq->note != NULL) {
+		char **l = g_strsplit(rq->note, "\n", -1);
+
+		for (int i = 0; l[i] != NULL; i++)
+			reply_ok(rq, "%s", l[i]);
+		g_strfreev(l);
+	}
 out:
 	g_free(disk);
 	return r;

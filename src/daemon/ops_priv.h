@@ -26,6 +26,8 @@ struct request {
 	char *staged;		/* define's new disk, not yet in place */
 	int64_t staged_size;	/* its virtual size */
 	char *made;		/* how it was made, for the answer */
+	char *note;		/* what the import changed or found, lines
+				 * after the answer's first */
 	char *cause;		/* libvirt's words for a failure, for the
 				 * audit log only */
 	struct proto_msg *resp;

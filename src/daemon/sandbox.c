@@ -24,6 +24,8 @@
 #include "storage.h"
 
 #define PROG_AS (4LL << 30)	/* address space of a program */
+#define VM_AS (16LL << 30)	/* of one running a small VM: QEMU maps
+				 * its RAM and TCG's code buffer */
 #define OUT_CAP (1 << 20)	/* bytes of its output kept */
 #define PUSH_MS 25		/* writeback is started this often */
 #define NOBODY 65534
@@ -87,6 +89,15 @@ child_fds(const struct sandbox *sb, int devnull, int out_w, int err_w)
 	syscall(SYS_close_range, 6, ~0U, 0);
 }
 
+/* CAP_DAC_OVERRIDE, to open the files given; for libguestfs also what
+ * supermin needs to build the appliance from the host's files as root,
+ * keeping their owners: CAP_CHOWN, CAP_FOWNER, CAP_FSETID. */
+static bool
+cap_kept(const struct sandbox *sb, int c)
+{
+	return c == 1 || (sb->vm && (c == 0 || c == 3 || c == 4));
+}
+
 static void __attribute__((noreturn))
 child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
     int out_w, int err_w)
@@ -94,7 +105,8 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 	/* LeakSanitizer cannot stop the world inside the sandbox. */
 	static char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C",
 	    SANITIZED ? "ASAN_OPTIONS=detect_leaks=0" : NULL, NULL };
-	struct rlimit as = { PROG_AS, PROG_AS };
+	struct rlimit as = { sb->vm ? VM_AS : PROG_AS, sb->vm ? VM_AS :
+	    PROG_AS };
 	struct rlimit cpu = { sb->timeout, sb->timeout };
 	struct rlimit core = { 0, 0 };
 	sigset_t none;
@@ -102,8 +114,12 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (sb->prog != NULL)
-		setrlimit(RLIMIT_AS, &as);	/* not for ie-vmd: see unbox.c */
+	if (sb->vm && setpgid(0, 0) < 0)
+		child_fail("cannot make a process group");
+	/* Not for ie-vmd (see unbox.c), nor for our own helper where it is
+	 * built with ASan, whose shadow memory is terabytes of addresses. */
+	if (sb->prog != NULL && !(sb->vm && SANITIZED))
+		setrlimit(RLIMIT_AS, &as);
 	setrlimit(RLIMIT_CPU, &cpu);
 	setrlimit(RLIMIT_CORE, &core);
 	/* No network at all: a reference to nbd: or http: goes nowhere. */
@@ -117,7 +133,7 @@ child_exec(const struct sandbox *sb, const struct landlock *ll, int devnull,
 	    setresuid(NOBODY, NOBODY, NOBODY) < 0))
 		child_fail("cannot become nobody");
 	for (c = 0; geteuid() == 0 && c <= cap_last; c++)
-		if (c != 1 /* CAP_DAC_OVERRIDE */ &&
+		if (!cap_kept(sb, c) &&
 		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			child_fail("cannot drop capabilities");
 	if (ll != NULL && landlock_enforce(ll) < 0)
@@ -230,7 +246,7 @@ child_wait(const struct sandbox *sb, pid_t pid, int out_r, int err_r,
 			err_open = false;
 	}
 	if (out_open || err_open)
-		kill(pid, SIGKILL);
+		kill(sb->vm ? -pid : pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (*err != NULL)
@@ -255,7 +271,7 @@ sandbox_run(struct sandbox *sb, char **err)
 		sb->out = g_string_new(NULL);
 	if (sb->err == NULL)
 		sb->err = g_string_new(NULL);
-	ll = child_ruleset(sb);
+	ll = sb->vm ? NULL : child_ruleset(sb);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
@@ -265,6 +281,9 @@ sandbox_run(struct sandbox *sb, char **err)
 	}
 	if (pid == 0)
 		child_exec(sb, ll, devnull, out[1], errp[1]);
+	/* Here too, so that the group exists before it may be killed. */
+	if (sb->vm)
+		(void)setpgid(pid, pid);
 	close(out[1]);
 	close(errp[1]);
 	out[1] = errp[1] = -1;

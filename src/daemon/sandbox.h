@@ -25,6 +25,11 @@ struct sandbox {
 	void (*progress)(void *arg, const char *what, int percent);
 	void *arg;
 	const char *what;	/* progress label; NULL: none read */
+	bool vm;		/* it runs a VM of its own (libguestfs's
+				 * appliance): more memory, no Landlock (it
+				 * makes sockets and runs QEMU from many
+				 * paths; the VM is its confinement), and
+				 * its process group stopped as a whole */
 	GString *out, *err;	/* what it wrote (the first MiB of each) */
 };
 

@@ -15,7 +15,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-all_targets="tokenize proto template conf sanitize imginfo imgformat virterr"
+all_targets="tokenize proto template conf sanitize imginfo imgformat virterr sshkeys"
 
 # Sources of each target: the parser itself is compiled from src/, not
 # taken from the autotools build, so that it carries the instrumentation.
@@ -30,6 +30,7 @@ declare -A srcs=(
 	[imginfo]="src/daemon/imginfo.c"
 	[imgformat]="src/common/imgformat.c"
 	[virterr]="src/daemon/virterr.c"
+	[sshkeys]="src/common/sshkeys.c"
 )
 # Longer than the largest seed where a limit lies beyond the default 4096:
 # LINE_MAX_LEN for lines, PROTO_MAX_REQ_STRING for request strings, a
@@ -38,6 +39,7 @@ declare -A srcs=(
 declare -A max_len=(
 	[tokenize]=8192 [proto]=8192 [template]=8192 [conf]=4096
 	[sanitize]=4096 [imginfo]=8192 [imgformat]=8192 [virterr]=4096
+	[sshkeys]=8192
 )
 
 usage() {

@@ -76,6 +76,25 @@ check "the upload areas' parent was checked" out_has "^ok    upload directory $D
 check "sftp-server was checked" out_has "^ok    sftp-server /usr/lib/openssh/sftp-server: owned by root"
 check "scp was checked" out_has "^ok    scp /usr/bin/scp: owned by root"
 check "sshd's sftp subsystem was checked" out_has "^ok    sshd for ievchk: sftp runs /usr/lib/openssh/sftp-server through the shell"
+# Imports' check for default credentials: a note, not a failure, where
+# its helper is missing.
+cp "$D/ie-vshell.conf" "$D/creds.conf"
+printf '[import]\nhelper = %s\n' "$D/no-such-helper" >> "$D/creds.conf"
+"$VMD_BIN" --check -f "$D/creds.conf" >"$OUT" 2>"$ERR"
+check "no helper for credentials: a note" out_has "^note  imports are not checked for default credentials, as with credentials = off: the helper ie-vmd-creds is not installed"
+check "which is no failure" out_lacks "^FAIL  imports"
+if [ -x "$top_builddir/src/daemon/ie-vmd-creds" ] && ls /boot/vmlinuz-* >/dev/null 2>&1; then
+	cp "$D/ie-vshell.conf" "$D/creds.conf"
+	printf '[import]\ncredentials = check\nhelper = %s\n' \
+	    "$top_builddir/src/daemon/ie-vmd-creds" >> "$D/creds.conf"
+	"$VMD_BIN" --check -f "$D/creds.conf" >"$OUT" 2>"$ERR"
+	check "with the helper: imports are checked" out_has "^ok    imports are checked for default credentials (check) with "
+fi
+printf '[import]\ncredentials = maybe\n' > "$D/bad.conf"
+"$VMD_BIN" --check -f "$D/bad.conf" >"$OUT" 2>"$ERR"
+RC=$?
+check "a bad credentials value fails the check" out_has "^FAIL  config: .*bad.conf:2: key 'credentials' in \[import\]: use one of off|check|warn|fix"
+check "and ie-vmd --check says so" rc_is 1
 
 # breaks DESCRIPTION PATTERN: the check fails, naming the problem, and
 # prints a fix on that line.
