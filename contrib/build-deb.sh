@@ -22,7 +22,9 @@ else
 	tar -C "$src" --exclude='./build*' --exclude=./.git -cf - . |
 	    tar -C "$work/ie-vshell" -xf -
 fi
-(cd "$work/ie-vshell" && dpkg-buildpackage -us -uc -b) \
+# Not a job of a make that runs this (make check): a make of its own.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+(cd "$work/ie-vshell" && dpkg-buildpackage -us -uc -b -Jauto) \
     >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
 deb=$(ls "$work"/ie-vshell_*.deb)
 mv "$deb" "$out/"

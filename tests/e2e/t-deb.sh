@@ -130,6 +130,23 @@ check "the broker's unit is enabled" [ "$(readlink \
 check "man finds ie-vshell(1), ie-vmd(8) and ie-vshell.conf(5)" \
     man_finds ie-vshell ie-vmd ie-vshell.conf
 
+# Installed again (an upgrade does the same): the admin's changes stay (an
+# edited conffile, the pool's mode) and nothing is made twice.
+echo "# edited by the admin" >> $ETC/ie-vshell.conf
+chmod 700 $STATE/pool
+t0=$(now_ms)
+"${APT[@]}" install --reinstall "$DEB" >"$TMP/install.out" 2>&1
+RC=$?
+echo "# installed again in $(elapsed "$t0") ms"
+check "installed again" rc_is 0 || sed 's/^/# /' "$TMP/install.out"
+check "the edited config is kept" \
+    [ "$(tail -n 1 $ETC/ie-vshell.conf)" = "# edited by the admin" ]
+check "the pool keeps its mode" [ "$(stat -c %a $STATE/pool)" = 700 ]
+check "/etc/shells lists the shell once" \
+    [ "$(grep -cx /usr/bin/ie-vshell /etc/shells)" = 1 ]
+check "each group once" [ "$(grep -cE '^ie-vshell-(admin|students):' /etc/group)" = 2 ]
+chmod 711 $STATE/pool
+
 # A student of the installed shell, in the group of the installed sshd
 # snippet; sshd includes the snippet from the package's examples.
 SH=/usr/bin/ie-vshell
