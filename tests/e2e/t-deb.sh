@@ -218,9 +218,12 @@ check "the run directory is gone" gone $RUNDIR
 had_group ie-vshell-admin ||
 	check "the admin group the package made is gone" \
 	    no_group ie-vshell-admin
-had_group ie-vshell-students ||
+if ! had_group ie-vshell-students; then
 	check "the students' group, with a member, is kept" \
 	    has_group ie-vshell-students
+	check "purge says so" grep -q "kept the group ie-vshell-students" \
+	    "$TMP/purge.out"
+fi
 
 # What purge kept on purpose goes with the student; then nothing differs.
 userdel -r $S >/dev/null 2>&1
