@@ -24,7 +24,6 @@ if [ -z "${IE_VSHELL_DEB:-}" ]; then
 	command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
 		skip "debhelper is not installed (see contrib/debian-deps.sh)"
 fi
-e2e_lock
 
 elapsed() { echo $(($(date +%s%N) / 1000000 - $1)); }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -38,6 +37,8 @@ if [ -z "$DEB" ]; then
 fi
 [ -f "$DEB" ] || { not_ok "the package $DEB exists"; done_testing; }
 DEB=$(cd "$(dirname "$DEB")" && pwd -P)/$(basename "$DEB")
+# The build touches nothing shared: the machine is taken from here on.
+e2e_lock
 
 # What the package holds, as absolute paths ("./usr/bin/x" -> "/usr/bin/x").
 mapfile -t PKG_PATHS < <(dpkg-deb --fsys-tarfile "$DEB" | tar -t |
@@ -162,16 +163,14 @@ check "ie-vmd --check passes on the package's defaults" rc_is 0
 check "it says so" out_has "all checks passed"
 
 # The installed broker with the installed config, as the unit starts it
-# but in the foreground, stopped by its pid.
+# but in the foreground (under valgrind with VMD_WRAPPER=valgrind_vmd),
+# stopped by its pid; the system's PAM.
 VMD_BIN=/usr/sbin/ie-vmd
+CONF=$ETC/ie-vshell.conf
 SOCK=$RUNDIR/ie-vmd.sock
-/usr/sbin/ie-vmd -F >>"$TMP/vmd.log" 2>&1 &
-VMD_PID=$!
-for _ in $(seq 1 200); do
-	[ -S $SOCK ] && break
-	kill -0 $VMD_PID 2>/dev/null || break
-	sleep 0.05
-done
+VMD_ENV=()
+mkdir -p "$TMP/run"	# start_vmd's socket directory, not used here
+start_vmd
 check "the installed broker listens on $SOCK" [ -S $SOCK ] ||
 	{ sed 's/^/# vmd: /' "$TMP/vmd.log"; done_testing; }
 
