@@ -14,6 +14,10 @@ fi
 
 demo=$(mktemp -d /tmp/ie-vshell-demo.XXXXXX)
 trap 'kill "$vmd" 2>/dev/null; wait "$vmd" 2>/dev/null; rm -rf "$demo"' EXIT
+# The test driver has no nwfilter: the demo's template asks for no
+# firewall, or ie-vmd would stop every VM it starts.
+mkdir -p "$demo/templates"
+sed '/^[[:space:]]*<filterref/,/<\/filterref>/d' templates/default.xml > "$demo/templates/default.xml"
 cat > "$demo/ie-vshell.conf" <<CONF
 [daemon]
 socket = $demo/ie-vmd.sock
@@ -23,7 +27,7 @@ uri = test:///default
 pool_dir = $demo/pool
 blank_size = 8
 [templates]
-dir = $PWD/templates
+dir = $demo/templates
 CONF
 build/src/daemon/ie-vmd -F -f "$demo/ie-vshell.conf" 2>"$demo/ie-vmd.log" &
 vmd=$!

@@ -10,7 +10,8 @@ usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--libvirtd-conf FILE] [--vmd-nice N]
                 [--login-runs N] [--users N] [--no-system]
                 [--only-import] [--base-runs N] [--only-base]
-                [--tmpdir DIR]"""
+                [--tmpdir DIR] [--upload-runs N] [--only-upload]
+                [--only-hosts]"""
 
 import argparse
 import datetime
@@ -533,9 +534,14 @@ def main():
     ap.add_argument("--only-upload", action="store_true",
                     help="only scenario 7, the upload relay; its section "
                     "of the results file is replaced, the rest kept")
+    ap.add_argument("--only-hosts", action="store_true",
+                    help="only scenario 8, several hosts; its section of "
+                    "the results file is replaced, the rest kept")
     a = ap.parse_args()
     if a.only_upload:
         return only_upload(a)
+    if a.only_hosts:
+        return only_hosts(a)
     a.no_system = a.no_system or a.only_import or a.only_base
     t_start = time.monotonic()
     shell = os.path.join(a.build, "src/shell/ie-vshell")
@@ -568,9 +574,10 @@ def main():
             sysres = system.run(a, systmp, env)
         finally:
             subprocess.run(["rm", "-rf", systmp])
-    upres = None
+    upres = hostres = None
     if not a.no_system:
         upres = upload_run(a)
+        hostres = hosts_run(a)
     imtext, iq, tg = "", None, []
     if "import" in res:
         imtext, iq = import_section(res["import"])
@@ -598,6 +605,9 @@ Machine: %s.
             iq["raw_sync"], iq["qcow2_sync"])
         tg[2:2] = more
         text, more = upload_section(upres)
+        out += "\n" + text
+        tg += more
+        text, more = hosts_section(hostres)
         out += "\n" + text
         tg += more
     elif a.only_import or a.only_base:
@@ -652,27 +662,65 @@ def only_upload(a):
     """Scenario 7 alone: its section of the results file (and its line in
     the targets' table) is replaced or added; the rest stays as it was."""
     text, tg = upload_section(upload_run(a))
+    replace_section(a.out, text, tg, UPLOAD_BEGIN, UPLOAD_END,
+                    "--only-upload")
+
+
+HOSTS_BEGIN = "<!-- scenario 8: bench.py --only-hosts rewrites this -->"
+HOSTS_END = "<!-- end of scenario 8 -->"
+
+
+def hosts_run(a):
+    sys.modules["bench"] = sys.modules[__name__]   # one T0, one TOP
+    import hosts
+    tmp = tempfile.mkdtemp(prefix="ievs-bench-hosts.")
+    os.chmod(tmp, 0o755)
+    try:
+        return hosts.run(a, tmp, {"PATH": "/usr/bin:/bin",
+                                  "LANG": "C.UTF-8", "HOME": tmp})
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
+def hosts_section(res):
+    import hosts
+    text, tg = hosts.report(res)
+    return "%s\n%s%s\n" % (HOSTS_BEGIN, text, HOSTS_END), tg
+
+
+def only_hosts(a):
+    """Scenario 8 alone, written into the results file as only_upload
+    does."""
+    text, tg = hosts_section(hosts_run(a))
+    replace_section(a.out, text, tg, HOSTS_BEGIN, HOSTS_END, "--only-hosts")
+
+
+def replace_section(out, text, tg, begin, end, flag):
+    """The section between begin and end of the results file out replaced
+    by text (or added at its end), and the targets' rows of tg replaced or
+    added to the end of the targets' table."""
     text = text.replace(
-        UPLOAD_END, "Measured %s by `bench/run.sh --only-upload`.\n%s" % (
+        end, "Measured %s by `bench/run.sh %s`.\n%s" % (
             datetime.datetime.now(datetime.timezone.utc).strftime(
-                "%Y-%m-%d %H:%M UTC"), UPLOAD_END))
-    old = open(a.out).read() if os.path.exists(a.out) else "# Benchmark results\n"
-    if UPLOAD_BEGIN in old:
-        head, rest = old.split(UPLOAD_BEGIN, 1)
-        old = head.rstrip("\n") + "\n\n" + text + rest.split(UPLOAD_END, 1)[1]
+                "%Y-%m-%d %H:%M UTC"), flag, end))
+    old = open(out).read() if os.path.exists(out) else "# Benchmark results\n"
+    if begin in old:
+        head, rest = old.split(begin, 1)
+        old = head.rstrip("\n") + "\n\n" + text + rest.split(end, 1)[1]
     else:
         old = old.rstrip("\n") + "\n\n" + text
-    row = "| %s | %s | %s |" % (tg[0][0], tg[0][1], verdict(tg[0][2]))
     lines = old.split("\n")
-    lines = [ln for ln in lines if not ln.startswith("| " + tg[0][0])]
-    for i, ln in enumerate(lines):
-        if ln == "|---|---|---|":
-            while i + 1 < len(lines) and lines[i + 1].startswith("| "):
-                i += 1
-            lines.insert(i + 1, row)
-            break
-    with open(a.out, "w") as f:
-        f.write("\n".join(lines))
+    for name, measured, ok in tg:
+        row = "| %s | %s | %s |" % (name, measured, verdict(ok))
+        lines = [ln for ln in lines if not ln.startswith("| " + name + " |")]
+        for i, ln in enumerate(lines):
+            if ln == "|---|---|---|":
+                while i + 1 < len(lines) and lines[i + 1].startswith("| "):
+                    i += 1
+                lines.insert(i + 1, row)
+                break
+    with open(out, "w") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
     print(text)
 
 

@@ -11,6 +11,7 @@ libvirt-clients python3 python3-pexpect python3-paramiko strace valgrind groff-b
 util-linux passwd iproute2 libvirt-daemon libpam-wrapper openssh-server
 openssh-client clang libclang-rt-14-dev
 libvirt-daemon-system qemu-system-x86 curl xauth
+libvirt-daemon-config-nwfilter iptables
 busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64
 debhelper build-essential fakeroot adduser"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |

@@ -124,6 +124,11 @@ const struct cmd_def cmd_table[] = {
 	    .opts = { JSON_OPT } },
 	{ .name = "users", .flags = CMD_ADMIN | CMD_NOCONN, .synopsis = "",
 	    .help = N_("every user's VMs and use of resources (admins)") },
+	{ .name = "hosts", .flags = CMD_ADMIN | CMD_NOCONN,
+	    .synopsis = "[--json]",
+	    .help = N_("each host: reachable, VMs running, vCPUs and memory "
+		"committed, whether new VMs go there (admins)"),
+	    .opts = { JSON_OPT } },
 };
 
 const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);

@@ -34,6 +34,7 @@ static const struct quota quota_default = { { 8, 2, 4, 4096, 100, 100 } };
 #define QUOTA_USER_PREFIX "quota.user:"
 #define QUOTA_GROUP_PREFIX "quota.group:"
 #define TEMPLATE_PREFIX "template:"
+#define HOST_PREFIX "host:"
 #define SIZE_MAX_GIB 1048576
 
 static const struct key keys[] = {
@@ -85,6 +86,8 @@ config_defaults(void)
 	c->scp = g_strdup("/usr/bin/scp");
 	c->template_dir = g_strdup(SYSCONFDIR "/ie-vshell/templates");
 	c->default_template = g_strdup("default");
+	c->placement = PLACE_SPREAD;
+	c->reserve = 1;
 	return c;
 }
 
@@ -103,8 +106,17 @@ config_free(struct config *c)
 	for (int i = 0; i < c->ntconfs; i++) {
 		g_free(c->tconfs[i].name);
 		g_free(c->tconfs[i].base);
+		g_free(c->tconfs[i].from);
+		g_free(c->tconfs[i].filter);
+		g_strfreev(c->tconfs[i].inbound);
+		g_strfreev(c->tconfs[i].outbound);
 	}
 	g_free(c->tconfs);
+	for (int i = 0; i < c->nhosts; i++) {
+		g_free(c->hosts[i].name);
+		g_free(c->hosts[i].uri);
+	}
+	g_free(c->hosts);
 	g_free(c->uri);
 	g_free(c->pool_dir);
 	g_free(c->qemu_img);
@@ -333,6 +345,64 @@ template_group(const char *g)
 	return user_name_valid(g + strlen(TEMPLATE_PREFIX)) ? 't' : '?';
 }
 
+char **
+config_ports_new(const char *list, const char **why)
+{
+	char **words = g_strsplit_set(list, ", \t", -1);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	guint64 n;
+	int i;
+
+	*why = NULL;
+	for (i = 0; words[i] != NULL && *why == NULL; i++) {
+		if (words[i][0] == '\0')
+			continue;
+		if (!g_ascii_string_to_unsigned(words[i], 10, 1, 65535, &n,
+		    NULL))
+			*why = _("a port is a number from 1 to 65535");
+		else if (out->len == PORTS_MAX)
+			*why = _("more than 32 ports");
+		else
+			g_ptr_array_add(out, g_strdup_printf("%u",
+			    (unsigned)n));
+	}
+	g_strfreev(words);
+	if (*why == NULL && out->len == 0)
+		*why = _("no port given");
+	if (*why != NULL) {
+		g_ptr_array_free(out, TRUE);
+		return NULL;
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* A name-valued key of a [template:NAME] group into *slot. */
+static char *
+template_name_key(const char *v, char **slot, const char *rule)
+{
+	if (!user_name_valid(v))
+		return g_strdup_printf(_("must be a name of letters, digits, "
+		    "'-', '_' and '.' (%s)"), rule);
+	g_free(*slot);
+	*slot = g_strdup(v);
+	return NULL;
+}
+
+static char *
+template_ports_key(const char *v, char ***slot)
+{
+	const char *why;
+	char **ports = config_ports_new(v, &why);
+
+	if (ports == NULL)
+		return g_strdup_printf(_("%s; list TCP ports such as 22, 80, "
+		    "443"), why);
+	g_strfreev(*slot);
+	*slot = ports;
+	return NULL;
+}
+
 /* One key of a [template:NAME] group into t; NULL or the reason (caller
  * frees). */
 static char *
@@ -353,7 +423,16 @@ template_key(GKeyFile *kf, const char *group, const char *key,
 			g_free(t->base);
 			t->base = g_strdup(v);
 		}
-	} else {
+	} else if (strcmp(key, "from") == 0)
+		err = template_name_key(v, &t->from, _("a template's name"));
+	else if (strcmp(key, "filter") == 0)
+		err = template_name_key(v, &t->filter,
+		    _("a libvirt nwfilter's name"));
+	else if (strcmp(key, "inbound") == 0)
+		err = template_ports_key(v, &t->inbound);
+	else if (strcmp(key, "outbound") == 0)
+		err = template_ports_key(v, &t->outbound);
+	else {
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (errno || end == v || *end != '\0' || n < 0 ||
@@ -367,6 +446,9 @@ template_key(GKeyFile *kf, const char *group, const char *key,
 	return err;
 }
 
+static const char *const template_keys[] = { "base", "blank_size", "from",
+    "filter", "inbound", "outbound", NULL };
+
 static char *
 load_template_group(GKeyFile *kf, const char *path, const char *text,
     const char *group, struct template_conf *t)
@@ -376,10 +458,10 @@ load_template_group(GKeyFile *kf, const char *path, const char *text,
 	int i;
 
 	for (i = 0; ks != NULL && ks[i] != NULL && err == NULL; i++) {
-		if (strcmp(ks[i], "base") != 0 &&
-		    strcmp(ks[i], "blank_size") != 0)
+		if (!g_strv_contains(template_keys, ks[i]))
 			err = g_strdup_printf(_("%s:%d: unknown key '%s' in "
-			    "[%s]; known: base, blank_size"), path,
+			    "[%s]; known: base, blank_size, from, filter, "
+			    "inbound, outbound"), path,
 			    key_line(text, group, ks[i]), ks[i], group);
 		else if ((why = template_key(kf, group, ks[i], t)) != NULL) {
 			err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: %s"),
@@ -415,10 +497,197 @@ load_templates(struct config *c, GKeyFile *kf, const char *path,
 		c->tconfs = g_renew(struct template_conf, c->tconfs,
 		    c->ntconfs + 1);
 		t = &c->tconfs[c->ntconfs++];
+		memset(t, 0, sizeof(*t));
 		t->name = g_strdup(groups[g] + strlen(TEMPLATE_PREFIX));
-		t->base = NULL;
 		t->blank_size = -1;
 		err = load_template_group(kf, path, text, groups[g], t);
+	}
+	g_strfreev(groups);
+	return err;
+}
+
+bool
+host_name_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > IEVS_HOST_NAME_MAX || name[0] == '-' ||
+	    name[0] == '_')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!g_ascii_islower(name[i]) && !g_ascii_isdigit(name[i]) &&
+		    name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
+}
+
+/* 'h' for [hosts], 'p' for [placement], 'n' for a valid [host:NAME], '?'
+ * for a malformed one, else 0. */
+static char
+host_group(const char *g)
+{
+	if (strcmp(g, "hosts") == 0)
+		return 'h';
+	if (strcmp(g, "placement") == 0)
+		return 'p';
+	if (!g_str_has_prefix(g, HOST_PREFIX))
+		return 0;
+	return host_name_valid(g + strlen(HOST_PREFIX)) ? 'n' : '?';
+}
+
+static struct host_conf *
+host_named(struct config *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (strcmp(c->hosts[i].name, name) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
+
+static void
+host_add(struct config *c, const char *name, const char *uri)
+{
+	struct host_conf *h;
+
+	c->hosts = g_renew(struct host_conf, c->hosts, c->nhosts + 1);
+	h = &c->hosts[c->nhosts++];
+	h->name = g_strdup(name);
+	h->uri = g_strdup(uri);
+	h->vcpus = h->memory = -1;
+	h->schedulable = true;
+}
+
+/* A whole number from min to max; NULL or why not. */
+static const char *
+int_value(const char *v, int min, int max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n < min || n > max)
+		return _("out of range");
+	*out = (int)n;
+	return NULL;
+}
+
+/* One key of [host:NAME]; NULL or why it is wrong. */
+static const char *
+host_key(struct host_conf *h, const char *key, const char *v)
+{
+	if (strcmp(key, "vcpus") == 0)
+		return int_value(v, 1, 1000000, &h->vcpus) ?
+		    _("must be a number of vCPUs from 1 to 1000000") : NULL;
+	if (strcmp(key, "memory") == 0)
+		return int_value(v, 1, SIZE_MAX_GIB, &h->memory) ?
+		    _("must be GiB from 1 to 1048576") : NULL;
+	if (strcmp(key, "schedulable") != 0)
+		return _("unknown key; known: vcpus, memory, schedulable");
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+		h->schedulable = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+		h->schedulable = false;
+	else
+		return _("must be true or false");
+	return NULL;
+}
+
+static const char *
+placement_key(struct config *c, const char *key, const char *v)
+{
+	if (strcmp(key, "reserve") == 0)
+		return int_value(v, 0, SIZE_MAX_GIB, &c->reserve) ?
+		    _("must be GiB from 0 to 1048576") : NULL;
+	if (strcmp(key, "policy") != 0)
+		return _("unknown key; known: policy, reserve");
+	if (strcmp(v, "spread") == 0)
+		c->placement = PLACE_SPREAD;
+	else if (strcmp(v, "pack") == 0)
+		c->placement = PLACE_PACK;
+	else
+		return _("must be spread or pack");
+	return NULL;
+}
+
+/* Every key of one of the groups host_group knows, in file order. */
+static char *
+load_host_group(struct config *c, GKeyFile *kf, const char *path,
+    const char *text, const char *group, char kind)
+{
+	char **ks = g_key_file_get_keys(kf, group, NULL, NULL);
+	struct host_conf *h = NULL;
+	char *err = NULL;
+	int i;
+
+	if (kind == 'n' && (h = host_named(c, group +
+	    strlen(HOST_PREFIX))) == NULL)
+		err = g_strdup_printf(_("%s:%d: [%s] names no host of "
+		    "[hosts]; add it there or remove the group"), path,
+		    key_line(text, group, NULL), group);
+	for (i = 0; err == NULL && ks != NULL && ks[i] != NULL; i++) {
+		char *v = g_key_file_get_string(kf, group, ks[i], NULL);
+		const char *why = NULL;
+
+		if (v == NULL || v[0] == '\0')
+			why = _("must not be empty");
+		else if (kind == 'h' && !host_name_valid(ks[i]))
+			why = _("a host's name must be 1 to 32 lowercase "
+			    "letters, digits, '-' and '_'");
+		else if (kind == 'h' && host_named(c, ks[i]) != NULL)
+			why = _("the host is named twice");
+		else if (kind == 'h')
+			host_add(c, ks[i], v);
+		else if (kind == 'n')
+			why = host_key(h, ks[i], v);
+		else
+			why = placement_key(c, ks[i], v);
+		if (why != NULL)
+			err = g_strdup_printf(_("%s:%d: key '%s' in [%s]: %s"),
+			    path, key_line(text, group, ks[i]), ks[i], group,
+			    why);
+		g_free(v);
+	}
+	g_strfreev(ks);
+	return err;
+}
+
+/* [hosts] first (the [host:NAME] groups refer to it), then the rest; no
+ * [hosts]: the one host of [libvirt] uri, named HOST_LOCAL. */
+static char *
+load_hosts(struct config *c, GKeyFile *kf, const char *path,
+    const char *text)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	char *err = NULL;
+	size_t g;
+
+	if (g_key_file_has_group(kf, "hosts")) {
+		c->several = true;
+		err = load_host_group(c, kf, path, text, "hosts", 'h');
+		if (err == NULL && c->nhosts == 0)
+			err = g_strdup_printf(_("%s:%d: [hosts] names no "
+			    "host; add NAME = URI lines or remove it"), path,
+			    key_line(text, "hosts", NULL));
+		if (err == NULL && g_key_file_has_key(kf, "libvirt", "uri",
+		    NULL))
+			err = g_strdup_printf(_("%s:%d: key 'uri' in "
+			    "[libvirt]: not used with [hosts]; name every host "
+			    "there instead"), path, key_line(text, "libvirt",
+			    "uri"));
+	}
+	for (g = 0; groups[g] != NULL && err == NULL; g++) {
+		char kind = host_group(groups[g]);
+
+		if (kind == '?')
+			err = g_strdup_printf(_("%s:%d: bad host group [%s]; "
+			    "use [host:NAME], NAME a host of [hosts]"), path,
+			    key_line(text, groups[g], NULL), groups[g]);
+		else if (kind == 'n' || kind == 'p')
+			err = load_host_group(c, kf, path, text, groups[g],
+			    kind);
 	}
 	g_strfreev(groups);
 	return err;
@@ -458,9 +727,10 @@ check_unknown(GKeyFile *kf, const char *path, const char *text)
 		for (j = 0; j < G_N_ELEMENTS(keys); j++)
 			known |= strcmp(keys[j].group, groups[g]) == 0;
 		if (quota_group(groups[g]) != 0 ||
-		    template_group(groups[g]) != 0)
-			continue;	/* checked by load_quotas and
-					 * load_templates */
+		    template_group(groups[g]) != 0 ||
+		    host_group(groups[g]) != 0)
+			continue;	/* checked by load_quotas,
+					 * load_templates and load_hosts */
 		if (!known) {
 			err = g_strdup_printf(_("%s:%d: unknown group [%s]"),
 			    path, key_line(text, groups[g], NULL), groups[g]);
@@ -493,13 +763,16 @@ config_load(const char *path, int missing_ok, char **err)
 	size_t i;
 
 	*err = NULL;
-	if (path == NULL)
+	if (path == NULL) {
+		host_add(c, HOST_LOCAL, c->uri);
 		return c;
+	}
 	c->path = g_strdup(path);
 	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
 		if (missing_ok && g_error_matches(gerr, G_FILE_ERROR,
 		    G_FILE_ERROR_NOENT)) {
 			g_error_free(gerr);
+			host_add(c, HOST_LOCAL, c->uri);
 			return c;
 		}
 		*err = g_strdup_printf("%s: %s", path, gerr->message);
@@ -512,7 +785,8 @@ config_load(const char *path, int missing_ok, char **err)
 	}
 	if ((*err = check_unknown(kf, path, text)) != NULL ||
 	    (*err = load_quotas(c, kf, path, text)) != NULL ||
-	    (*err = load_templates(c, kf, path, text)) != NULL)
+	    (*err = load_templates(c, kf, path, text)) != NULL ||
+	    (*err = load_hosts(c, kf, path, text)) != NULL)
 		goto fail;
 	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *why;
@@ -534,6 +808,8 @@ config_load(const char *path, int missing_ok, char **err)
 	}
 	g_key_file_free(kf);
 	g_free(text);
+	if (c->nhosts == 0)
+		host_add(c, HOST_LOCAL, c->uri);
 	return c;
 fail:
 	g_clear_error(&gerr);

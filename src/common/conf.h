@@ -3,6 +3,8 @@
 #ifndef IEVS_CONF_H
 #define IEVS_CONF_H
 
+#include <stdbool.h>
+
 #define CONFIG_PATH SYSCONFDIR "/ie-vshell/ie-vshell.conf"
 
 /* Quota resources.  A limit of QUOTA_UNLIMITED means none; QUOTA_UNSET
@@ -31,11 +33,42 @@ struct quota_rule {
 };
 
 /* [template:NAME]: what 'define' gives a VM of template NAME for a disk
- * when it names no image. */
+ * when it names no image, and its firewall.  A group whose from names
+ * another template offers that template's XML under NAME (its own
+ * filter and ports). */
 struct template_conf {
 	char *name;
 	char *base;		/* the base image to copy, or NULL */
 	int blank_size;		/* GiB of a blank disk; -1: [storage] */
+	char *from;		/* the template file NAME is made from, or NULL
+				 * (NAME.xml) */
+	char *filter;		/* the libvirt nwfilter of every interface, or
+				 * NULL (the template's) */
+	char **inbound;		/* TCP ports open to the VM (TCP_IN), or NULL
+				 * (the template's); g_strfreev */
+	char **outbound;	/* TCP ports the VM may reach (TCP_OUT), or
+				 * NULL */
+};
+
+#define PORTS_MAX 32	/* ports in an inbound or outbound list */
+
+/* One hypervisor host: [hosts] NAME = URI, and its [host:NAME] group. */
+struct host_conf {
+	char *name;
+	char *uri;
+	int vcpus;		/* offered to placement; -1: the node's */
+	int memory;		/* GiB offered; -1: the node's less the
+				 * reserve */
+	bool schedulable;	/* false: no new VM is placed there */
+};
+
+#define IEVS_HOST_NAME_MAX 32
+/* The single host of a config without [hosts]. */
+#define HOST_LOCAL "local"
+
+enum placement_policy {
+	PLACE_SPREAD,		/* the most memory left */
+	PLACE_PACK		/* the least memory left that fits */
 };
 
 struct config {
@@ -63,6 +96,12 @@ struct config {
 	int nrules;
 	struct template_conf *tconfs;
 	int ntconfs;
+	/* [hosts] in file order, or the one host HOST_LOCAL at uri. */
+	struct host_conf *hosts;
+	int nhosts;
+	bool several;			/* [hosts] names the hosts */
+	enum placement_policy placement;
+	int reserve;			/* GiB of each host kept back */
 };
 
 /* Config key of each resource, for messages and the config file. */
@@ -74,6 +113,10 @@ extern const char *const quota_keys[Q__COUNT];
 struct config *config_load(const char *path, int missing_ok, char **err);
 void config_free(struct config *cfg);
 
+/* Whether name is a host's name: 1 to 32 lowercase letters, digits, '-'
+ * and '_', starting with a letter or digit. */
+bool host_name_valid(const char *name);
+
 /* The [template:NAME] group of a template, or NULL if there is none. */
 const struct template_conf *config_template(const struct config *cfg,
     const char *name);
@@ -81,6 +124,11 @@ const struct template_conf *config_template(const struct config *cfg,
  * to copy (NULL: none), else a blank disk of *blank_gib GiB (0: none). */
 const char *config_new_disk(const struct config *cfg, const char *name,
     int *blank_gib);
+
+/* A list of TCP ports ("22, 80, 443"): NULL and a reason if it is not
+ * 1 to PORTS_MAX numbers from 1 to 65535 apart by commas or blanks; else
+ * the numbers as written without leading zeros (g_strfreev). */
+char **config_ports_new(const char *list, const char **why);
 
 /* The user's upload area: upload_dir with %u replaced by user (a name
  * user_name_valid() accepts).  Caller frees. */

@@ -239,13 +239,24 @@ char *
 base_tconf_problem(const struct config *cfg, const struct template_conf *t,
     GHashTable *bases)
 {
-	char *file = g_strdup_printf("%s/%s.xml", cfg->template_dir, t->name);
+	const char *from = t->from != NULL ? t->from : t->name;
+	char *file = g_strdup_printf("%s/%s.xml", cfg->template_dir, from);
+	char *own = g_strdup_printf("%s/%s.xml", cfg->template_dir, t->name);
 	bool found = g_file_test(file, G_FILE_TEST_IS_REGULAR);
+	bool clash = t->from != NULL && g_file_test(own, G_FILE_TEST_EXISTS);
 
 	g_free(file);
+	g_free(own);
+	if (t->from != NULL && strcmp(t->from, t->name) == 0)
+		return g_strdup_printf(_("[template:%s]: from names the "
+		    "template itself; remove the key"), t->name);
+	if (clash)
+		return g_strdup_printf(_("[template:%s]: from = %s, but %s.xml "
+		    "exists too; remove one of them"), t->name, t->from,
+		    t->name);
 	if (!found)
 		return g_strdup_printf(_("[template:%s]: no template %s.xml in "
-		    "%s"), t->name, t->name, cfg->template_dir);
+		    "%s"), t->name, from, cfg->template_dir);
 	if (t->base != NULL && !g_hash_table_contains(bases, t->base))
 		return g_strdup_printf(_("[template:%s]: base image %s is not "
 		    "in %s (or was refused)"), t->name, t->base, cfg->base_dir);

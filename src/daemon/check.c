@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <libvirt/libvirt.h>
@@ -75,16 +77,21 @@ check_owned(const char *label, const char *path, bool dir)
 	g_free(fix);
 }
 
-static void
+/* Each template file checked; returns the templates that loaded, with
+ * the config's groups applied, for the check of their filters. */
+static GHashTable *
 check_templates(const struct config *cfg)
 {
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)template_free);
 	GDir *d = g_dir_open(cfg->template_dir, 0, NULL);
 	const char *f;
+	char *err = NULL;
 	bool have_default = false;
 
 	check_owned(_("template directory"), cfg->template_dir, true);
 	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
-		char *path, *name, *err = NULL;
+		char *path, *name;
 		struct template *t;
 
 		if (!g_str_has_suffix(f, ".xml"))
@@ -100,17 +107,56 @@ check_templates(const struct config *cfg)
 		report(t != NULL, _("correct the template; see ie-vmd(8)"),
 		    _("template %s is valid%s%s"), path, err ? ": " : "",
 		    err ? err : "");
-		template_free(t);
+		if (t != NULL)
+			g_hash_table_insert(h, g_strdup(name), t);
 		g_free(err);
+		err = NULL;
 		g_free(name);
 		g_free(path);
 	}
 	if (d != NULL)
 		g_dir_close(d);
+	if (templates_configure(h, cfg, &err) < 0)
+		report(false, _("correct the group in the config"), "%s", err);
+	g_free(err);
+	have_default |= config_template(cfg, cfg->default_template) != NULL &&
+	    g_hash_table_contains(h, cfg->default_template);
 	report(have_default, _("add it, or set [templates] default"),
 	    _("default template %s.xml present"), cfg->default_template);
+	return h;
 }
 
+/* Every filter a template asks for is defined where its VMs run: else
+ * libvirt refuses to start them. */
+static void
+check_filters(virConnectPtr c, const char *uri, GHashTable *h)
+{
+	GList *names = g_list_sort(g_hash_table_get_keys(h),
+	    (GCompareFunc)strcmp), *l;
+	virNWFilterPtr nf;
+	char **filters, *fix;
+	int i;
+
+	for (l = names; l != NULL; l = l->next) {
+		filters = template_filters_new(g_hash_table_lookup(h, l->data));
+		for (i = 0; filters[i] != NULL; i++) {
+			nf = virNWFilterLookupByName(c, filters[i]);
+			fix = g_strdup_printf(_("define it: virsh -c %s "
+			    "nwfilter-define %s/%s.xml (ie-vshell ships "
+			    "ie-vshell-student)"), uri, SYSCONFDIR "/ie-vshell/nwfilter",
+			    filters[i]);
+			report(nf != NULL, fix, _("template %s: filter %s "
+			    "defined in libvirt%s%s"), (char *)l->data,
+			    filters[i], nf ? "" : ": ", nf ? "" :
+			    virt_error());
+			g_free(fix);
+			if (nf != NULL)
+				virNWFilterFree(nf);
+		}
+		g_strfreev(filters);
+	}
+	g_list_free(names);
+}
 static void
 bad_base(void *arg, const char *path, const char *why)
 {
@@ -330,28 +376,239 @@ check_sshd(const struct config *cfg, const struct check_opts *o)
 }
 
 static void
-check_libvirt(const struct config *cfg)
+check_libvirt(const struct config *cfg, GHashTable *templates)
 {
 	char *err = NULL;
 	virConnectPtr c;
 	unsigned long v = 0;
 
-	if (virt_init(cfg->uri) < 0 || (c = virt_get(true, &err)) == NULL) {
+	if (virt_init(cfg) < 0 || (c = virt_get(0, true, &err)) == NULL) {
 		report(false, _("start libvirtd, or correct [libvirt] uri"),
 		    _("libvirt reachable at %s: %s"), cfg->uri,
 		    err ? err : _("cannot initialise libvirt"));
 		g_free(err);
+		virt_shutdown();
 		return;
 	}
 	report(virConnectGetLibVersion(c, &v) == 0, _("check libvirtd's logs"),
 	    _("libvirt reachable at %s"), cfg->uri);
+	check_filters(c, cfg->uri, templates);
 	virConnectClose(c);
+	virt_shutdown();
+}
+
+/* Several hosts: each reachable, each its own (libvirt's host UUID), each
+ * seeing the pool at the same path, each with a clock close to this one's.
+ * The pool is tested with a probe file written here and looked up through
+ * a storage pool of type dir on pool_dir on each host (one the host has,
+ * or a transient one, gone afterwards).  libvirt has no call that reads a
+ * host's clock: each host makes an empty volume in that pool, and the time
+ * its filesystem gave the file (the host's own clock on OCFS2, GFS2 and
+ * CephFS; the server's on NFS) is compared with this one's. */
+#define SKEW_MAX 2	/* seconds */
+
+static virStoragePoolPtr
+dir_pool(virConnectPtr c, const char *dir, bool *made)
+{
+	virStoragePoolPtr *pools = NULL, found = NULL;
+	char *xml, *path, *esc;
+	int n, i;
+
+	*made = false;
+	/* Inactive ones too: libvirt refuses a second pool on one path. */
+	n = virConnectListAllStoragePools(c, &pools, 0);
+	for (i = 0; i < n; i++) {
+		xml = found ? NULL : virStoragePoolGetXMLDesc(pools[i], 0);
+		path = xml_string_new(xml, "string(/pool/target/path)");
+		if (path != NULL && strcmp(path, dir) == 0)
+			found = pools[i];
+		else
+			virStoragePoolFree(pools[i]);
+		g_free(path);
+		free(xml);
+	}
+	free(pools);
+	if (found != NULL)
+		return found;
+	esc = g_markup_escape_text(dir, -1);
+	xml = g_strdup_printf("<pool type='dir'><name>ievs-check-%d</name>"
+	    "<target><path>%s</path></target></pool>", (int)getpid(), esc);
+	found = virStoragePoolCreateXML(c, xml, 0);
+	*made = found != NULL;
+	g_free(xml);
+	g_free(esc);
+	return found;
+}
+
+/* The host's clock less this one's, in seconds, from a volume the host
+ * makes; G_MAXDOUBLE if it cannot be told. */
+static double
+host_skew(virStoragePoolPtr pool, const char *name)
+{
+	char *xml = g_strdup_printf("<volume><name>%s</name><capacity>0"
+	    "</capacity><target><format type='raw'/></target></volume>",
+	    name), *desc, *t;
+	double before = g_get_real_time() / 1e6, after, skew = G_MAXDOUBLE;
+	virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
+
+	after = g_get_real_time() / 1e6;
+	g_free(xml);
+	if (vol == NULL)
+		return skew;
+	desc = virStorageVolGetXMLDesc(vol, 0);
+	t = xml_string_new(desc, "string(/volume/target/timestamps/mtime)");
+	if (t != NULL)
+		skew = g_ascii_strtod(t, NULL) - (before + after) / 2;
+	/* Within the time the call took, there is no skew to speak of. */
+	if (t != NULL && ABS(skew) <= (after - before) / 2)
+		skew = 0;
+	g_free(t);
+	free(desc);
+	virStorageVolDelete(vol, 0);
+	virStorageVolFree(vol);
+	return skew;
+}
+
+static void
+check_host_pool(const struct config *cfg, int h, virConnectPtr c,
+    const char *probe)
+{
+	const char *name = cfg->hosts[h].name;
+	char *fix, *clock;
+	bool made;
+	virStoragePoolPtr pool = dir_pool(c, cfg->pool_dir, &made);
+	virStorageVolPtr vol = NULL;
+	double skew;
+
+	if (pool != NULL && !made && virStoragePoolIsActive(pool) != 1) {
+		fix = g_strdup_printf("virsh -c %s pool-start %s",
+		    cfg->hosts[h].uri, virStoragePoolGetName(pool));
+		report(false, fix, _("host %s: its storage pool %s on %s is not "
+		    "active"), name, virStoragePoolGetName(pool),
+		    cfg->pool_dir);
+		g_free(fix);
+		virStoragePoolFree(pool);
+		return;
+	}
+	fix = g_strdup_printf(_("mount the shared filesystem at %s on host "
+	    "%s"), cfg->pool_dir, name);
+	if (pool != NULL && virStoragePoolRefresh(pool, 0) == 0)
+		vol = virStorageVolLookupByName(pool, probe);
+	report(vol != NULL, fix, _("host %s sees the pool at %s (probe file "
+	    "%s)%s%s"), name, cfg->pool_dir, probe, vol ? "" : ": ",
+	    vol ? "" : virt_error());
+	g_free(fix);
+	if (vol != NULL) {
+		virStorageVolFree(vol);
+		clock = g_strdup_printf("%s.clock", probe);
+		skew = host_skew(pool, clock);
+		g_free(clock);
+		if (skew == G_MAXDOUBLE)
+			report(false, _("check the host's storage driver"),
+			    _("host %s: cannot tell its clock: %s"), name,
+			    virt_error());
+		else
+			report(ABS(skew) <= SKEW_MAX, _("run an NTP client "
+			    "(chrony) on every host and the shared storage"),
+			    _("host %s: clock %+.1f s from this one's (at most "
+			    "%d s)"), name, skew, SKEW_MAX);
+	}
+	if (made)
+		virStoragePoolDestroy(pool);
+	if (pool != NULL)
+		virStoragePoolFree(pool);
+}
+
+/* The probe file, in pool_dir: its name (caller frees), or NULL.  Empty,
+ * and readable by all: a host whose root is squashed on NFS must still be
+ * able to open it. */
+static char *
+probe_new(const struct config *cfg)
+{
+	char *path = g_build_filename(cfg->pool_dir, "ievs-probe-XXXXXX",
+	    NULL), *name = NULL;
+	int fd = g_mkstemp_full(path, O_WRONLY | O_CLOEXEC, 0644);
+
+	if (fd >= 0) {
+		name = g_path_get_basename(path);
+		close(fd);
+	} else
+		report(false, _("check the pool directory"), _("cannot write "
+		    "a probe file in %s: %s"), cfg->pool_dir,
+		    g_strerror(errno));
+	g_free(path);
+	return name;
+}
+
+static void
+check_hosts(const struct config *cfg, GHashTable *templates)
+{
+	char **uuids = g_new0(char *, cfg->nhosts + 1), *probe, *path;
+	int h, k, dup = 0;
+
+	/* An admin waits for a slow host rather than read it as down. */
+	virt_set_open_wait(30);
+	if (virt_init(cfg) < 0) {
+		report(false, _("check the libvirt installation"), "%s",
+		    _("cannot initialise libvirt"));
+		g_free(uuids);
+		return;
+	}
+	probe = probe_new(cfg);
+	for (h = 0; h < cfg->nhosts; h++) {
+		const struct host_conf *hc = &cfg->hosts[h];
+		char *err = NULL, *caps, *fix;
+		virConnectPtr c = virt_get(h, false, &err);
+
+		fix = g_strdup_printf(_("start libvirtd on %s, or correct its "
+		    "URI in [hosts]"), hc->name);
+		report(c != NULL, fix, _("host %s: libvirt reachable at "
+		    "%s%s%s"), hc->name, hc->uri, err ? ": " : "",
+		    err ? err : "");
+		g_free(fix);
+		g_free(err);
+		if (c == NULL)
+			continue;
+		caps = virConnectGetCapabilities(c);
+		uuids[h] = xml_string_new(caps,
+		    "string(/capabilities/host/uuid)");
+		free(caps);
+		if (probe != NULL)
+			check_host_pool(cfg, h, c, probe);
+		check_filters(c, hc->uri, templates);
+		virConnectClose(c);
+	}
+	for (h = 0; h < cfg->nhosts; h++)
+		for (k = 0; k < h; k++)
+			if (uuids[h] != NULL && uuids[k] != NULL &&
+			    strcmp(uuids[h], uuids[k]) == 0) {
+				report(false, _("give each host its own "
+				    "host_uuid in its libvirtd.conf"),
+				    _("host %s has the same host UUID as host "
+				    "%s (%s): the same machine twice, or a "
+				    "copied libvirtd.conf"), cfg->hosts[h].name,
+				    cfg->hosts[k].name, uuids[h]);
+				dup++;
+				break;
+			}
+	if (dup == 0)
+		report(true, "", "%s", _("the hosts have distinct host UUIDs"));
+	if (probe != NULL) {
+		path = g_build_filename(cfg->pool_dir, probe, NULL);
+		unlink(path);
+		g_free(path);
+	}
+	g_free(probe);
+	for (h = 0; h < cfg->nhosts; h++)
+		g_free(uuids[h]);
+	g_free(uuids);
 	virt_shutdown();
 }
 
 int
 check_run(const struct config *cfg, const struct check_opts *o)
 {
+	GHashTable *templates;
 	char *pam, *fix;
 
 	failures = 0;
@@ -362,7 +619,7 @@ check_run(const struct config *cfg, const struct check_opts *o)
 		report(false, fix, "%s", _("config file present"));
 		g_free(fix);
 	}
-	check_templates(cfg);
+	templates = check_templates(cfg);
 	check_bases(cfg);
 	check_owned(_("pool directory"), cfg->pool_dir, true);
 	check_upload(cfg);
@@ -371,7 +628,11 @@ check_run(const struct config *cfg, const struct check_opts *o)
 	pam = g_build_filename(o->pam_dir, cfg->pam_service, NULL);
 	check_owned(_("PAM service"), pam, false);
 	g_free(pam);
-	check_libvirt(cfg);
+	if (cfg->several)
+		check_hosts(cfg, templates);
+	else
+		check_libvirt(cfg, templates);
+	g_hash_table_destroy(templates);
 	if (failures)
 		printf(ngettext("ie-vmd --check: %d problem\n",
 		    "ie-vmd --check: %d problems\n", failures), failures);

@@ -5,7 +5,14 @@
  * sequence number before it asks libvirt, and a row is only replaced by a
  * read that began later: a slow read cannot overwrite a newer one, and the
  * read that an event causes begins after the change it reports.  The lock
- * guards memory only, never a libvirt call. */
+ * guards memory only, never a libvirt call.
+ *
+ * Each host has its own events, connection and thread, so a host that
+ * stops answering delays no other's rows.  A row's key is the host's
+ * number and the domain's UUID: with shared storage the same domain may be
+ * defined on two hosts.  When a host goes down its rows stay (the quota
+ * counts them as last seen); when it comes back its thread loads it again,
+ * and what changed meanwhile replaces them. */
 #include "config.h"
 
 #include <string.h>
@@ -34,18 +41,32 @@ struct entry {
 	int ip_wait;		/* seconds from that look to the one after */
 };
 
-static struct {
-	GMutex lock;
-	GCond wake;
-	GHashTable *rows;	/* UUID string -> struct entry */
+/* What the table keeps of one host. */
+struct dhost {
 	GHashTable *dirty;	/* UUID string -> WHOLE or STATE, from events */
-	guint64 seq;
-	bool loaded, quit;
+	bool loaded;		/* following its events, rows current */
+	bool ever;		/* loaded once since the start */
 	virConnectPtr conn;	/* the events come on it */
 	int cb_life, cb_meta;
 	GMutex load_lock;	/* one load at a time; the others wait */
 	GThread *thread;
+};
+
+static struct {
+	GMutex lock;
+	GCond wake;
+	GHashTable *rows;	/* "HOST/UUID" -> struct entry */
+	guint64 seq;
+	bool quit, several;
+	struct dhost *hosts;
+	int nhosts;
 } tab;
+
+static char *
+key_new(int host, const char *uuid)
+{
+	return g_strdup_printf("%d/%s", host, uuid);
+}
 
 int
 domain_owner(virDomainPtr dom, uid_t *uid)
@@ -139,16 +160,19 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
  * STATE keeps the name and owner there; returns -1 if there is no row yet
  * to keep them from. */
 static int
-store(const char *uuid, struct domrow *r, guint64 seq, int what)
+store(int host, const char *uuid, struct domrow *r, guint64 seq, int what)
 {
+	char *key = key_new(host, uuid);
 	struct entry *e;
 	bool was_up;
 
+	r->host = host;
 	g_mutex_lock(&tab.lock);
-	e = g_hash_table_lookup(tab.rows, uuid);
+	e = g_hash_table_lookup(tab.rows, key);
 	if ((e != NULL && e->seq > seq) || (e == NULL && what == STATE)) {
 		g_mutex_unlock(&tab.lock);
 		row_clear(r);
+		g_free(key);
 		return e != NULL ? 0 : -1;
 	}
 	if (what == STATE) {
@@ -160,8 +184,9 @@ store(const char *uuid, struct domrow *r, guint64 seq, int what)
 	}
 	if (e == NULL) {
 		e = g_new0(struct entry, 1);
-		g_hash_table_insert(tab.rows, g_strdup(uuid), e);
+		g_hash_table_insert(tab.rows, g_steal_pointer(&key), e);
 	}
+	g_free(key);
 	was_up = e->row.owned && domtab_active(&e->row);
 	if (was_up && r->owned && domtab_active(r))
 		r->ip = g_steal_pointer(&e->row.ip);	/* still up */
@@ -178,8 +203,9 @@ store(const char *uuid, struct domrow *r, guint64 seq, int what)
 
 /* The domain is gone, unless a later read found it (under its name). */
 static void
-drop(const char *uuid, const char *name, guint64 seq)
+drop(int host, const char *uuid, const char *name, guint64 seq)
 {
+	char *key = uuid != NULL ? key_new(host, uuid) : NULL;
 	GHashTableIter it;
 	gpointer k, v;
 
@@ -188,56 +214,58 @@ drop(const char *uuid, const char *name, guint64 seq)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct entry *e = v;
 
-		if (e->seq < seq && (uuid != NULL ? strcmp(k, uuid) == 0 :
-		    strcmp(e->row.name, name) == 0))
+		if (e->seq < seq && e->row.host == host && (key != NULL ?
+		    strcmp(k, key) == 0 : strcmp(e->row.name, name) == 0))
 			g_hash_table_iter_remove(&it);
 	}
 	g_mutex_unlock(&tab.lock);
+	g_free(key);
 }
 
 /* A read failed for another reason than a missing domain: the table is
  * not to be trusted until it is loaded again. */
 static void
-distrust(const char *what)
+distrust(int host, const char *what)
 {
-	log_msg(LOG_WARNING, "cannot read a VM for the table (%s): %s",
-	    what, virt_error());
+	log_msg(LOG_WARNING, "host %s: cannot read a VM for the table (%s): "
+	    "%s", virt_host_name(host), what, virt_error());
 	g_mutex_lock(&tab.lock);
-	tab.loaded = false;
+	tab.hosts[host].loaded = false;
+	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
 }
 
 /* Reads what of dom; the whole row after all if there is none yet. */
 static void
-refresh_dom(virDomainPtr dom, guint64 seq, int what)
+refresh_dom(int host, virDomainPtr dom, guint64 seq, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	struct domrow r;
 	int st;
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
-		return distrust(virDomainGetName(dom));
+		return distrust(host, virDomainGetName(dom));
 	if ((st = read_row(dom, &r, what)) == 0 &&
-	    store(uuid, &r, seq, what) < 0)
-		return refresh_dom(dom, seq_take(), WHOLE);
+	    store(host, uuid, &r, seq, what) < 0)
+		return refresh_dom(host, dom, seq_take(), WHOLE);
 	if (st == 1)
-		drop(uuid, NULL, seq);
+		drop(host, uuid, NULL, seq);
 	else if (st < 0)
-		distrust(virDomainGetName(dom));
+		distrust(host, virDomainGetName(dom));
 }
 
 /* Reads the domain a lookup found (dom), or drops it if the lookup found
  * none; the seq was taken before the lookup. */
 static void
-refresh_found(virDomainPtr dom, const char *uuid, const char *name,
+refresh_found(int host, virDomainPtr dom, const char *uuid, const char *name,
     guint64 seq, int what)
 {
 	if (dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
-		drop(uuid, name, seq);
+		drop(host, uuid, name, seq);
 	else if (dom == NULL)
-		distrust(uuid != NULL ? uuid : name);
+		distrust(host, uuid != NULL ? uuid : name);
 	else {
-		refresh_dom(dom, seq, what);
+		refresh_dom(host, dom, seq, what);
 		virDomainFree(dom);
 	}
 }
@@ -245,37 +273,43 @@ refresh_found(virDomainPtr dom, const char *uuid, const char *name,
 /* The broker's own changes leave name and owner as they were, but for a
  * define (no row yet: read whole) and an undefine (gone). */
 void
-domtab_refresh(virConnectPtr conn, const char *name)
+domtab_refresh(int host, virConnectPtr conn, const char *name)
 {
 	guint64 seq = seq_take();
 
-	refresh_found(virDomainLookupByName(conn, name), NULL, name, seq,
-	    STATE);
+	refresh_found(host, virDomainLookupByName(conn, name), NULL, name,
+	    seq, STATE);
 }
 
 static void
-refresh_uuid(virConnectPtr conn, const char *uuid, int what)
+refresh_uuid(int host, virConnectPtr conn, const char *uuid, int what)
 {
 	guint64 seq = seq_take();
 
-	refresh_found(virDomainLookupByUUIDString(conn, uuid), uuid, NULL,
-	    seq, what);
+	refresh_found(host, virDomainLookupByUUIDString(conn, uuid), uuid,
+	    NULL, seq, what);
 }
 
-/* An event named dom: the updater reads it again (all of it, or only its
- * state). */
+/* An event named dom on host: the host's updater reads it again (all of
+ * it, or only its state). */
 static void
-mark_dirty(virDomainPtr dom, int what)
+mark_dirty(int host, virDomainPtr dom, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
+	GHashTable *dirty;
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
 	g_mutex_lock(&tab.lock);
-	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(tab.dirty,
-	    uuid)));
-	g_hash_table_insert(tab.dirty, g_strdup(uuid), GINT_TO_POINTER(what));
-	g_cond_signal(&tab.wake);
+	/* An event may come while the table shuts down. */
+	if (tab.hosts == NULL) {
+		g_mutex_unlock(&tab.lock);
+		return;
+	}
+	dirty = tab.hosts[host].dirty;
+	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(dirty, uuid)));
+	g_hash_table_insert(dirty, g_strdup(uuid), GINT_TO_POINTER(what));
+	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
 }
 
@@ -283,8 +317,9 @@ mark_dirty(virDomainPtr dom, int what)
 static void
 on_life(virConnectPtr c, virDomainPtr dom, int event, int detail, void *o)
 {
-	mark_dirty(dom, event == VIR_DOMAIN_EVENT_DEFINED ||
-	    event == VIR_DOMAIN_EVENT_UNDEFINED ? WHOLE : STATE);
+	mark_dirty(GPOINTER_TO_INT(o), dom, event ==
+	    VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_UNDEFINED ?
+	    WHOLE : STATE);
 }
 
 static void
@@ -292,17 +327,19 @@ on_meta(virConnectPtr c, virDomainPtr dom, int type, const char *ns,
     void *o)
 {
 	if (ns == NULL || strcmp(ns, OWNER_NS_URI) == 0)
-		mark_dirty(dom, WHOLE);
+		mark_dirty(GPOINTER_TO_INT(o), dom, WHOLE);
 }
 
-/* libvirtd went away: the events stopped, so the table is read again
- * (on a fresh connection) before it answers. */
+/* A host went down (its events stopped: its table is read again, on a
+ * fresh connection, before it is current) or came up (its updater loads
+ * it).  Called by virt.c. */
 static void
-on_close(virConnectPtr conn, int reason, void *o)
+on_host(int host, bool up)
 {
 	g_mutex_lock(&tab.lock);
-	if (tab.conn == conn)
-		tab.loaded = false;
+	if (tab.hosts != NULL && !up)
+		tab.hosts[host].loaded = false;
+	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
 }
 
@@ -312,7 +349,6 @@ unfollow(virConnectPtr conn, int life, int meta)
 	if (conn == NULL)
 		return;
 	/* On a dead connection these fail; there is nothing to undo then. */
-	virConnectUnregisterCloseCallback(conn, on_close);
 	if (life >= 0)
 		virConnectDomainEventDeregisterAny(conn, life);
 	if (meta >= 0)
@@ -320,68 +356,67 @@ unfollow(virConnectPtr conn, int life, int meta)
 	virConnectClose(conn);
 }
 
-/* Follows the events of a fresh connection, then reads every domain:
- * a change during the scan comes as an event, read after it.  What the
- * table followed before is dropped first: after a reload the connection
- * may be the same one, with the same close callback. */
+/* Follows the events of a fresh connection to host, then reads every
+ * domain: a change during the scan comes as an event, read after it.
+ * What the table followed before is dropped first: after a reload the
+ * connection may be the same one. */
 static int
-follow(char **err)
+follow(int host, char **err)
 {
+	struct dhost *d = &tab.hosts[host];
 	virConnectPtr conn, old;
 	int life, meta, old_life, old_meta;
 
-	if ((conn = virt_get(true, err)) == NULL)
+	if ((conn = virt_get(host, true, err)) == NULL)
 		return -1;
 	g_mutex_lock(&tab.lock);
-	old = tab.conn;
-	old_life = tab.cb_life;
-	old_meta = tab.cb_meta;
-	tab.conn = NULL;
-	tab.cb_life = tab.cb_meta = -1;
+	old = d->conn;
+	old_life = d->cb_life;
+	old_meta = d->cb_meta;
+	d->conn = NULL;
+	d->cb_life = d->cb_meta = -1;
 	g_mutex_unlock(&tab.lock);
 	unfollow(old, old_life, old_meta);
 	life = virConnectDomainEventRegisterAny(conn, NULL,
 	    VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_life),
-	    NULL, NULL);
+	    GINT_TO_POINTER(host), NULL);
 	meta = life < 0 ? -1 : virConnectDomainEventRegisterAny(conn, NULL,
 	    VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-	    VIR_DOMAIN_EVENT_CALLBACK(on_meta), NULL, NULL);
-	/* The test driver never closes, and has no close callbacks. */
-	if (meta >= 0 && virConnectRegisterCloseCallback(conn, on_close, NULL,
-	    NULL) < 0 && virGetLastErrorCode() != VIR_ERR_NO_SUPPORT) {
-		virConnectDomainEventDeregisterAny(conn, meta);
-		meta = -1;
-	}
+	    VIR_DOMAIN_EVENT_CALLBACK(on_meta), GINT_TO_POINTER(host), NULL);
 	if (meta < 0) {
-		*err = g_strdup_printf("cannot follow libvirt's events: %s",
-		    virt_error());
+		*err = g_strdup_printf("host %s: cannot follow libvirt's "
+		    "events: %s", virt_host_name(host), virt_error());
+		virt_failed(conn);
 		unfollow(conn, life, meta);
 		return -1;
 	}
 	g_mutex_lock(&tab.lock);
-	tab.conn = conn;
-	tab.cb_life = life;
-	tab.cb_meta = meta;
+	d->conn = conn;
+	d->cb_life = life;
+	d->cb_meta = meta;
 	g_mutex_unlock(&tab.lock);
 	return 0;
 }
 
 static int
-load(char **err)
+load(int host, char **err)
 {
+	struct dhost *d = &tab.hosts[host];
 	virDomainPtr *doms = NULL;
 	virConnectPtr conn;
 	guint64 start;
 	int n, i, st = 0;
 
-	if (follow(err) < 0)
+	if (follow(host, err) < 0)
 		return -1;
 	start = seq_take();
 	g_mutex_lock(&tab.lock);
-	conn = virConnectRef(tab.conn) == 0 ? tab.conn : NULL;
+	conn = virConnectRef(d->conn) == 0 ? d->conn : NULL;
 	g_mutex_unlock(&tab.lock);
 	if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
-		*err = g_strdup_printf("cannot list VMs: %s", virt_error());
+		*err = g_strdup_printf("host %s: cannot list VMs: %s",
+		    virt_host_name(host), virt_error());
+		virt_failed(conn);
 		virConnectClose(conn);
 		return -1;
 	}
@@ -392,16 +427,18 @@ load(char **err)
 
 		if (st >= 0 && virDomainGetUUIDString(doms[i], uuid) == 0 &&
 		    (st = read_row(doms[i], &r, WHOLE)) == 0)
-			store(uuid, &r, seq, WHOLE);
+			store(host, uuid, &r, seq, WHOLE);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	virConnectClose(conn);
 	if (st < 0) {
-		*err = g_strdup_printf("cannot read the VMs: %s",
-		    virt_error());
+		*err = g_strdup_printf("host %s: cannot read the VMs: %s",
+		    virt_host_name(host), virt_error());
+		virt_failed(conn);
+		virConnectClose(conn);
 		return -1;
 	}
+	virConnectClose(conn);
 	g_mutex_lock(&tab.lock);
 	{
 		GHashTableIter it;
@@ -410,51 +447,118 @@ load(char **err)
 		/* Not in the scan and not read since: gone. */
 		g_hash_table_iter_init(&it, tab.rows);
 		while (g_hash_table_iter_next(&it, NULL, &v))
-			if (((struct entry *)v)->seq < start)
+			if (((struct entry *)v)->row.host == host &&
+			    ((struct entry *)v)->seq < start)
 				g_hash_table_iter_remove(&it);
 	}
-	tab.loaded = true;
+	d->loaded = d->ever = true;
 	g_mutex_unlock(&tab.lock);
-	log_msg(LOG_INFO, "following %d VMs", n);
+	log_msg(LOG_INFO, "host %s: following %d VMs", virt_host_name(host),
+	    n);
 	return 0;
 }
 
-/* Whether the table answers as it is.  No libvirt call: a read never
- * waits for a busy connection (its close callback says when it died). */
+/* Whether the host's rows are current.  No libvirt call: a read never
+ * waits for a busy connection (virt.c says when one died).  Called with
+ * the lock held. */
 static bool
-current(void)
+current_locked(int host)
+{
+	return tab.hosts[host].loaded && tab.hosts[host].conn != NULL;
+}
+
+static bool
+current(int host)
 {
 	bool ok;
 
 	g_mutex_lock(&tab.lock);
-	ok = tab.loaded && tab.conn != NULL;
+	ok = current_locked(host);
 	g_mutex_unlock(&tab.lock);
 	return ok;
 }
 
+/* Loads host's table if it is not current; with wait false, not if a
+ * load is under way already (its host may have stopped answering in the
+ * middle of it: the reader goes on with the rows as last seen). */
 static int
-ensure(char **err)
+ensure_wait(int host, bool wait, char **err)
 {
+	GMutex *l = &tab.hosts[host].load_lock;
 	int r = 0;
 
-	if (current())
+	if (current(host))
 		return 0;
-	g_mutex_lock(&tab.load_lock);
-	if (!current())
-		r = load(err);
-	g_mutex_unlock(&tab.load_lock);
+	if (wait)
+		g_mutex_lock(l);
+	else if (!g_mutex_trylock(l))
+		return 0;
+	if (!current(host))
+		r = load(host, err);
+	g_mutex_unlock(l);
 	return r;
 }
 
+static int
+ensure(int host, char **err)
+{
+	return ensure_wait(host, true, err);
+}
+
+static bool
+ever(int host)
+{
+	bool e;
+
+	g_mutex_lock(&tab.lock);
+	e = tab.hosts[host].ever;
+	g_mutex_unlock(&tab.lock);
+	return e;
+}
+
+/* Before a read: with one host, its table loaded (or the error); with
+ * several, each host that is not known to be down loaded if it is not:
+ * waiting for a load under way only if the host has never been loaded
+ * (an open waits a few seconds at most, virt.c; a load on a host that
+ * stops answering, until keepalive gives up), else going on with the rows
+ * as last seen.  If complete, an error for a host never loaded. */
+static int
+ensure_all(bool complete, char **err)
+{
+	enum virt_state st;
+	int h;
+
+	if (!tab.several)
+		return ensure(0, err);
+	for (h = 0; h < tab.nhosts; h++) {
+		char *why = NULL;
+
+		if ((st = virt_host_state(h, NULL)) != VIRT_DOWN &&
+		    ensure_wait(h, !ever(h), &why) < 0) {
+			log_msg(LOG_WARNING, "%s", why);
+			g_free(why);
+		}
+	}
+	g_mutex_lock(&tab.lock);
+	for (h = 0; h < tab.nhosts && !(complete && !tab.hosts[h].ever); h++)
+		;
+	g_mutex_unlock(&tab.lock);
+	if (h == tab.nhosts)
+		return 0;
+	*err = g_strdup_printf("host %s has not been reached since the "
+	    "broker started: its VMs are not known", virt_host_name(h));
+	return -1;
+}
+
 GArray *
-domtab_rows_new(uid_t only, bool others, char **err)
+domtab_rows_new(uid_t only, bool others, bool complete, char **err)
 {
 	GArray *rows;
 	GHashTableIter it;
 	gpointer v;
 
 	*err = NULL;
-	if (ensure(err) < 0)
+	if (ensure_all(complete, err) < 0)
 		return NULL;
 	rows = g_array_new(FALSE, TRUE, sizeof(struct domrow));
 	g_mutex_lock(&tab.lock);
@@ -467,6 +571,7 @@ domtab_rows_new(uid_t only, bool others, char **err)
 			continue;
 		r.name = g_strdup(r.name);
 		r.ip = g_strdup(r.ip);
+		r.unreachable = !current_locked(r.host);
 		g_array_append_val(rows, r);
 	}
 	g_mutex_unlock(&tab.lock);
@@ -484,21 +589,45 @@ domtab_rows_free(GArray *rows)
 		g_array_free(rows, TRUE);
 }
 
-/* The running VMs whose address is due for a look. */
+int
+domtab_locate(const char *name)
+{
+	GHashTableIter it;
+	gpointer v;
+	int best = -1, rank = 0;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct domrow *r = &((struct entry *)v)->row;
+		int k = 1 + (current_locked(r->host) ? 1 : 0) +
+		    (domtab_active(r) ? 2 : 0);
+
+		if (strcmp(r->name, name) == 0 && (k > rank ||
+		    (k == rank && r->host < best))) {
+			best = r->host;
+			rank = k;
+		}
+	}
+	g_mutex_unlock(&tab.lock);
+	return best;
+}
+
+/* The running VMs of host whose address is due for a look. */
 static GPtrArray *
-ip_due_new(gint64 now)
+ip_due_new(int host, gint64 now)
 {
 	GPtrArray *due = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
-	gpointer k, v;
+	gpointer v;
 
 	g_hash_table_iter_init(&it, tab.rows);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct entry *e = v;
 
-		if (e->row.owned && domtab_active(&e->row) &&
-		    e->ip_next <= now)
-			g_ptr_array_add(due, g_strdup(k));
+		if (e->row.host == host && e->row.owned &&
+		    domtab_active(&e->row) && e->ip_next <= now)
+			g_ptr_array_add(due, g_strdup(e->row.name));
 	}
 	return due;
 }
@@ -522,25 +651,8 @@ ip_keep(struct entry *e, const char *ip)
 	e->ip_next = now + wait * G_USEC_PER_SEC;
 }
 
-static void
-ip_look(virConnectPtr conn, const char *uuid)
-{
-	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
-	GArray *a = dom != NULL ? addrs_new(dom, ADDRS_QUICK) : NULL;
-	struct entry *e;
-
-	g_mutex_lock(&tab.lock);
-	if (a != NULL && (e = g_hash_table_lookup(tab.rows, uuid)) != NULL &&
-	    domtab_active(&e->row))
-		ip_keep(e, addrs_main(a));
-	g_mutex_unlock(&tab.lock);
-	addrs_free(a);
-	if (dom != NULL)
-		virDomainFree(dom);
-}
-
 void
-domtab_set_ip(const char *name, const char *ip)
+domtab_set_ip(int host, const char *name, const char *ip)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -550,36 +662,50 @@ domtab_set_ip(const char *name, const char *ip)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct entry *e = v;
 
-		if (strcmp(e->row.name, name) == 0 && e->row.owned &&
-		    domtab_active(&e->row))
+		if (e->row.host == host && strcmp(e->row.name, name) == 0 &&
+		    e->row.owned && domtab_active(&e->row))
 			ip_keep(e, ip);
 	}
 	g_mutex_unlock(&tab.lock);
 }
 
-/* Reads what the events named, then looks for the addresses that are
- * due.  Called and returns with the lock held. */
 static void
-read_dirty(void)
+ip_look(int host, virConnectPtr conn, const char *name)
 {
-	GHashTable *dirty = tab.dirty;
-	GPtrArray *due = ip_due_new(g_get_monotonic_time());
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	GArray *a = dom != NULL ? addrs_new(dom, ADDRS_QUICK) : NULL;
+
+	if (a != NULL)
+		domtab_set_ip(host, name, addrs_main(a));
+	addrs_free(a);
+	if (dom != NULL)
+		virDomainFree(dom);
+}
+
+/* Reads what the events of host named, then looks for the addresses that
+ * are due.  Called and returns with the lock held. */
+static void
+read_dirty(int host)
+{
+	struct dhost *d = &tab.hosts[host];
+	GHashTable *dirty = d->dirty;
+	GPtrArray *due = ip_due_new(host, g_get_monotonic_time());
 	virConnectPtr conn = NULL;
 	GHashTableIter it;
 	gpointer k, v;
 	guint i;
 
-	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	d->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
-	if (tab.loaded && tab.conn != NULL && virConnectRef(tab.conn) == 0)
-		conn = tab.conn;
+	if (d->loaded && d->conn != NULL && virConnectRef(d->conn) == 0)
+		conn = d->conn;
 	g_mutex_unlock(&tab.lock);
 	if (conn != NULL) {
 		g_hash_table_iter_init(&it, dirty);
 		while (g_hash_table_iter_next(&it, &k, &v))
-			refresh_uuid(conn, k, GPOINTER_TO_INT(v));
+			refresh_uuid(host, conn, k, GPOINTER_TO_INT(v));
 		for (i = 0; i < due->len; i++)
-			ip_look(conn, due->pdata[i]);
+			ip_look(host, conn, due->pdata[i]);
 		virConnectClose(conn);
 	}
 	g_hash_table_destroy(dirty);
@@ -587,54 +713,90 @@ read_dirty(void)
 	g_mutex_lock(&tab.lock);
 }
 
-/* The updater thread: applies what the events named, as they come. */
+/* A host's updater thread: loads its table when it is up and not loaded
+ * (at the start, and when it comes back), then applies what its events
+ * name, as they come. */
 static void *
 updater(void *arg)
 {
-	char *err = NULL;
+	int host = GPOINTER_TO_INT(arg);
+	struct dhost *d = &tab.hosts[host];
+	bool said = false;
 
-	/* Loaded now, the first request does not wait for it. */
-	if (ensure(&err) < 0) {
-		log_msg(LOG_WARNING, "%s; will retry on the next request",
-		    err);
-		g_free(err);
-	}
 	g_mutex_lock(&tab.lock);
 	while (!tab.quit) {
-		if (g_hash_table_size(tab.dirty) == 0)
+		if (!current_locked(host) && virt_host_state(host, NULL) !=
+		    VIRT_DOWN) {
+			char *err = NULL;
+
+			g_mutex_unlock(&tab.lock);
+			if (ensure(host, &err) < 0 && !said)
+				log_msg(LOG_WARNING, "%s; will retry", err);
+			said = err != NULL;
+			g_free(err);
+			g_mutex_lock(&tab.lock);
+		}
+		if (g_hash_table_size(d->dirty) == 0 && !tab.quit)
 			g_cond_wait_until(&tab.wake, &tab.lock,
 			    g_get_monotonic_time() + G_USEC_PER_SEC);
 		if (!tab.quit)
-			read_dirty();
+			read_dirty(host);
 	}
 	g_mutex_unlock(&tab.lock);
 	return NULL;
 }
 
 void
-domtab_init(void)
+domtab_init(bool several)
 {
+	int h;
+
 	tab.rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    entry_free);
-	tab.dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    NULL);
-	tab.cb_life = tab.cb_meta = -1;
-	tab.thread = g_thread_new("domtab", updater, NULL);
+	tab.several = several;
+	tab.nhosts = virt_nhosts();
+	tab.hosts = g_new0(struct dhost, tab.nhosts);
+	for (h = 0; h < tab.nhosts; h++) {
+		tab.hosts[h].dirty = g_hash_table_new_full(g_str_hash,
+		    g_str_equal, g_free, NULL);
+		tab.hosts[h].cb_life = tab.hosts[h].cb_meta = -1;
+		g_mutex_init(&tab.hosts[h].load_lock);
+	}
+	virt_watch(on_host);
+	for (h = 0; h < tab.nhosts; h++)
+		tab.hosts[h].thread = g_thread_new("domtab", updater,
+		    GINT_TO_POINTER(h));
 }
 
 void
 domtab_shutdown(void)
 {
-	if (tab.thread == NULL)
+	struct dhost *hosts;
+	int h;
+
+	if (tab.hosts == NULL)
 		return;
+	virt_watch(NULL);
 	g_mutex_lock(&tab.lock);
 	tab.quit = true;
-	g_cond_signal(&tab.wake);
+	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
-	g_thread_join(tab.thread);
-	tab.thread = NULL;
-	unfollow(tab.conn, tab.cb_life, tab.cb_meta);
-	tab.conn = NULL;
+	for (h = 0; h < tab.nhosts; h++) {
+		struct dhost *d = &tab.hosts[h];
+
+		g_thread_join(d->thread);
+		unfollow(d->conn, d->cb_life, d->cb_meta);
+	}
+	/* What libvirt's event thread or a host's thread may still call
+	 * finds no table from now on. */
+	g_mutex_lock(&tab.lock);
+	hosts = tab.hosts;
+	tab.hosts = NULL;
+	g_mutex_unlock(&tab.lock);
+	for (h = 0; h < tab.nhosts; h++) {
+		g_hash_table_destroy(hosts[h].dirty);
+		g_mutex_clear(&hosts[h].load_lock);
+	}
+	g_free(hosts);
 	g_hash_table_destroy(tab.rows);
-	g_hash_table_destroy(tab.dirty);
 }

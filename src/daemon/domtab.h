@@ -1,6 +1,7 @@
-/* The broker's table of domains: owner, state and size of each, loaded
- * once and kept current by libvirt's events, so that `list` and the quota
- * checks ask libvirtd nothing. */
+/* The broker's table of domains on every host: owner, state, size and
+ * host of each, loaded once and kept current by each host's events, so
+ * that `list`, the quota checks and placement ask libvirtd nothing.  The
+ * rows of a host that cannot be reached stay as they were last seen. */
 #ifndef IEVS_DOMTAB_H
 #define IEVS_DOMTAB_H
 
@@ -13,6 +14,9 @@
 #include "names.h"
 
 struct domrow {
+	int host;		/* the host's number (virt.h) */
+	bool unreachable;	/* copies: the host is not followed now, the
+				 * row is as last seen */
 	char *name;		/* libvirt's name */
 	bool owned;		/* named u<uid>_VM, with uid's owner record */
 	uid_t uid;		/* owned: the owner */
@@ -26,18 +30,26 @@ struct domrow {
 enum { OWNER_NONE = -1, OWNER_ERROR = -2 };
 
 /* Starts the thread that applies events (and loads the table). */
-void domtab_init(void);
+void domtab_init(bool several);
 void domtab_shutdown(void);
 /* Copies of the rows owned by only ((uid_t)-1: every owner) and, with
- * others, of the rest too.  NULL and *err if libvirt cannot be reached. */
-GArray *domtab_rows_new(uid_t only, bool others, char **err);
+ * others, of the rest too.  With one host, NULL and *err if libvirt
+ * cannot be reached.  With several, the rows of a host that is down are
+ * given as last seen (marked unreachable), and the call asks libvirt
+ * nothing; but if complete, NULL and *err if a host has not been reached
+ * once since the start (its VMs are not known: a quota cannot be
+ * checked). */
+GArray *domtab_rows_new(uid_t only, bool others, bool complete, char **err);
 void domtab_rows_free(GArray *rows);
-/* After a change made through conn: read the domain now, so the change is
- * in the table before the user's lock is released. */
-void domtab_refresh(virConnectPtr conn, const char *name);
-/* The address `ip NAME` just found for the running domain name (or NULL):
- * list shows it from now on. */
-void domtab_set_ip(const char *name, const char *ip);
+/* The host the domain name is on (a running one first, then one on a
+ * host that answers), or -1 if the table knows of none. */
+int domtab_locate(const char *name);
+/* After a change made through conn to host: read the domain now, so the
+ * change is in the table before the user's lock is released. */
+void domtab_refresh(int host, virConnectPtr conn, const char *name);
+/* The address `ip NAME` just found for the running domain name on host
+ * (or NULL): list shows it from now on. */
+void domtab_set_ip(int host, const char *name, const char *ip);
 /* Whether a row's state counts as running (for quotas). */
 bool domtab_active(const struct domrow *r);
 /* The owner recorded in the domain: 0 and *uid, OWNER_NONE if there is no

@@ -69,6 +69,7 @@ load_templates(const struct config *cfg)
 	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    (GDestroyNotify)template_free);
 	GError *gerr = NULL;
+	char *err = NULL;
 	GDir *d;
 	const char *f;
 
@@ -85,7 +86,7 @@ load_templates(const struct config *cfg)
 		return NULL;
 	}
 	while ((f = g_dir_read_name(d)) != NULL) {
-		char *name, *path, *err = NULL;
+		char *name, *path;
 		struct template *t = NULL;
 
 		if (!g_str_has_suffix(f, ".xml"))
@@ -113,6 +114,12 @@ load_templates(const struct config *cfg)
 		g_hash_table_insert(h, name, t);
 	}
 	g_dir_close(d);
+	if (templates_configure(h, cfg, &err) < 0) {
+		fprint_clean(err);
+		g_free(err);
+		g_hash_table_destroy(h);
+		return NULL;
+	}
 	if (!g_hash_table_contains(h, cfg->default_template)) {
 		fprintf(stderr, _("ie-vmd: default template '%s' not found in "
 		    "%s\n"), cfg->default_template, cfg->template_dir);
@@ -329,8 +336,8 @@ main(int argc, char **argv)
 		}
 		log_init(false);
 	}
-	if (virt_init(cfg->uri) == 0) {
-		domtab_init();
+	if (virt_init(cfg) == 0) {
+		domtab_init(cfg->several);
 		if (server_run(&srv) == 0)
 			ret = 0;
 	}

@@ -38,6 +38,7 @@ static const struct ops_handler *const handler_lists[] = {
 	ops_info_handlers,
 	ops_snapshot_handlers,
 	ops_images_handlers,
+	ops_hosts_handlers,
 };
 
 static const struct ops_handler *
@@ -79,12 +80,62 @@ ops_init(char **err)
 	return -1;
 }
 
+/* The first host not known to be down, for a request that names no VM
+ * the table knows. */
+static int
+any_host(void)
+{
+	int i;
+
+	for (i = 0; i < virt_nhosts(); i++)
+		if (virt_host_state(i, NULL) != VIRT_DOWN)
+			return i;
+	return 0;
+}
+
+/* The host a request goes to: its VM's (by the table), or where the
+ * handler places a new one; -1 with the answer made. */
+static int
+route(struct request *rq, const struct ops_handler *h)
+{
+	int host = rq->t->domain != NULL ? domtab_locate(rq->t->domain) : -1;
+
+	if (host >= 0)
+		return host;
+	if (h->place != NULL)
+		return h->place(rq);
+	return any_host();
+}
+
+/* A connection to the request's host: a host known to be down (several
+ * hosts) is answered at once, without a libvirt call. */
+static virConnectPtr
+host_conn(struct request *rq, bool readonly)
+{
+	const struct config *cfg = rq->c->srv->cfg;
+	virConnectPtr conn;
+	char *err = NULL;
+
+	if (cfg->several && virt_host_state(rq->host, NULL) == VIRT_DOWN) {
+		reply_host_down(rq, rq->host, NULL);
+		return NULL;
+	}
+	if ((conn = virt_get(rq->host, readonly, &err)) != NULL)
+		return conn;
+	if (cfg->several)
+		reply_host_down(rq, rq->host, err);
+	else
+		reply_unreachable(rq, err);
+	return NULL;
+}
+
 /* Runs the handler, once more on a fresh connection if libvirtd went away
  * (restarted) during the first try. */
 static void
 run_handler(struct request *rq)
 {
 	const struct ops_handler *h = handler_of(rq->call->def);
+	bool noconn = rq->call->def->flags & CMD_NOCONN;
 	GMutex *m = NULL;
 	int attempt;
 
@@ -98,25 +149,24 @@ run_handler(struct request *rq)
 		g_mutex_lock(m);
 	}
 	rq->lock = m;
+	rq->host = -1;
 	for (attempt = 0; attempt < 2; attempt++) {
-		char *err = NULL;
 		virConnectPtr conn = NULL;
 
 		proto_msg_free(rq->resp);
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
 		rq->retry = rq->denied = 0;
-		if (!(rq->call->def->flags & CMD_NOCONN) &&
-		    (conn = virt_get(!(rq->call->def->flags & CMD_MUTATES),
-		    &err)) == NULL) {
-			reply_unreachable(rq, err);
+		if (!noconn && rq->host < 0 && (rq->host = route(rq, h)) < 0)
 			break;
-		}
+		if (!noconn && (conn = host_conn(rq,
+		    !(rq->call->def->flags & CMD_MUTATES))) == NULL)
+			break;
 		rq->mutated = 0;
 		h->run(rq, conn);
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
 		if (rq->mutated && rq->t->domain != NULL)
-			domtab_refresh(conn, rq->t->domain);
+			domtab_refresh(rq->host, conn, rq->t->domain);
 		if (conn != NULL)
 			virConnectClose(conn);
 		if (!rq->retry)
@@ -201,7 +251,8 @@ dispatch(struct client *c, const struct proto_msg *req, int upload_fd)
 {
 	struct cmd_call call;
 	struct target t;
-	struct request rq = { .c = c, .call = &call, .t = &t, .upload_fd = -1 };
+	struct request rq = { .c = c, .call = &call, .t = &t, .upload_fd = -1,
+	    .host = -1 };
 	const char *cmd = req->nstr ? req->str[0] : "";
 	char err[512], *msg = NULL;
 	int st;

@@ -14,6 +14,8 @@
 
 #include "base.h"
 #include "conf.h"
+#include "domtab.h"
+#include "hosts.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
@@ -182,17 +184,21 @@ name_taken(struct request *rq, bool new_disk)
 	struct stat st;
 	int r;
 
-	if ((conn = virt_get(true, &err)) != NULL) {
+	/* The table knows every host's; with one host, libvirt is asked
+	 * too, as the table may be loading.  A host that does not answer
+	 * is never waited for here: the check is made again, locked. */
+	dom = NULL;
+	if (!rq->c->srv->cfg->several &&
+	    (conn = virt_get(0, true, &err)) != NULL) {
 		dom = virDomainLookupByName(conn, rq->t->domain);
 		virConnectClose(conn);
-		if (dom != NULL) {
-			virDomainFree(dom);
-			return reply_fail(rq, _("a VM named %s already "
-			    "exists; choose another name or undefine it "
-			    "first"), rq->t->vm);
-		}
 	}
 	g_free(err);
+	if (dom != NULL)
+		virDomainFree(dom);
+	if (dom != NULL || domtab_locate(rq->t->domain) >= 0)
+		return reply_fail(rq, _("a VM named %s already exists; choose "
+		    "another name or undefine it first"), rq->t->vm);
 	disk = request_disk_path_new(rq);
 	r = lstat(disk, &st);
 	g_free(disk);
@@ -309,11 +315,41 @@ do_define(struct request *rq, virConnectPtr conn)
 			unlink(disk);
 		goto out;
 	}
-	r = reply_ok(rq, _("defined %s (template %s%s)"), rq->t->vm,
-	    template_name(tp), rq->made ? rq->made : "");
+	if (rq->c->srv->cfg->several)
+		r = reply_ok(rq, _("defined %s on %s (template %s%s)"),
+		    rq->t->vm, virt_host_name(rq->host), template_name(tp),
+		    rq->made ? rq->made : "");
+	else
+		r = reply_ok(rq, _("defined %s (template %s%s)"), rq->t->vm,
+		    template_name(tp), rq->made ? rq->made : "");
 out:
 	g_free(disk);
 	return r;
+}
+
+/* define, under the user's lock: the host for the new VM, by the
+ * config's policy, from the template's size and what the hosts' running
+ * VMs commit. */
+static int
+place_define(struct request *rq)
+{
+	const struct template *tp = find_template(rq);
+	unsigned long long mib;
+	unsigned vcpus;
+	char *err = NULL;
+	int host;
+
+	if (tp == NULL)
+		return -1;
+	template_size(tp, &vcpus, &mib);
+	if ((host = hosts_place(rq->c->srv->cfg, vcpus, mib, &err)) >= 0)
+		return host;
+	log_msg(LOG_WARNING, "cannot place %s: %s", rq->t->domain,
+	    err != NULL ? err : "");
+	g_free(err);
+	return reply_fail(rq, _("no host can take %s now (%u vCPUs, %llu "
+	    "MiB): every host that takes new VMs is full or unreachable; try "
+	    "again later or ask an admin"), rq->t->vm, vcpus, mib);
 }
 
 static bool
@@ -373,7 +409,8 @@ do_undefine(struct request *rq, virConnectPtr conn)
 }
 
 const struct ops_handler ops_define_handlers[] = {
-	{ .cmd = "define", .run = do_define, .prepare = prepare_disk },
+	{ .cmd = "define", .run = do_define, .prepare = prepare_disk,
+	    .place = place_define },
 	{ .cmd = "undefine", .run = do_undefine },
 	{ .cmd = NULL },
 };

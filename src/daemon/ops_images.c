@@ -13,6 +13,7 @@
 #include <libvirt/libvirt.h>
 
 #include "base.h"
+#include "domtab.h"
 #include "i18n.h"
 #include "names.h"
 #include "ops_priv.h"
@@ -87,7 +88,8 @@ disk_row_add(struct request *rq, virConnectPtr conn, DIR *d, const char *file,
 	if (fstatat(dirfd(d), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r.allocated = (int64_t)st.st_blocks * 512;
 		r.charged = storage_file_charge(dirfd(d), file);
-		r.defined = dom != NULL;
+		/* On any host: the table knows them all. */
+		r.defined = dom != NULL || domtab_locate(domain) >= 0;
 		g_array_append_val(rows, r);
 	} else
 		g_free(r.vm);

@@ -17,6 +17,7 @@
 #include "server.h"
 #include "storage.h"
 #include "template.h"
+#include "virt.h"
 
 static int
 do_dumpxml(struct request *rq, virConnectPtr conn)
@@ -98,7 +99,7 @@ do_ip(struct request *rq, virConnectPtr conn)
 	}
 	macs = domain_macs_new(xml);
 	a = addrs_new(dom, ADDRS_ALL);
-	domtab_set_ip(rq->t->domain, addrs_main(a));
+	domtab_set_ip(rq->host, rq->t->domain, addrs_main(a));
 	ip_lines(rq, dom, macs, a);
 	if (a->len == 0 && macs[0] == NULL)
 		reply_ok(rq, "%s", _("the VM has no network interface"));
@@ -118,11 +119,52 @@ struct vm_info {
 	int snapshots;
 	char *template, **macs;
 	GArray *addrs;
+	GPtrArray *filters;	/* the nwfilters of its interfaces */
+	GPtrArray *tcp_in;	/* the TCP ports they open to it */
+	GPtrArray *tcp_out;	/* the TCP ports they let it reach (none: any
+				 * its filter allows) */
 };
+
+/* Each string of strv added to a once. */
+static void
+add_new(GPtrArray *a, char **strv)
+{
+	for (; strv != NULL && *strv != NULL; strv++)
+		if (!g_ptr_array_find_with_equal_func(a, *strv, g_str_equal,
+		    NULL))
+			g_ptr_array_add(a, g_strdup(*strv));
+}
+
+/* Its firewall, as its interfaces' <filterref>s ask libvirt for it. */
+static void
+vm_info_firewall(struct vm_info *v, const char *xml)
+{
+	GPtrArray *ifaces = domain_ifaces_new(xml);
+	guint i;
+
+	v->filters = g_ptr_array_new_with_free_func(g_free);
+	v->tcp_in = g_ptr_array_new_with_free_func(g_free);
+	v->tcp_out = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; ifaces != NULL && i < ifaces->len; i++) {
+		struct domain_iface *f = g_ptr_array_index(ifaces, i);
+		char *one[] = { f->filter, NULL };
+
+		add_new(v->filters, one);
+		add_new(v->tcp_in, f->tcp_in);
+		add_new(v->tcp_out, f->tcp_out);
+	}
+	if (ifaces != NULL)
+		g_ptr_array_free(ifaces, TRUE);
+}
 
 static void
 vm_info_clear(struct vm_info *v)
 {
+	if (v->filters != NULL) {
+		g_ptr_array_free(v->filters, TRUE);
+		g_ptr_array_free(v->tcp_in, TRUE);
+		g_ptr_array_free(v->tcp_out, TRUE);
+	}
 	g_free(v->template);
 	g_strfreev(v->macs);
 	addrs_free(v->addrs);
@@ -146,6 +188,7 @@ vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	v->uptime = power_uptime(dom);
 	v->snapshots = virDomainSnapshotNum(dom, 0);
 	v->macs = domain_macs_new(xml);
+	vm_info_firewall(v, xml);
 	free(xml);
 	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
 	    OWNER_NS_URI, 0);
@@ -178,6 +221,19 @@ json_addrs(JsonBuilder *b, GArray *a)
 	json_builder_end_array(b);
 }
 
+static void
+json_ports(JsonBuilder *b, const char *key, GPtrArray *ports)
+{
+	guint i;
+
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (i = 0; i < ports->len; i++)
+		json_builder_add_int_value(b, g_ascii_strtoll(
+		    g_ptr_array_index(ports, i), NULL, 10));
+	json_builder_end_array(b);
+}
+
 static int
 info_json(struct request *rq, const struct vm_info *v)
 {
@@ -186,6 +242,8 @@ info_json(struct request *rq, const struct vm_info *v)
 
 	json_builder_begin_object(b);
 	json_member_str(b, "name", rq->t->vm);
+	if (rq->c->srv->cfg->several)
+		json_member_str(b, "host", virt_host_name(rq->host));
 	json_member_str(b, "state", v->state);
 	json_member_int(b, "vcpus", v->vcpus);
 	json_member_int(b, "memory_mib", v->memory_mib);
@@ -200,6 +258,10 @@ info_json(struct request *rq, const struct vm_info *v)
 	json_builder_end_array(b);
 	json_addrs(b, v->addrs);
 	json_member_str(b, "template", v->template);
+	json_member_str(b, "firewall", v->filters->len ?
+	    (char *)g_ptr_array_index(v->filters, 0) : NULL);
+	json_ports(b, "open_ports", v->tcp_in);
+	json_ports(b, "outbound_ports", v->tcp_out);
 	json_builder_end_object(b);
 	return reply_json(rq, b);
 }
@@ -215,6 +277,43 @@ duration_new(long long s)
 	    s / 3600 % 24, s / 60 % 60);
 }
 
+/* "22/tcp, 80/tcp" (caller frees). */
+static char *
+ports_new(GPtrArray *ports)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < ports->len; i++)
+		g_string_append_printf(s, "%s%s/tcp", i ? ", " : "",
+		    (char *)g_ptr_array_index(ports, i));
+	return g_string_free(s, FALSE);
+}
+
+static void
+info_firewall(struct request *rq, const struct vm_info *v)
+{
+	char *names, *in, *out;
+
+	if (v->filters->len == 0) {
+		reply_ok(rq, "%s", _("firewall:   none; every port of the VM "
+		    "is open"));
+		return;
+	}
+	g_ptr_array_add(v->filters, NULL);
+	names = g_strjoinv(", ", (char **)v->filters->pdata);
+	g_ptr_array_remove_index(v->filters, v->filters->len - 1);
+	in = ports_new(v->tcp_in);
+	out = ports_new(v->tcp_out);
+	reply_ok(rq, _("firewall:   %s"), names);
+	reply_ok(rq, _("open ports: %s"), *in ? in : _("none"));
+	if (*out)
+		reply_ok(rq, _("outbound:   %s only"), out);
+	g_free(names);
+	g_free(in);
+	g_free(out);
+}
+
 static int
 info_text(struct request *rq, struct vm_info *v)
 {
@@ -224,6 +323,8 @@ info_text(struct request *rq, struct vm_info *v)
 
 	reply_ok(rq, "name:       %s", rq->t->vm);
 	reply_ok(rq, "state:      %s", v->state);
+	if (rq->c->srv->cfg->several)
+		reply_ok(rq, "host:       %s", virt_host_name(rq->host));
 	reply_ok(rq, "vCPUs:      %u", v->vcpus);
 	reply_ok(rq, "memory:     %lld MiB", v->memory_mib);
 	if (v->disk_virtual >= 0) {
@@ -244,6 +345,7 @@ info_text(struct request *rq, struct vm_info *v)
 		reply_ok(rq, "MAC:        %s", v->macs[i]);
 	reply_ok(rq, "IP:         %s", ip ? ip : "-");
 	reply_ok(rq, "template:   %s", v->template ? v->template : "-");
+	info_firewall(rq, v);
 	g_free(up);
 	return 0;
 }

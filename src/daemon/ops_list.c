@@ -20,10 +20,11 @@
 #include "quota.h"
 #include "server.h"
 #include "storage.h"
+#include "virt.h"
 
 struct row {
 	char *owner, *name, *ip;
-	const char *state;
+	const char *state, *host;
 };
 
 static gint
@@ -57,17 +58,27 @@ owner_label(uid_t uid, char *buf, size_t len)
 
 /* The rows of the broker's table owned by `only` (every owner if
  * (uid_t)-1) and, with others, every other domain too.  The metadata, not
- * the name, says who owns a domain.  Fails rather than return a partial
- * table: a quota must never read an error as "not owned". */
+ * the name, says who owns a domain.  With complete (a quota), fails rather
+ * than return a partial table: a quota must never read an error, or a
+ * host not reached yet, as "not owned". */
 static GArray *
-scan_domains(struct request *rq, uid_t only, bool others)
+scan_domains(struct request *rq, uid_t only, bool others, bool complete)
 {
 	char *err = NULL;
-	GArray *rows = domtab_rows_new(only, others, &err);
+	GArray *rows = domtab_rows_new(only, others, complete, &err);
 
-	if (rows == NULL)
+	if (rows != NULL)
+		return rows;
+	if (!rq->c->srv->cfg->several)
 		reply_unreachable(rq, err);
-	return rows;
+	else {
+		log_msg(LOG_ERR, "%s", err);
+		g_free(err);
+		reply_fail(rq, _("cannot count your VMs: a host has not been "
+		    "reached since the VM service started; try again later "
+		    "or ask an admin"));
+	}
+	return NULL;
 }
 
 /* uid -> user name, one lookup per owner. */
@@ -91,7 +102,8 @@ list_row(const struct domrow *d, GHashTable *labels)
 {
 	struct row r = { 0 };
 
-	r.state = state_name(d->state);
+	r.state = d->unreachable ? "unreachable" : state_name(d->state);
+	r.host = virt_host_name(d->host);
 	r.name = g_strdup(d->owned ? d->vm : d->name);
 	r.ip = g_strdup(d->owned ? d->ip : NULL);
 	if (labels != NULL)
@@ -112,6 +124,8 @@ list_json(struct request *rq, GArray *rows, bool all)
 		if (all)
 			json_member_str(b, "owner", row->owner);
 		json_member_str(b, "name", row->name);
+		if (rq->c->srv->cfg->several)
+			json_member_str(b, "host", row->host);
 		json_member_str(b, "state", row->state);
 		json_member_str(b, "ip", row->ip);
 		json_builder_end_object(b);
@@ -119,15 +133,19 @@ list_json(struct request *rq, GArray *rows, bool all)
 	reply_json_list(rq, b);
 }
 
+/* A host column only where there are several hosts. */
 static void
 list_table(struct request *rq, GArray *rows, bool all)
 {
+	bool several = rq->c->srv->cfg->several;
 	guint i;
 
-	rq->resp->ncols = all ? 4 : 3;
+	rq->resp->ncols = (all ? 4 : 3) + several;
 	if (all)
 		proto_msg_add(rq->resp, "owner");
 	proto_msg_add(rq->resp, "name");
+	if (several)
+		proto_msg_add(rq->resp, "host");
 	proto_msg_add(rq->resp, "state");
 	proto_msg_add(rq->resp, "ip");
 	for (i = 0; i < rows->len; i++) {
@@ -136,6 +154,8 @@ list_table(struct request *rq, GArray *rows, bool all)
 		if (all)
 			proto_msg_add(rq->resp, row->owner);
 		proto_msg_add(rq->resp, row->name);
+		if (several)
+			proto_msg_add(rq->resp, row->host);
 		proto_msg_add(rq->resp, row->state);
 		proto_msg_add(rq->resp, row->ip ? row->ip : "-");
 	}
@@ -145,7 +165,8 @@ static int
 do_list(struct request *rq, virConnectPtr conn)
 {
 	bool all = cmd_opt_set(rq->call, "--all");
-	GArray *d = scan_domains(rq, all ? (uid_t)-1 : rq->c->uid, all);
+	GArray *d = scan_domains(rq, all ? (uid_t)-1 : rq->c->uid, all,
+	    false);
 	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct row));
 	GHashTable *labels = all ? g_hash_table_new_full(g_direct_hash,
 	    g_direct_equal, NULL, g_free) : NULL;
@@ -186,11 +207,12 @@ usage_slot(GHashTable *h, uid_t uid)
 	return u;
 }
 
-/* What each owner's VMs use (only `only`'s, unless it is (uid_t)-1). */
+/* What each owner's VMs use (only `only`'s, unless it is (uid_t)-1), on
+ * every host: a VM of a host that is down counts as last seen. */
 static GHashTable *
-usage_scan(struct request *rq, uid_t only)
+usage_scan(struct request *rq, uid_t only, bool complete)
 {
-	GArray *d = scan_domains(rq, only, false);
+	GArray *d = scan_domains(rq, only, false, complete);
 	GHashTable *h;
 	guint i;
 
@@ -234,10 +256,10 @@ disk_use(const struct config *cfg, uid_t uid, const char *user,
 
 /* The caller's own use. */
 static int
-usage_of(struct request *rq, struct usage *out)
+usage_of(struct request *rq, struct usage *out, bool complete)
 {
 	uid_t uid = rq->c->uid;
-	GHashTable *h = usage_scan(rq, uid);
+	GHashTable *h = usage_scan(rq, uid, complete);
 
 	if (h == NULL)
 		return -1;
@@ -259,7 +281,7 @@ request_quota_check(struct request *rq, const struct usage *add,
 
 	if (rq->t->other)
 		return 0;
-	if (usage_of(rq, &u) < 0)
+	if (usage_of(rq, &u, true) < 0)
 		return -1;
 	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
@@ -307,7 +329,7 @@ do_quota(struct request *rq, virConnectPtr conn)
 	struct quota q;
 	int r;
 
-	if (usage_of(rq, &u) < 0)
+	if (usage_of(rq, &u, false) < 0)
 		return -1;
 	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if (wants_json(rq))
@@ -344,7 +366,7 @@ do_quota(struct request *rq, virConnectPtr conn)
 static int
 do_users(struct request *rq, virConnectPtr conn)
 {
-	GHashTable *h = usage_scan(rq, (uid_t)-1);
+	GHashTable *h = usage_scan(rq, (uid_t)-1, false);
 	GList *uids, *l;
 
 	if (h == NULL)

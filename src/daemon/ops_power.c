@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "firewall.h"
 #include "i18n.h"
 #include "log.h"
 #include "ops_priv.h"
@@ -177,6 +178,7 @@ dom_reset(virDomainPtr dom)
 #define POWER_QUOTA	0x01	/* a running VM more: the quota must allow it */
 #define POWER_BOOTS	0x02	/* the guest boots: the time is recorded */
 #define POWER_WAITS	0x04	/* shutdown: --timeout and --force */
+#define POWER_FIREWALL	0x08	/* new tap devices: their filters checked */
 
 /* A power operation: the libvirt call, made on a VM that is running (or,
  * if not running, is not), and what the student is told.  Each message
@@ -195,7 +197,7 @@ static const struct power_op power_ops[] = {
 	{ .cmd = "start", .running = false,
 	    .wrong_state = N_("%s is already running"), .act = dom_create,
 	    .cannot = N_("cannot start %s"), .done = N_("started %s"),
-	    .flags = POWER_QUOTA | POWER_BOOTS },
+	    .flags = POWER_QUOTA | POWER_BOOTS | POWER_FIREWALL },
 	{ .cmd = "destroy", .running = true,
 	    .wrong_state = N_("%s is not running"), .act = virDomainDestroy,
 	    .cannot = N_("cannot destroy %s"), .done = N_("destroyed %s") },
@@ -228,6 +230,22 @@ power_line_new(const char *fmt, ...)
 	return s;
 }
 
+int
+power_firewall(struct request *rq, virConnectPtr conn, virDomainPtr dom)
+{
+	char *err = NULL, *cause = NULL;
+
+	if (firewall_confirm(conn, dom, &err, &cause) == 0)
+		return 0;
+	reply_fail(rq, _("cannot start %s: %s"), rq->t->vm, err);
+	g_free(err);
+	if (cause != NULL) {
+		g_free(rq->cause);
+		rq->cause = cause;
+	}
+	return -1;
+}
+
 /* The operation's call made and answered: at once, or (shutdown with a
  * timeout) once the guest has stopped or the time is up. */
 static int
@@ -242,7 +260,10 @@ power_act(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	if (op->act(dom) < 0) {
 		line = power_line_new(_(op->cannot), vm, vm);
 		r = reply_fail_virt(rq, conn, "%s", line);
-	} else if ((op->flags & POWER_WAITS) && secs > 0)
+	} else if ((op->flags & POWER_FIREWALL) &&
+	    power_firewall(rq, conn, dom) < 0)
+		return -1;
+	else if ((op->flags & POWER_WAITS) && secs > 0)
 		return shutdown_wait(rq, conn, dom, secs);
 	else {
 		if (op->flags & POWER_BOOTS)

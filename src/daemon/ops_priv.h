@@ -34,17 +34,22 @@ struct request {
 	int mutated;		/* a changing libvirt call was made */
 	GMutex *lock;		/* the user's lock, held around the handler
 				 * of a command that mutates */
+	int host;		/* the host the handler's connection is to */
 };
 
 /* A command's handler, by the table's name: run answers it (0, or -1
  * with the answer made), on a connection unless the command is
- * CMD_NOCONN.  prepare, where there is one, runs first, without the
- * user's lock and without a connection.  Each handler file ends its list
- * with an entry without a name; ops.c knows the lists. */
+ * CMD_NOCONN: to the host of the VM it names (the table knows where each
+ * is), or, for a VM not yet anywhere, to the host place chooses (under
+ * the user's lock; the host's number, or -1 with the answer made).
+ * prepare, where there is one, runs first, without the user's lock and
+ * without a connection.  Each handler file ends its list with an entry
+ * without a name; ops.c knows the lists. */
 struct ops_handler {
 	const char *cmd;
 	int (*run)(struct request *rq, virConnectPtr conn);
 	int (*prepare)(struct request *rq);
+	int (*place)(struct request *rq);
 };
 
 extern const struct ops_handler ops_list_handlers[];
@@ -53,6 +58,7 @@ extern const struct ops_handler ops_power_handlers[];
 extern const struct ops_handler ops_info_handlers[];
 extern const struct ops_handler ops_snapshot_handlers[];
 extern const struct ops_handler ops_images_handlers[];
+extern const struct ops_handler ops_hosts_handlers[];
 
 /* Answers (ops_reply.c).  Those that fail make the failure the one line
  * of the response and return -1; reply_ok adds a line and returns 0. */
@@ -71,6 +77,9 @@ int reply_fail_virt(struct request *rq, virConnectPtr conn,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* libvirt cannot be reached: err (taken) is logged for the admin. */
 int reply_unreachable(struct request *rq, char *err);
+/* The host of the target VM cannot be reached (several hosts): one line
+ * naming the host and since when; err (taken, or NULL) is logged. */
+int reply_host_down(struct request *rq, int host, char *err);
 /* The answer to --json: b's document (taken) as the one string. */
 int reply_json(struct request *rq, JsonBuilder *b);
 /* A listing's document: an object whose one member, key, is an array of
@@ -102,6 +111,10 @@ void power_mark_boot(virDomainPtr dom);
 /* Seconds since the boot we recorded; -1 if unknown (not running, or
  * started by someone else). */
 long long power_uptime(virDomainPtr dom);
+/* After dom started: its firewall is in place, or it is stopped again
+ * and the start answered as failed (firewall.c). */
+int power_firewall(struct request *rq, virConnectPtr conn,
+    virDomainPtr dom);
 /* Whether the client's quota has room for dom running, as a start
  * checks it; answers if not. */
 int power_start_quota(struct request *rq, virConnectPtr conn,

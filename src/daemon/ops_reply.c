@@ -116,6 +116,32 @@ reply_unreachable(struct request *rq, char *err)
 	    "again in a minute, or tell the admin"));
 }
 
+int
+reply_host_down(struct request *rq, int host, char *err)
+{
+	GDateTime *t;
+	gint64 since;
+	char *when;
+
+	if (err != NULL)
+		log_msg(LOG_ERR, "%s", err);
+	g_free(err);
+	if (virt_host_state(host, &since) != VIRT_DOWN)
+		since = g_get_real_time() / G_USEC_PER_SEC;
+	t = g_date_time_new_from_unix_local(since);
+	when = g_date_time_format(t, "%H:%M:%S");
+	g_date_time_unref(t);
+	if (rq->t->domain != NULL)
+		reply_fail(rq, _("%s: host %s is unreachable (since %s); try "
+		    "again later or ask an admin"), rq->t->vm,
+		    virt_host_name(host), when);
+	else
+		reply_fail(rq, _("host %s is unreachable (since %s); try "
+		    "again later or ask an admin"), virt_host_name(host), when);
+	g_free(when);
+	return -1;
+}
+
 /* The answer to --json: the builder's document as the one string of the
  * response, in ASCII: what a guest agent or the passwd database says may
  * hold anything. */

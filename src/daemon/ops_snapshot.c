@@ -178,7 +178,7 @@ snap_revert(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	if (virDomainRevertToSnapshot(sn, 0) < 0)
 		reply_fail_virt(rq, conn, _("cannot revert %s to the snapshot"),
 		    rq->t->vm);
-	else {
+	else if (!starts || power_firewall(rq, conn, dom) == 0) {
 		if (starts)
 			power_mark_boot(dom);
 		r = reply_ok(rq, _("reverted %s to snapshot %s"), rq->t->vm,

@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 #include <uuid/uuid.h>
 
+#include "conf.h"
 #include "i18n.h"
 #include "names.h"
 #include "template.h"
@@ -126,6 +127,35 @@ vm_disk(xmlNodePtr devices, const char **why)
 	return found;
 }
 
+/* libvirt applies an nwfilter to a tap device only: on an interface of
+ * another type (user-mode networking, macvtap) it drops the <filterref>
+ * without a word, and the VM would run unfiltered. */
+static bool
+filterable(xmlNodePtr iface)
+{
+	return attr_is(iface, "type", "bridge") ||
+	    attr_is(iface, "type", "network") ||
+	    attr_is(iface, "type", "ethernet");
+}
+
+static const char *
+check_filtered(xmlNodePtr devices)
+{
+	xmlNodePtr n;
+
+	for (n = devices->children; n != NULL; n = n->next) {
+		if (!is_elem(n, "interface") || child(n, "filterref") == NULL)
+			continue;
+		if (!filterable(n))
+			return _("an interface with a <filterref> must have "
+			    "type='bridge', 'network' or 'ethernet' (libvirt "
+			    "filters no other)");
+		if (count_children(n, "filterref") > 1)
+			return _("an interface has more than one <filterref>");
+	}
+	return NULL;
+}
+
 static const char *
 check_template(xmlDocPtr doc)
 {
@@ -155,6 +185,8 @@ check_template(xmlDocPtr doc)
 		return _("no <devices>");
 	if (vm_disk(devices, &why) == NULL)
 		return why;
+	if ((why = check_filtered(devices)) != NULL)
+		return why;
 	/* Devices that hand a host resource to the guest are not for
 	 * students, whatever the template says. */
 	if (child(devices, "hostdev") || child(devices, "filesystem") ||
@@ -167,6 +199,61 @@ check_template(xmlDocPtr doc)
 			return _("elements in a namespace (such as "
 			    "<qemu:commandline>) are not allowed");
 	return NULL;
+}
+
+/* An element's text as a count; 0 if it is not one. */
+static unsigned long long
+node_count(xmlNodePtr n)
+{
+	xmlChar *v = n != NULL ? xmlNodeGetContent(n) : NULL;
+	guint64 x = 0;
+
+	if (v != NULL && !g_ascii_string_to_unsigned(g_strstrip((char *)v),
+	    10, 0, G_MAXUINT32 * 1024ULL, &x, NULL))
+		x = 0;
+	xmlFree(v);
+	return x;
+}
+
+/* KiB in one unit of libvirt's (its <memory unit=...> names); 0 if it is
+ * none of them.  Decimal units are rounded down to KiB. */
+static unsigned long long
+unit_bytes(const char *u)
+{
+	static const struct {
+		const char *name;
+		unsigned long long bytes;
+	} units[] = {
+		{ "b", 1 }, { "bytes", 1 },
+		{ "KB", 1000 }, { "k", 1024 }, { "KiB", 1024 },
+		{ "MB", 1000000 }, { "M", 1 << 20 }, { "MiB", 1 << 20 },
+		{ "GB", 1000000000 }, { "G", 1 << 30 }, { "GiB", 1 << 30 },
+		{ "TB", 1000000000000ULL }, { "T", 1ULL << 40 },
+		{ "TiB", 1ULL << 40 },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(units); i++)
+		if (strcmp(units[i].name, u) == 0)
+			return units[i].bytes;
+	return 0;
+}
+
+void
+template_size(const struct template *t, unsigned *vcpus,
+    unsigned long long *mib)
+{
+	xmlNodePtr root = xmlDocGetRootElement(t->doc);
+	xmlNodePtr mem = child(root, "memory");
+	xmlChar *unit = mem != NULL ? xmlGetProp(mem, BAD_CAST "unit") : NULL;
+	unsigned long long n = node_count(child(root, "vcpu"));
+	unsigned long long b = unit_bytes(unit ? (char *)unit : "KiB");
+
+	*vcpus = n > 0 && n <= G_MAXUINT ? (unsigned)n : 1;
+	n = node_count(mem);
+	*mib = b == 0 || n > G_MAXUINT64 / b ? 0 :
+	    (n * b + (1 << 20) - 1) >> 20;
+	xmlFree(unit);
 }
 
 static struct template *
@@ -235,6 +322,16 @@ template_load(const char *path, const char *name, char **err)
 	t = load_mem(text, len, name, path, err);
 	g_free(text);
 	return t;
+}
+
+struct template *
+template_copy_new(const struct template *t, const char *name)
+{
+	struct template *c = g_new0(struct template, 1);
+
+	c->name = g_strdup(name);
+	c->doc = xmlCopyDoc(t->doc, 1);
+	return c;
 }
 
 static xmlNodePtr
@@ -309,6 +406,118 @@ set_disk(xmlNodePtr root, const struct render_args *a)
 	 * backing file named inside a student's qcow2 is never opened. */
 	ensure_child(disk, "backingStore", NULL);
 	return 0;
+}
+
+/* The filterref's parameters named name replaced by one per value. */
+static void
+set_params(xmlNodePtr ref, const char *name, char **values)
+{
+	xmlNodePtr n, next, p;
+
+	for (n = ref->children; n != NULL; n = next) {
+		next = n->next;
+		if (is_elem(n, "parameter") && attr_is(n, "name", name)) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		}
+	}
+	for (; *values != NULL; values++) {
+		p = xmlNewChild(ref, NULL, BAD_CAST "parameter", NULL);
+		xmlSetProp(p, BAD_CAST "name", BAD_CAST name);
+		xmlSetProp(p, BAD_CAST "value", BAD_CAST *values);
+	}
+}
+
+int
+template_set_firewall(struct template *t, const struct template_conf *tc,
+    char **err)
+{
+	xmlNodePtr root = xmlDocGetRootElement(t->doc);
+	xmlNodePtr n, ref;
+
+	*err = NULL;
+	for (n = child(child(root, "devices"), "interface"); n != NULL;
+	    n = n->next) {
+		if (!is_elem(n, "interface"))
+			continue;
+		/* check_template() allows one <filterref>, on an interface
+		 * libvirt filters. */
+		ref = child(n, "filterref");
+		if (tc->filter != NULL && ref == NULL && !filterable(n)) {
+			*err = g_strdup_printf(_("template %s: filter = is set "
+			    "in [template:%s], but libvirt filters only "
+			    "interfaces of type 'bridge', 'network' or "
+			    "'ethernet'"), t->name, t->name);
+			return -1;
+		}
+		if (tc->filter != NULL) {
+			if (ref == NULL)
+				ref = xmlNewChild(n, NULL, BAD_CAST "filterref",
+				    NULL);
+			xmlSetProp(ref, BAD_CAST "filter", BAD_CAST tc->filter);
+		}
+		if (ref == NULL && (tc->inbound || tc->outbound)) {
+			*err = g_strdup_printf(_("template %s: inbound or "
+			    "outbound ports are set, but an interface has no "
+			    "<filterref>; set filter = in [template:%s]"),
+			    t->name, t->name);
+			return -1;
+		}
+		if (tc->inbound != NULL)
+			set_params(ref, "TCP_IN", tc->inbound);
+		if (tc->outbound != NULL)
+			set_params(ref, "TCP_OUT", tc->outbound);
+	}
+	return 0;
+}
+
+int
+templates_configure(GHashTable *h, const struct config *cfg, char **err)
+{
+	const struct template_conf *tc;
+	const struct template *from;
+	struct template *t;
+	int i;
+
+	*err = NULL;
+	for (i = 0; i < cfg->ntconfs; i++) {
+		tc = &cfg->tconfs[i];
+		if (tc->from == NULL || g_hash_table_contains(h, tc->name) ||
+		    (from = g_hash_table_lookup(h, tc->from)) == NULL)
+			continue;
+		g_hash_table_insert(h, g_strdup(tc->name),
+		    template_copy_new(from, tc->name));
+	}
+	for (i = 0; i < cfg->ntconfs; i++) {
+		tc = &cfg->tconfs[i];
+		if ((t = g_hash_table_lookup(h, tc->name)) != NULL &&
+		    template_set_firewall(t, tc, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+char **
+template_filters_new(const struct template *t)
+{
+	GPtrArray *out = g_ptr_array_new();
+	xmlNodePtr root = xmlDocGetRootElement(t->doc);
+	xmlNodePtr n, ref;
+	xmlChar *f;
+
+	for (n = child(child(root, "devices"), "interface"); n != NULL;
+	    n = n->next) {
+		if (!is_elem(n, "interface") ||
+		    (ref = child(n, "filterref")) == NULL ||
+		    (f = xmlGetProp(ref, BAD_CAST "filter")) == NULL)
+			continue;
+		if (!g_ptr_array_find_with_equal_func(out, f, g_str_equal,
+		    NULL))
+			g_ptr_array_add(out, g_strdup((const char *)f));
+		xmlFree(f);
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }
 
 char *
@@ -465,4 +674,78 @@ out:
 	xmlFree(v);
 	xmlFreeDoc(doc);
 	return ret;
+}
+
+static void
+domain_iface_free(void *p)
+{
+	struct domain_iface *i = p;
+
+	g_free(i->mac);
+	g_free(i->dev);
+	g_free(i->filter);
+	g_strfreev(i->tcp_in);
+	g_strfreev(i->tcp_out);
+	g_free(i);
+}
+
+/* The values of ref's parameters named name (g_strfreev). */
+static char **
+params_new(xmlNodePtr ref, const char *name)
+{
+	GPtrArray *out = g_ptr_array_new();
+	xmlNodePtr n;
+	xmlChar *v;
+
+	for (n = ref ? ref->children : NULL; n != NULL; n = n->next) {
+		if (!is_elem(n, "parameter") || !attr_is(n, "name", name) ||
+		    (v = xmlGetProp(n, BAD_CAST "value")) == NULL)
+			continue;
+		g_ptr_array_add(out, g_strdup((const char *)v));
+		xmlFree(v);
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static char *
+prop_new(xmlNodePtr n, const char *name)
+{
+	xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+	char *r = v ? g_strdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return r;
+}
+
+GPtrArray *
+domain_ifaces_new(const char *xml)
+{
+	xmlDocPtr doc = read_doc(xml, 1024 * 1024);
+	xmlNodePtr root, n, ref;
+	GPtrArray *out;
+
+	if (doc == NULL)
+		return NULL;
+	out = g_ptr_array_new_with_free_func(domain_iface_free);
+	root = xmlDocGetRootElement(doc);
+	if (root != NULL && !is_elem(root, "domain"))
+		root = NULL;
+	for (n = child(child(root, "devices"), "interface"); n != NULL;
+	    n = n->next) {
+		struct domain_iface *i;
+
+		if (!is_elem(n, "interface"))
+			continue;
+		i = g_new0(struct domain_iface, 1);
+		ref = child(n, "filterref");
+		i->mac = prop_new(child(n, "mac"), "address");
+		i->dev = prop_new(child(n, "target"), "dev");
+		i->filter = prop_new(ref, "filter");
+		i->tcp_in = params_new(ref, "TCP_IN");
+		i->tcp_out = params_new(ref, "TCP_OUT");
+		g_ptr_array_add(out, i);
+	}
+	xmlFreeDoc(doc);
+	return out;
 }

@@ -1,21 +1,49 @@
-/* The broker's libvirt connection: one per URI, shared by every client
- * thread, replaced when libvirtd goes away. */
+/* The broker's libvirt connections: a few per host, shared by every client
+ * thread, opened by each host's own thread, watched by keepalive and
+ * replaced when the host comes back. */
 #ifndef IEVS_VIRT_H
 #define IEVS_VIRT_H
 
 #include <stdbool.h>
 
+#include <glib.h>
 #include <libvirt/libvirt.h>
 
-int virt_init(const char *uri);
+#include "conf.h"
+
+/* What the broker knows of a host's libvirtd. */
+enum virt_state {
+	VIRT_UNKNOWN,		/* no attempt to connect has ended yet */
+	VIRT_UP,
+	VIRT_DOWN
+};
+
+/* Starts a thread per host of cfg (hosts are numbered in cfg's order),
+ * which connects at once.  Returns -1 only if libvirt cannot start. */
+int virt_init(const struct config *cfg);
 void virt_shutdown(void);
-/* Returns a reference to a live connection (opened if needed): the one
- * for requests that change nothing if readonly, else the next of the
- * others.  The caller drops it with virConnectClose.  NULL and *err on
- * failure. */
-virConnectPtr virt_get(bool readonly, char **err);
-/* The caller saw conn fail: if it is dead and still current, forget it so
- * the next virt_get reconnects.  Returns 1 if it was dead. */
+/* How long virt_get waits for a connection to open (default 5 s; an
+ * admin's --check may wait longer). */
+void virt_set_open_wait(int seconds);
+int virt_nhosts(void);
+const char *virt_host_name(int host);
+/* The host's state, and since when (unix time) it is so. */
+enum virt_state virt_host_state(int host, gint64 *since);
+/* What virNodeGetInfo said at the last connect: 0, or -1 if the host has
+ * not been reached since the broker started. */
+int virt_host_node(int host, unsigned *cpus, unsigned long long *mem_kib);
+/* fn is called, from the host's thread, whenever a host comes up (the
+ * first connection opened) or goes down (a connection closed). */
+void virt_watch(void (*fn)(int host, bool up));
+/* Returns a reference to a live connection to host: the one for requests
+ * that change nothing (and the table's events) if readonly, else the next
+ * of the others.  A connection not yet open is asked of the host's thread
+ * and waited for a few seconds at most: a host that does not answer never
+ * holds the caller for a TCP timeout.  The caller drops it with
+ * virConnectClose.  NULL and *err on failure. */
+virConnectPtr virt_get(int host, bool readonly, char **err);
+/* The caller saw conn fail: if it is dead, its host is taken for down and
+ * reconnected by its thread.  Returns 1 if it was dead. */
 int virt_failed(virConnectPtr conn);
 /* The message of the calling thread's last libvirt error. */
 const char *virt_error(void);

@@ -17,7 +17,7 @@
 #define SHOWN_MAX 240		/* bytes of libvirt's own words shown */
 
 enum cause { C_OTHER, C_DISK_GONE, C_DISK, C_MEMORY, C_CPU, C_NETWORK,
-    C_INTERNAL };
+    C_FIREWALL, C_INTERNAL };
 
 static bool
 has(const char *msg, const char *const *words)
@@ -40,6 +40,8 @@ cause_of(int code, const char *msg, const struct virterr_about *a)
 	static const char *const cpu[] = { "CPU mode", "CPU model",
 	    "host CPU", "requested feature", "KVM is not available",
 	    "requires KVM", "domaintype=kvm", "/dev/kvm", NULL };
+	static const char *const filter[] = { "referenced filter",
+	    "nwfilter", NULL };
 	static const char *const net[] = { "Cannot get interface MTU",
 	    "Unable to add bridge", "tap device", "Network not found",
 	    NULL };
@@ -51,6 +53,9 @@ cause_of(int code, const char *msg, const struct virterr_about *a)
 		return C_MEMORY;
 	if (code == VIR_ERR_CPU_INCOMPATIBLE || has(msg, cpu))
 		return C_CPU;
+	if (code == VIR_ERR_NO_NWFILTER || code == VIR_ERR_INVALID_NWFILTER ||
+	    has(msg, filter))
+		return C_FIREWALL;
 	if (code == VIR_ERR_NO_NETWORK || has(msg, net) ||
 	    (strstr(msg, "network '") && strstr(msg, "is not active")))
 		return C_NETWORK;
@@ -128,6 +133,9 @@ static const char *const told[] = {
 	    "for; tell the admin"),
 	[C_NETWORK] = N_("its network (a bridge or libvirt network of the "
 	    "host) is not there; tell the admin"),
+	[C_FIREWALL] = N_("its firewall (a libvirt nwfilter its template "
+	    "names) is not defined on this host; tell the admin (ie-vmd "
+	    "--check names it)"),
 	[C_INTERNAL] = N_("libvirt or QEMU failed; the reason is in the VM "
 	    "service's log, tell the admin if it happens again"),
 };

@@ -101,6 +101,7 @@ static const struct {
 	{ "snapshot", N_("Snapshot") }, { "created", N_("Created") },
 	{ "base", N_("Base") }, { "format", N_("Format") },
 	{ "description", N_("Description") },
+	{ "host", N_("Host") }, { "sched", N_("Sched") },
 };
 
 /* The title of the column key; NULL if it is not shown. */

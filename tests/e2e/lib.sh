@@ -38,8 +38,11 @@ e2e_need() {
 
 # The lock: one e2e script at a time on this machine.
 e2e_lock() {
+	local t=$SECONDS
 	exec 9>/run/lock/ie-vshell-e2e.lock
 	flock -w 900 9 || skip "another e2e run holds /run/lock/ie-vshell-e2e.lock"
+	# What a script's wall time owes to others, not to itself.
+	echo "# waited $((SECONDS - t)) s for the e2e lock"
 	# Checked under the lock: an earlier run's file is gone by then.
 	SHELL_CONF="$sysconfdir/ie-vshell/ie-vshell.conf"
 	if [ -e "$SHELL_CONF" ] && ! grep -qF "$E2E_MARK" "$SHELL_CONF"; then

@@ -6,9 +6,15 @@
 # block driver (the guest sees its disk as /dev/vda).  On the serial
 # console the guest prints GUEST_LINE below, then runs a shell there (for
 # `console`).
+# With GUEST_NET=ADDR/PREFIX in the environment the guest also loads
+# virtio_net, gives its first interface that address and sends from it (a
+# few pings to the first address of its net, the neighbour's MAC written
+# in, as no one answers ARP there): the traffic of a guest on a bridge
+# once DHCP has answered, from which libvirt learns its address.
 # Exit status 77: a needed part is missing here (the reason is printed).
 set -eu
 out=$1
+net=${GUEST_NET:-}
 GUEST_LINE="ie-vshell test guest: up"
 
 kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
@@ -25,6 +31,8 @@ file -L /bin/busybox 2>/dev/null | grep -q 'dynamically linked' &&
 mods=/lib/modules/${kernel#/boot/vmlinuz-}/kernel/drivers
 modules="virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev
 virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk"
+[ -z "$net" ] || modules="$modules ../net/core/failover net/net_failover
+net/virtio_net"
 for m in $modules; do
 	[ -r "$mods/$m.ko" ] || { echo "$mods/$m.ko is missing" \
 	    "(it comes with the kernel's package)"; exit 77; }
@@ -43,9 +51,13 @@ cat > "$root/init" <<INIT
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
-for m in $(for m in $modules; do printf '%s ' "${m#*/}"; done); do
+for m in $(for m in $modules; do printf '%s ' "${m##*/}"; done); do
 	insmod /modules/\$m.ko
 done
+$([ -z "$net" ] || printf '%s\n' "ip link set eth0 up" \
+    "ip addr add $net dev eth0" \
+    "arp -i eth0 -s ${net%.*}.1 52:54:00:00:00:01" \
+    "ping -c 3 ${net%.*}.1 >/dev/null 2>&1 &")
 echo "$GUEST_LINE"
 # No acpid: this guest ignores the ACPI power button, as a hung one would.
 export PS1='guest# '

@@ -2,7 +2,10 @@
  * with template_load_mem(), rendered with fixed arguments as do_define()
  * does, and the rendered XML is read back the way libvirt reads it.  The
  * input is also given to owner_parse(), the reader of the ownership
- * record that libvirt hands back. */
+ * record that libvirt hands back, and to domain_ifaces_new(), the reader
+ * of a domain's interfaces.  A template that loads is also given a
+ * group's firewall (template_set_firewall): every interface libvirt would
+ * see then has the group's filter, once, with the group's ports. */
 #include "config.h"
 
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "conf.h"
 #include "fuzz.h"
 #include "names.h"
 #include "template.h"
@@ -136,8 +140,40 @@ check_owner(xmlXPathContextPtr ctx, xmlNodePtr root)
 	xmlXPathFreeObject(o);
 }
 
+static char *fw_ports[] = { "22", "80", NULL };
+static const struct template_conf fw = { .name = "fuzz", .filter = "fz",
+    .inbound = fw_ports };
+
+/* With fw applied, every interface libvirt reads is one it filters, with
+ * fw's filter and ports and nothing else in their place. */
 static void
-check_rendered(const char *xml)
+check_firewall(xmlXPathContextPtr ctx, xmlNodePtr root)
+{
+	xmlXPathObjectPtr o;
+	xmlNodePtr n;
+	int i, count;
+
+	ctx->node = root;
+	o = xmlXPathEvalExpression(BAD_CAST "./devices[1]/interface", ctx);
+	CHECK(o != NULL && o->type == XPATH_NODESET);
+	count = o->nodesetval ? o->nodesetval->nodeNr : 0;
+	for (i = 0; i < count; i++) {
+		n = o->nodesetval->nodeTab[i];
+		CHECK(xpath_is(ctx, n, "string(./@type)", "bridge") ||
+		    xpath_is(ctx, n, "string(./@type)", "network") ||
+		    xpath_is(ctx, n, "string(./@type)", "ethernet"));
+		CHECK(xpath_is(ctx, n, "string(count(./filterref))", "1"));
+		CHECK(xpath_is(ctx, n, "string(./filterref/@filter)", "fz"));
+		CHECK(xpath_is(ctx, n, "string(count(./filterref/parameter"
+		    "[@name='TCP_IN']))", "2"));
+		CHECK(xpath_is(ctx, n, "string(./filterref/parameter"
+		    "[@name='TCP_IN'][1]/@value)", "22"));
+	}
+	xmlXPathFreeObject(o);
+}
+
+static void
+check_rendered(const char *xml, bool firewalled)
 {
 	xmlXPathContextPtr ctx;
 	xmlNodePtr root;
@@ -156,6 +192,8 @@ check_rendered(const char *xml)
 	    xpath_is(ctx, root, "string(./name[1])", args.domain_name));
 	check_disks(ctx, root);
 	check_owner(ctx, root);
+	if (firewalled)
+		check_firewall(ctx, root);
 	xmlXPathFreeContext(ctx);
 	xmlFreeDoc(doc);
 }
@@ -165,6 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct template *t;
 	char *err = NULL, *xml, *s;
+	GPtrArray *ifaces;
+	bool firewalled;
 	uid_t uid;
 
 	t = template_load_mem((const char *)data, size, "fuzz", &err);
@@ -172,9 +212,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(err != NULL);
 	else {
 		CHECK(err == NULL && strcmp(template_name(t), "fuzz") == 0);
+		firewalled = template_set_firewall(t, &fw, &err) == 0;
+		CHECK(firewalled == (err == NULL));
+		g_free(err);
+		err = NULL;
 		xml = template_render(t, &args, &err);
 		CHECK(xml != NULL && err == NULL);
-		check_rendered(xml);
+		check_rendered(xml, firewalled);
 		g_free(xml);
 		template_free(t);
 	}
@@ -182,6 +226,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = fuzz_str_new(data, size);
 	if (owner_parse(s, &uid) == 0)
 		CHECK(uid != (uid_t)-1);
+	if ((ifaces = domain_ifaces_new(s)) != NULL)
+		g_ptr_array_free(ifaces, TRUE);
 	free(s);
 	return 0;
 }

@@ -258,6 +258,20 @@ def template_seeds():
                                          ""),
         "no-type.xml": MINIMAL.replace("<domain type='kvm'>", "<domain>"),
         "wrong-root.xml": "<network><name>x</name></network>",
+        # Firewalls: a filter libvirt would drop (user-mode networking),
+        # two on one interface, and interfaces with and without one.
+        "filter-user-iface.xml": MINIMAL.replace(
+            "</devices>", "<interface type='user'><filterref filter='f'/>"
+            "</interface></devices>"),
+        "filter-twice.xml": MINIMAL.replace(
+            "</devices>", "<interface type='bridge'><filterref filter='a'/>"
+            "<filterref filter='b'/></interface></devices>"),
+        "filter-ifaces.xml": MINIMAL.replace(
+            "</devices>", "<interface type='network'><source network='n'/>"
+            "<filterref filter='a'><parameter name='TCP_IN' value='1'/>"
+            "<parameter name='IP' value='10.0.0.1'/></filterref></interface>"
+            "<interface type='user'/><x:interface xmlns:x='urn:x' "
+            "type='user'/></devices>"),
         "not-well-formed.xml": MINIMAL[:-4],
         "empty.xml": "",
         # owner_parse() input: what libvirt returns for the metadata.

@@ -21,7 +21,7 @@ UA=$(id -u $A) UB=$(id -u $B) UQ=$(id -u $Q)
 BASE=$TMP/base
 mkdir -p "$BASE" "$TMP/templates"
 for t in default small blank; do
-	cp "$top_srcdir/templates/default.xml" "$TMP/templates/$t.xml"
+	cp "$TEST_TEMPLATE" "$TMP/templates/$t.xml"
 done
 qemu-img create -q -f qcow2 "$BASE/deb.qcow2" 64M
 qemu-io -c 'write -q -P 0x61 1M 4M' "$BASE/deb.qcow2" >/dev/null

@@ -15,7 +15,7 @@ make_user ievchk-other || exit 1
 
 D="$TMP/deploy"
 mkdir -p "$D/templates" "$D/pam.d" "$D/ssh/sshd_config.d"
-cp "$top_srcdir/templates/default.xml" "$D/templates/"
+cp "$TEST_TEMPLATE" "$D/templates/"
 cp "$top_srcdir/pam.d/ie-vshell" "$D/pam.d/"
 echo "$SH" > "$D/shells"
 cat > "$D/ie-vshell.conf" <<C

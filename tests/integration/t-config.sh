@@ -64,14 +64,14 @@ mkdir -p "$TMP/tpl"
 TEMPLATE_DIR="$TMP/tpl"
 write_config
 vmd_fails "no default template" "default template 'default' not found"
-cp "$top_srcdir/templates/default.xml" "$TMP/tpl/default.xml"
+cp "$TEST_TEMPLATE" "$TMP/tpl/default.xml"
 echo '<domain type="kvm"><memory>1</memory><devices>' > "$TMP/tpl/broken.xml"
 vmd_fails "broken template" "template $TMP/tpl/broken.xml: not well-formed XML"
 sed 's|</devices>|<disk type="block" device="disk"><target dev="vdb"/></disk></devices>|' \
-    "$top_srcdir/templates/default.xml" > "$TMP/tpl/broken.xml"
+    "$TEST_TEMPLATE" > "$TMP/tpl/broken.xml"
 vmd_fails "template with two disks" "template $TMP/tpl/broken.xml: "
 sed 's|<devices>|<devices><hostdev mode="subsystem" type="pci"/>|' \
-    "$top_srcdir/templates/default.xml" > "$TMP/tpl/broken.xml"
+    "$TEST_TEMPLATE" > "$TMP/tpl/broken.xml"
 vmd_fails "template with a host device" "host devices"
 rm "$TMP/tpl/broken.xml"
 chmod o+w "$TMP/tpl/default.xml"
@@ -88,7 +88,7 @@ vmd_fails "world-writable upload directory" "upload directory $TMP/upload: writa
 chmod o-w "$TMP/upload"
 
 # A second template can be chosen; the default is used otherwise.
-sed 's|<vcpu>1</vcpu>|<vcpu>2</vcpu>|' "$top_srcdir/templates/default.xml" > "$TMP/tpl/big.xml"
+sed 's|<vcpu>1</vcpu>|<vcpu>2</vcpu>|' "$TEST_TEMPLATE" > "$TMP/tpl/big.xml"
 start_vmd || exit 1
 vsh -c 'define b --template big'
 check "define --template big" rc_is 0

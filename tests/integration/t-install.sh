@@ -1,7 +1,8 @@
 #!/bin/bash
 # make install makes the broker's directories at their default paths, as
 # ie-vmd --check wants them: the pool 0711, the upload areas' parent 0755
-# (root's when root installs), and leaves existing ones as they are.
+# (root's when root installs), and leaves existing ones as they are; the
+# templates and the nwfilters they name go under the config directory.
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$top_builddir/Makefile" ] || skip "no Makefile in $top_builddir"
@@ -21,6 +22,14 @@ check "the pool: the installer's, 0711" \
     [ "$(stat -c '%U %a' "$VAR/pool")" = "$me 711" ]
 check "the upload areas' parent: the installer's, 0755" \
     [ "$(stat -c '%U %a' "$VAR/upload")" = "$me 755" ]
+ETC=$(find "$DEST" -type d -path '*/etc/ie-vshell')
+check "the default template is installed" [ -f "$ETC/templates/default.xml" ]
+check "the filter it names is installed beside the templates" \
+    [ -f "$ETC/nwfilter/ie-vshell-student.xml" ]
+check "and the restricted one" \
+    [ -f "$ETC/nwfilter/ie-vshell-student-restricted.xml" ]
+check "the template directory holds templates only" \
+    [ "$(ls "$ETC/templates")" = default.xml ]
 chmod 700 "$VAR/pool"
 make_install
 check "installed again" rc_is 0

@@ -13,9 +13,9 @@ A=ievpw-a B=ievpw-b
 # shutdown request, and "restart" leaves the guest running, as a guest
 # that ignores the request would be.
 mkdir -p "$TMP/templates"
-cp "$top_srcdir/templates/default.xml" "$TMP/templates/default.xml"
+cp "$TEST_TEMPLATE" "$TMP/templates/default.xml"
 sed 's|<on_poweroff>destroy</on_poweroff>|<on_poweroff>restart</on_poweroff>|' \
-    "$top_srcdir/templates/default.xml" > "$TMP/templates/stubborn.xml"
+    "$TEST_TEMPLATE" > "$TMP/templates/stubborn.xml"
 chmod 755 "$TMP/templates"
 chmod 644 "$TMP/templates"/*.xml
 TEMPLATE_DIR="$TMP/templates"

@@ -17,9 +17,9 @@ make_user ievq-two || exit 1
 make_user ievq-full || exit 1
 make_user ievq-adm "$ADMIN_GROUP" || exit 1
 mkdir -p "$TMP/tpl"
-cp "$top_srcdir/templates/default.xml" "$TMP/tpl/"
+cp "$TEST_TEMPLATE" "$TMP/tpl/"
 sed 's|<memory unit=.MiB.>1024</memory>|<memory unit="MiB">2048</memory>|' \
-    "$top_srcdir/templates/default.xml" > "$TMP/tpl/big.xml"
+    "$TEST_TEMPLATE" > "$TMP/tpl/big.xml"
 TEMPLATE_DIR="$TMP/tpl"
 write_config
 cat >> "$CONF" <<'Q'

@@ -431,6 +431,154 @@ test_new_disk(struct fixture *f, gconstpointer data)
 	    NULL);
 }
 
+/* A template's firewall in its [template:NAME] group: the filter, and
+ * lists of TCP ports apart by commas or blanks. */
+static void
+test_template_firewall(struct fixture *f, gconstpointer data)
+{
+	const struct template_conf *t;
+	char *err = NULL;
+	struct config *c;
+
+	c = load_text(f, "[template:web]\nfrom = default\n"
+	    "filter = ie-vshell-student\ninbound = 22, 80 443\n"
+	    "outbound = 0443,80\n[template:default]\nblank_size = 1\n", &err);
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	t = config_template(c, "web");
+	g_assert_cmpstr(t->from, ==, "default");
+	g_assert_cmpstr(t->filter, ==, "ie-vshell-student");
+	g_assert_cmpuint(g_strv_length(t->inbound), ==, 3);
+	g_assert_cmpstr(t->inbound[0], ==, "22");
+	g_assert_cmpstr(t->inbound[2], ==, "443");
+	/* Written without leading zeros, as libvirt compares them. */
+	g_assert_cmpstr(t->outbound[0], ==, "443");
+	t = config_template(c, "default");
+	g_assert_null(t->from);
+	g_assert_null(t->filter);
+	g_assert_null(t->inbound);
+	g_assert_null(t->outbound);
+	config_free(c);
+
+	expect_error(f, "[template:web]\ninbound = 65536\n", 2,
+	    "'inbound' in [template:web]", "from 1 to 65535", NULL);
+	expect_error(f, "[template:web]\n\ninbound = 22\noutbound = -1\n", 4,
+	    "'outbound' in [template:web]", "from 1 to 65535", NULL);
+	expect_error(f, "[template:web]\ninbound = 22/tcp\n", 2,
+	    "a port is a number", "such as 22, 80, 443", NULL);
+	expect_error(f, "[template:web]\ninbound = , ,\n", 2,
+	    "no port given", NULL);
+	expect_error(f, "[template:web]\ninbound = 1 2 3 4 5 6 7 8 9 10 11 12 "
+	    "13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33\n",
+	    2, "more than 32 ports", NULL);
+	expect_error(f, "[template:web]\nfilter = a b\n", 2,
+	    "'filter' in [template:web]", "nwfilter's name", NULL);
+	expect_error(f, "[template:web]\nfrom = ../default\n", 2,
+	    "'from' in [template:web]", "template's name", NULL);
+}
+
+static void
+test_ports(void)
+{
+	const char *why;
+	char **p;
+
+	p = config_ports_new("22", &why);
+	g_assert_null(why);
+	g_assert_cmpuint(g_strv_length(p), ==, 1);
+	g_strfreev(p);
+	p = config_ports_new("\t1,65535  80,", &why);
+	g_assert_null(why);
+	g_assert_cmpstr(p[0], ==, "1");
+	g_assert_cmpstr(p[1], ==, "65535");
+	g_assert_cmpstr(p[2], ==, "80");
+	g_assert_null(p[3]);
+	g_strfreev(p);
+	g_assert_null(config_ports_new("", &why));
+	g_assert_nonnull(why);
+	g_assert_null(config_ports_new("22-80", &why));
+	g_assert_null(config_ports_new("+22", &why));
+	g_assert_null(config_ports_new("0x16", &why));
+	g_assert_null(config_ports_new("$IP", &why));
+}
+
+/* Without [hosts], [libvirt] uri is the one host, named local. */
+static void
+test_hosts_default(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c = load_text(f, "[libvirt]\nuri = test:///default\n",
+	    &err);
+
+	g_assert_nonnull(c);
+	g_assert_false(c->several);
+	g_assert_cmpint(c->nhosts, ==, 1);
+	g_assert_cmpstr(c->hosts[0].name, ==, HOST_LOCAL);
+	g_assert_cmpstr(c->hosts[0].uri, ==, "test:///default");
+	g_assert_true(c->hosts[0].schedulable);
+	g_assert_cmpint(c->hosts[0].vcpus, ==, -1);
+	g_assert_cmpint(c->placement, ==, PLACE_SPREAD);
+	g_assert_cmpint(c->reserve, ==, 1);
+	config_free(c);
+}
+
+static void
+test_hosts(struct fixture *f, gconstpointer data)
+{
+	char *err = NULL;
+	struct config *c = load_text(f,
+	    "[hosts]\n"
+	    "blade2 = qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&x=1\n"
+	    "blade1 = qemu+unix:///system?socket=/t/b1/libvirt-sock\n"
+	    "[host:blade1]\nvcpus = 4\nmemory = 8\nschedulable = false\n"
+	    "[placement]\npolicy = pack\nreserve = 0\n", &err);
+
+	g_assert_null(err);
+	g_assert_nonnull(c);
+	g_assert_true(c->several);
+	g_assert_cmpint(c->nhosts, ==, 2);
+	/* In the file's order. */
+	g_assert_cmpstr(c->hosts[0].name, ==, "blade2");
+	g_assert_cmpstr(c->hosts[0].uri, ==,
+	    "qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&x=1");
+	g_assert_true(c->hosts[0].schedulable);
+	g_assert_cmpint(c->hosts[0].memory, ==, -1);
+	g_assert_cmpstr(c->hosts[1].name, ==, "blade1");
+	g_assert_cmpint(c->hosts[1].vcpus, ==, 4);
+	g_assert_cmpint(c->hosts[1].memory, ==, 8);
+	g_assert_false(c->hosts[1].schedulable);
+	g_assert_cmpint(c->placement, ==, PLACE_PACK);
+	g_assert_cmpint(c->reserve, ==, 0);
+	config_free(c);
+}
+
+static void
+test_hosts_bad(struct fixture *f, gconstpointer data)
+{
+	expect_error(f, "[hosts]\n", 1, "[hosts] names no host", NULL);
+	expect_error(f, "[hosts]\nBlade = test:///default\n", 2,
+	    "'Blade' in [hosts]", "lowercase", NULL);
+	expect_error(f, "[hosts]\na =\n", 2, "'a' in [hosts]", "empty",
+	    NULL);
+	expect_error(f, "[libvirt]\nuri = test:///default\n[hosts]\n"
+	    "a = test:///default\n", 2, "'uri' in [libvirt]", "[hosts]",
+	    NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:b]\nvcpus = 1\n",
+	    3, "[host:b] names no host", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\nvcpus = 0\n",
+	    4, "'vcpus' in [host:a]", "1 to 1000000", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\ncpus = 1\n",
+	    4, "'cpus' in [host:a]", "unknown key", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\n"
+	    "schedulable = maybe\n", 4, "true or false", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:A]\n", 3,
+	    "bad host group [host:A]", NULL);
+	expect_error(f, "[placement]\npolicy = random\n", 2,
+	    "'policy' in [placement]", "spread or pack", NULL);
+	expect_error(f, "[placement]\nreserve = -1\n", 2,
+	    "'reserve' in [placement]", NULL);
+}
+
 #define ADD(name, fn) \
 	g_test_add(name, struct fixture, NULL, setup, fn, teardown)
 
@@ -439,6 +587,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/conf/defaults", test_defaults);
+	g_test_add_func("/conf/ports", test_ports);
+	ADD("/conf/template-firewall", test_template_firewall);
 	ADD("/conf/full", test_full);
 	ADD("/conf/partial", test_partial);
 	ADD("/conf/limits", test_limits);
@@ -453,5 +603,8 @@ main(int argc, char **argv)
 	ADD("/conf/syntax", test_syntax);
 	ADD("/conf/duplicate-key-line", test_duplicate_key_line);
 	ADD("/conf/new-disk", test_new_disk);
+	ADD("/conf/hosts-default", test_hosts_default);
+	ADD("/conf/hosts", test_hosts);
+	ADD("/conf/hosts-bad", test_hosts_bad);
 	return g_test_run();
 }

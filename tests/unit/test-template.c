@@ -12,6 +12,7 @@
 #include <libxml/xpathInternals.h>
 #include <uuid/uuid.h>
 
+#include "conf.h"
 #include "names.h"
 #include "template.h"
 
@@ -762,6 +763,179 @@ test_xml_string(void)
 	g_assert_null(xml_string_new("<a", "string(/a)"));
 }
 
+#define IFACE(inner) "<interface type='bridge'><source bridge='br0'/>" \
+	inner "</interface>"
+
+/* The shipped default template asks for the shipped filter, ssh open. */
+static void
+test_firewall_default(void)
+{
+	char *path = default_path(), *err = NULL;
+	struct template *t = template_load(path, "default", &err);
+	char **f;
+	xmlDocPtr doc;
+
+	g_assert_nonnull(t);
+	f = template_filters_new(t);
+	g_assert_cmpuint(g_strv_length(f), ==, 1);
+	g_assert_cmpstr(f[0], ==, "ie-vshell-student");
+	g_strfreev(f);
+	doc = render_doc(t, &alice_web);
+	assert_xstr(doc, "/domain/devices/interface/filterref/parameter"
+	    "[@name='TCP_IN']/@value", "22");
+	g_assert_cmpint(xcount(doc, "//filterref/parameter"), ==, 1);
+	xmlFreeDoc(doc);
+	template_free(t);
+	g_free(path);
+}
+
+/* A group's filter and ports reach every interface, replacing the
+ * template's own ports and keeping its other parameters. */
+static void
+test_firewall_group(void)
+{
+	struct template *t = load_ok(HEAD "<devices>" DISK
+	    IFACE("<filterref filter='old'><parameter name='TCP_IN' "
+	    "value='22'/><parameter name='IP' value='10.0.0.2'/></filterref>")
+	    IFACE("") "</devices>" TAIL);
+	char *in[] = { "80", "443", NULL }, *out[] = { "53", NULL };
+	struct template_conf tc = { .name = "t", .filter = "new",
+	    .inbound = in, .outbound = out };
+	char *err = NULL, **f;
+	xmlDocPtr doc;
+
+	g_assert_cmpint(template_set_firewall(t, &tc, &err), ==, 0);
+	g_assert_null(err);
+	f = template_filters_new(t);
+	g_assert_cmpuint(g_strv_length(f), ==, 1);
+	g_assert_cmpstr(f[0], ==, "new");
+	g_strfreev(f);
+	doc = render_doc(t, &alice_web);
+	g_assert_cmpint(xcount(doc, "/domain/devices/interface/filterref"
+	    "[@filter='new']"), ==, 2);
+	g_assert_cmpint(xcount(doc, "//interface[1]/filterref/parameter"
+	    "[@name='TCP_IN']"), ==, 2);
+	assert_xstr(doc, "//interface[1]/filterref/parameter[@name='TCP_IN']"
+	    "[2]/@value", "443");
+	assert_xstr(doc, "//interface[1]/filterref/parameter[@name='IP']"
+	    "/@value", "10.0.0.2");
+	assert_xstr(doc, "//interface[2]/filterref/parameter"
+	    "[@name='TCP_OUT']/@value", "53");
+	xmlFreeDoc(doc);
+	template_free(t);
+}
+
+static void
+test_firewall_refused(void)
+{
+	char *in[] = { "22", NULL }, *err = NULL;
+	struct template_conf tc = { .name = "t", .inbound = in };
+	struct template *t = load_ok(HEAD "<devices>" DISK IFACE("")
+	    "</devices>" TAIL);
+
+	/* Ports without a filter to give them to. */
+	g_assert_cmpint(template_set_firewall(t, &tc, &err), ==, -1);
+	g_assert_nonnull(strstr(err, "no <filterref>; set filter = in "
+	    "[template:t]"));
+	g_free(err);
+	/* A filter for an interface libvirt does not filter. */
+	template_free(t);
+	t = load_ok(HEAD "<devices>" DISK "<interface type='user'/>"
+	    "</devices>" TAIL);
+	tc.filter = "f";
+	g_assert_cmpint(template_set_firewall(t, &tc, &err), ==, -1);
+	g_assert_nonnull(strstr(err, "libvirt filters only interfaces of "
+	    "type 'bridge', 'network' or 'ethernet'"));
+	g_free(err);
+	template_free(t);
+	t = load_str(HEAD "<devices>" DISK IFACE("<filterref filter='a'/>"
+	    "<filterref filter='b'/>") "</devices>" TAIL, &err);
+	g_assert_null(t);
+	g_assert_nonnull(strstr(err, "more than one <filterref>"));
+	g_free(err);
+	/* libvirt would drop it and run the VM unfiltered. */
+	t = load_str(HEAD "<devices>" DISK "<interface type='user'>"
+	    "<filterref filter='a'/></interface></devices>" TAIL, &err);
+	g_assert_null(t);
+	g_assert_nonnull(strstr(err, "must have type='bridge', 'network' or "
+	    "'ethernet'"));
+	g_free(err);
+}
+
+/* from = makes a copy of the file's template, before any group's
+ * firewall: web's ports are web's alone. */
+static void
+test_firewall_from(void)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)template_free);
+	char *in_web[] = { "80", NULL }, *in_def[] = { "2222", NULL };
+	struct template_conf tcs[] = {
+		{ .name = "web", .from = "default", .inbound = in_web },
+		{ .name = "default", .inbound = in_def },
+		{ .name = "ghost", .from = "nosuch", .inbound = in_web },
+	};
+	struct config cfg = { .tconfs = tcs, .ntconfs = 3 };
+	char *err = NULL;
+	xmlDocPtr doc;
+
+	g_hash_table_insert(h, g_strdup("default"), load_ok(HEAD "<devices>"
+	    DISK IFACE("<filterref filter='f'><parameter name='TCP_IN' "
+	    "value='22'/></filterref>") "</devices>" TAIL));
+	g_assert_cmpint(templates_configure(h, &cfg, &err), ==, 0);
+	g_assert_null(err);
+	g_assert_cmpuint(g_hash_table_size(h), ==, 2);
+	g_assert_cmpstr(template_name(g_hash_table_lookup(h, "web")), ==,
+	    "web");
+	doc = render_doc(g_hash_table_lookup(h, "web"), &alice_web);
+	assert_xstr(doc, "//filterref/parameter/@value", "80");
+	g_assert_cmpint(xcount(doc, "//filterref/parameter"), ==, 1);
+	xmlFreeDoc(doc);
+	doc = render_doc(g_hash_table_lookup(h, "default"), &alice_web);
+	assert_xstr(doc, "//filterref/parameter/@value", "2222");
+	xmlFreeDoc(doc);
+	g_hash_table_destroy(h);
+}
+
+/* What the broker reads back of a domain's interfaces: libvirt's XML of
+ * a running domain, decoys in namespaces ignored. */
+static void
+test_domain_ifaces(void)
+{
+	GPtrArray *a = domain_ifaces_new("<domain><devices>"
+	    "<interface type='bridge'><target dev='vnet7'/>"
+	    "<filterref filter='ie-vshell-student'>"
+	    "<parameter name='TCP_IN' value='22'/>"
+	    "<parameter name='TCP_IN' value='80'/>"
+	    "<parameter name='TCP_OUT' value='443'/></filterref></interface>"
+	    "<interface type='user'><mac address='52:54:00:00:00:01'/>"
+	    "</interface>"
+	    "<x:interface xmlns:x='urn:x'><target dev='evil'/></x:interface>"
+	    "</devices></domain>");
+	struct domain_iface *i;
+
+	g_assert_nonnull(a);
+	g_assert_cmpuint(a->len, ==, 2);
+	i = g_ptr_array_index(a, 0);
+	g_assert_cmpstr(i->dev, ==, "vnet7");
+	g_assert_null(i->mac);
+	g_assert_cmpstr(i->filter, ==, "ie-vshell-student");
+	g_assert_cmpuint(g_strv_length(i->tcp_in), ==, 2);
+	g_assert_cmpstr(i->tcp_in[1], ==, "80");
+	g_assert_cmpstr(i->tcp_out[0], ==, "443");
+	i = g_ptr_array_index(a, 1);
+	g_assert_cmpstr(i->mac, ==, "52:54:00:00:00:01");
+	g_assert_null(i->dev);
+	g_assert_null(i->filter);
+	g_assert_cmpuint(g_strv_length(i->tcp_in), ==, 0);
+	g_ptr_array_free(a, TRUE);
+	g_assert_null(domain_ifaces_new("<domain><devices>"));
+	g_assert_null(domain_ifaces_new(NULL));
+	a = domain_ifaces_new("<network/>");
+	g_assert_cmpuint(a->len, ==, 0);
+	g_ptr_array_free(a, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -791,6 +965,11 @@ main(int argc, char **argv)
 	g_test_add_func("/template/broken/not-xml", test_broken_not_xml);
 	g_test_add_func("/template/broken/root", test_broken_root);
 	g_test_add_func("/template/broken/devices", test_broken_devices);
+	g_test_add_func("/template/firewall/default", test_firewall_default);
+	g_test_add_func("/template/firewall/group", test_firewall_group);
+	g_test_add_func("/template/firewall/refused", test_firewall_refused);
+	g_test_add_func("/template/firewall/from", test_firewall_from);
+	g_test_add_func("/template/firewall/domain", test_domain_ifaces);
 	g_test_add_func("/template/broken/no-disk", test_broken_no_disk);
 	g_test_add_func("/template/broken/two-disks", test_broken_two_disks);
 	g_test_add_func("/template/broken/disk-type", test_broken_disk_type);

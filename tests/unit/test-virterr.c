@@ -96,6 +96,19 @@ test_network(void)
 	    "valid: network 'default' is not active", "its network");
 }
 
+/* The template names an nwfilter the host does not have: libvirt (9.0)
+ * says so as an internal error. */
+static void
+test_firewall(void)
+{
+	expect(&web, VIR_ERR_INTERNAL_ERROR, "internal error: referenced "
+	    "filter 'ie-vshell-student' is missing", "its firewall (a libvirt "
+	    "nwfilter its template names) is not defined on this host; tell "
+	    "the admin");
+	expect(&web, VIR_ERR_NO_NWFILTER, "Network filter not found: no "
+	    "nwfilter with matching name 'x'", "its firewall");
+}
+
 /* Anything else: libvirt's words, with the host's paths and its names of
  * domains taken out; QEMU's internal failures only by their kind. */
 static void
@@ -151,6 +164,7 @@ main(int argc, char **argv)
 	g_test_add_func("/virterr/memory", test_memory);
 	g_test_add_func("/virterr/cpu", test_cpu);
 	g_test_add_func("/virterr/network", test_network);
+	g_test_add_func("/virterr/firewall", test_firewall);
 	g_test_add_func("/virterr/other", test_other);
 	return g_test_run();
 }

@@ -1,0 +1,34 @@
+/* The hypervisor hosts as the broker sees them: reachable or not, what
+ * each offers (the config's, or the node's less the reserve) and what its
+ * running VMs commit, from the table of domains; and placement's choice
+ * among them. */
+#ifndef IEVS_HOSTS_H
+#define IEVS_HOSTS_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+#include "conf.h"
+#include "virt.h"
+
+struct host_view {
+	const char *name;
+	enum virt_state state;
+	gint64 since;		/* unix time of the last change of state */
+	bool schedulable;
+	int running, defined;
+	long long vcpus_used, vcpus;	/* vcpus < 0: not known yet */
+	long long mem_used_mib, mem_mib;
+};
+
+/* One view per host of cfg, in its order, from the table only (no
+ * libvirt call, but with one host, whose table may have to be loaded).
+ * NULL and *err if the table cannot be read. */
+struct host_view *hosts_view_new(const struct config *cfg, char **err);
+/* The host for a new VM of vcpus and mib under cfg's policy, or -1 if
+ * none fits now (*err says why, for the log). */
+int hosts_place(const struct config *cfg, unsigned vcpus,
+    unsigned long long mib, char **err);
+
+#endif
