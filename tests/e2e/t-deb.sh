@@ -156,6 +156,16 @@ SSHD_SNIPPET=/usr/share/doc/ie-vshell/examples/sshd_config.d/ie-vshell.conf
 e2e_libvirtd || skip "libvirtd would not start here"
 e2e_sshd || exit 1
 
+# The admin's step 4 of README.md: the default template's firewall
+# defined in libvirt from the package's file (undefined at the end if it
+# was not there before).
+VIRSH=(virsh -q -c qemu:///system)
+if ! "${VIRSH[@]}" nwfilter-dumpxml ie-vshell-student >/dev/null 2>&1; then
+	"${VIRSH[@]}" nwfilter-define $ETC/nwfilter/ie-vshell-student.xml \
+	    >/dev/null || { not_ok "the package's nwfilter defines"; done_testing; }
+	undo "${VIRSH[@]}" nwfilter-undefine ie-vshell-student
+fi
+
 /usr/sbin/ie-vmd --check --student $S --sshd-config "$SSHD_CONFIG" \
     >"$OUT" 2>"$ERR"
 RC=$?
