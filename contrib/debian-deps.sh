@@ -13,7 +13,8 @@ openssh-client clang libclang-rt-14-dev
 libvirt-daemon-system qemu-system-x86 curl xauth
 libvirt-daemon-config-nwfilter iptables
 busybox-static syslinux syslinux-common mtools cpio linux-image-cloud-amd64
-libguestfs-dev libguestfs-tools libcrypt-dev"
+libguestfs-dev libguestfs-tools libcrypt-dev
+debhelper build-essential fakeroot adduser"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
 	awk '$1 == "ii" { print $2 }' | sort | comm -13 - <(printf '%s\n' $pkgs | sort))
 [ -z "$missing" ] && exit 0

@@ -202,8 +202,9 @@ free_port() {
 	$PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# sshd on 127.0.0.1:$PORT with PAM and the shipped snippet, included as
-# Debian's sshd_config includes sshd_config.d: first.  The rest is Debian's
+# sshd on 127.0.0.1:$PORT with PAM and the shipped snippet ($SSHD_SNIPPET,
+# the source tree's unless a script sets it), included as Debian's
+# sshd_config includes sshd_config.d: first.  The rest is Debian's
 # defaults, X11 forwarding on included: the snippet has to turn it off.
 e2e_sshd() {
 	local d=$TMP/ssh
@@ -211,7 +212,7 @@ e2e_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" || return 1
 	PORT=$(free_port)
 	cat > "$d/sshd_config" <<S
-Include $top_srcdir/contrib/sshd_config.d/ie-vshell.conf
+Include ${SSHD_SNIPPET:-$top_srcdir/contrib/sshd_config.d/ie-vshell.conf}
 Port $PORT
 ListenAddress 127.0.0.1
 HostKey $d/host_key
