@@ -151,13 +151,20 @@ identify(struct client *c)
 		msg = g_strdup_printf(_("your account (uid %lu) is unknown on "
 		    "this server; tell the admin"), (unsigned long)c->uid);
 		r = refuse_hello(c, msg, "no passwd entry");
-	} else {
+	} else if (c->user == NULL) {
 		msg = g_strdup_printf(_("cannot look up your account (uid "
 		    "%lu): %s"), (unsigned long)c->uid,
 		    policy_directory_down());
-		log_msg(LOG_WARNING, "uid %lu: %s lookup failed: %s",
-		    (unsigned long)c->uid, c->user ? "group" : "passwd",
-		    g_strerror(e));
+		log_msg(LOG_WARNING, "uid %lu: passwd lookup failed: %s",
+		    (unsigned long)c->uid, g_strerror(e));
+		r = refuse_hello(c, msg, "user directory unavailable");
+	} else {
+		e = errno;
+		msg = g_strdup_printf(_("cannot look up your groups: %s"),
+		    policy_directory_down());
+		log_msg(LOG_WARNING, "uid %lu (%s): lookup of group %s "
+		    "failed: %s", (unsigned long)c->uid, c->user,
+		    c->srv->cfg->admin_group, g_strerror(e));
 		r = refuse_hello(c, msg, "user directory unavailable");
 	}
 	g_free(msg);

@@ -48,9 +48,11 @@ if [ -z "${IEVS_LDAP_NS:-}" ]; then
 	if [ ! -d /run/nslcd ]; then
 		mkdir /run/nslcd && made_run=1
 	fi
+	SECONDS=0
 	IEVS_LDAP_NS=1 E2E_LOCKED=1 unshare --mount --propagation private \
 	    --pid --fork --mount-proc -- "$0" "$@"
 	rc=$?
+	echo "# $T took $SECONDS s (after the lock)"
 	[ -n "$made_run" ] && rmdir /run/nslcd
 	if [ "$(guarded_sums)" = "$before" ]; then
 		echo "ok - the machine's PAM and NSS files are as they were (sha256)"

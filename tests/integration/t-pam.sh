@@ -54,6 +54,19 @@ RC=$?
 check "line-mode session of a refused user exits non-zero" [ "$RC" -ne 0 ]
 check "after one line" err_one_line
 
+# A uid without a passwd entry (gone from the directory, say) is told so.
+nobody_uid=61999
+while getent passwd $nobody_uid >/dev/null; do nobody_uid=$((nobody_uid + 1)); done
+"$PYTHON" -c 'import os, sys
+os.setgroups([]); os.setgid(int(sys.argv[1])); os.setuid(int(sys.argv[1]))
+os.execv(sys.argv[2], sys.argv[2:])' $nobody_uid "$SH" -f "$CONF" -c list \
+    </dev/null >"$OUT" 2>"$ERR"
+RC=$?
+check "a uid without an account: refused" rc_is 1
+check "in one line that says so" \
+    err_has "^error: your account (uid $nobody_uid) is unknown on this server; tell the admin$"
+check "audited" grep -q "audit: uid=$nobody_uid user=? cmd=(connect) args=\[\] result=denied reason=\"no passwd entry\"" "$TMP/vmd.log"
+
 vsh -u ievpam-ok -c 'list'
 check "the allowed user is still served" out_has "^web "
 check "the allowed connection is audited" grep -q "user=ievpam-ok cmd=(connect) args=\[\] result=ok" "$TMP/vmd.log"
