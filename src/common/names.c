@@ -30,8 +30,9 @@ vm_name_valid(const char *name)
 	return true;
 }
 
-/* POSIX portable user names plus what LDAP directories commonly use; the
- * name is only ever looked up, never used in a path. */
+/* POSIX portable user names plus what LDAP directories commonly use
+ * (student numbers such as 20b.123).  The name is the last component of
+ * the upload area's path: "." and ".." are not names. */
 bool
 user_name_valid(const char *name)
 {
@@ -40,7 +41,8 @@ user_name_valid(const char *name)
 	if (name == NULL)
 		return false;
 	n = strlen(name);
-	if (n == 0 || n > USER_NAME_MAX || name[0] == '-')
+	if (n == 0 || n > USER_NAME_MAX || name[0] == '-' ||
+	    strspn(name, ".") == n)
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned char c = name[i];

@@ -14,6 +14,9 @@
 #define VM_NAME_RULE N_("1 to 32 characters: lowercase letters, digits " \
 	"and '-', starting with a letter or digit")
 #define USER_NAME_MAX 64
+/* Marked for translation; where it is shown, _(USER_NAME_RULE). */
+#define USER_NAME_RULE N_("letters, digits, '.', '_' and '-', not starting " \
+	"with '-', not dots alone")
 
 /* XML namespace of the ownership record kept in each domain's <metadata>. */
 #define OWNER_NS_URI "urn:ie-vshell:owner:1"

@@ -232,7 +232,14 @@ ops_upload_budget(struct client *c)
 		    "minute; wait a moment"), cfg->requests_per_minute);
 		return m;
 	}
-	quota_for(cfg, c->user, c->gid, &q);
+	if (quota_for(cfg, c->user, c->gid, &q) < 0) {
+		m->status = ST_FAILED;
+		proto_msg_addf(m, _("cannot check your quota: %s"),
+		    policy_directory_down());
+		log_audit(c->uid, c->user, "(upload)", NULL, 0, "failed",
+		    "group lookup failed", NULL);
+		return m;
+	}
 	if (q.limit[Q_DISK] == QUOTA_UNLIMITED)
 		proto_msg_add(m, "unlimited");
 	else

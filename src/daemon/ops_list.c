@@ -269,6 +269,17 @@ usage_of(struct request *rq, struct usage *out, bool complete)
 	return 0;
 }
 
+/* The client's limits, or -1 with the answer made. */
+static int
+quota_of(struct request *rq, struct quota *q)
+{
+	if (quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, q) == 0)
+		return 0;
+	reply_fail(rq, _("cannot check your quota: %s"),
+	    policy_directory_down());
+	return -1;
+}
+
 /* Quotas bind a user's own VMs; an admin acting on another user's VM is
  * not held to that user's quota. */
 int
@@ -281,9 +292,8 @@ request_quota_check(struct request *rq, const struct usage *add,
 
 	if (rq->t->other)
 		return 0;
-	if (usage_of(rq, &u, true) < 0)
+	if (usage_of(rq, &u, true) < 0 || quota_of(rq, &q) < 0)
 		return -1;
-	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if ((msg = quota_exceeded(&q, &u, add, hint)) == NULL)
 		return 0;
 	reply_fail(rq, "%s", msg);
@@ -329,9 +339,8 @@ do_quota(struct request *rq, virConnectPtr conn)
 	struct quota q;
 	int r;
 
-	if (usage_of(rq, &u, false) < 0)
+	if (usage_of(rq, &u, false) < 0 || quota_of(rq, &q) < 0)
 		return -1;
-	quota_for(rq->c->srv->cfg, rq->c->user, rq->c->gid, &q);
 	if (wants_json(rq))
 		return quota_json(rq, &u, &q);
 	/* The key column is for the shell (its banner), which does not

@@ -28,7 +28,9 @@ target_clear(struct target *t)
  * or, with group, of the group database (by name), with the buffer grown
  * until the entry fits: a class group lists hundreds of members, and
  * every broker thread looks users up this way.  Fills what it is given
- * a place for: the ids, and the name (caller frees). */
+ * a place for: the ids, and the name (caller frees).  glibc returns 0
+ * without an entry for "not found", and an error number when a source
+ * (nslcd, sssd) was unavailable. */
 static int
 db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
     gid_t *gid_out, char **name_out)
@@ -61,17 +63,32 @@ db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
 			*gid_out = pwp->pw_gid;
 	}
 	g_free(buf);
-	return r == 0 && (grp != NULL || pwp != NULL) ? 0 : -1;
+	if (r != 0) {
+		errno = r;
+		return LOOKUP_FAILED;
+	}
+	return grp != NULL || pwp != NULL ? 0 : LOOKUP_NONE;
+}
+
+const char *
+policy_directory_down(void)
+{
+	return _("the user directory does not answer; try again in a few "
+	    "minutes, or tell the admin");
 }
 
 int
 policy_in_group(const char *user, gid_t gid, const char *group)
 {
 	gid_t *groups, want = 0;
-	int n = 64, i, found = 0;
+	int n = 64, i, found = 0, r;
 
-	if (db_lookup(true, group, 0, NULL, &want, NULL) < 0)
-		return 0;
+	/* A group that does not answer fails the check; the list of the
+	 * user's groups below cannot tell (glibc's getgrouplist skips a
+	 * source that fails), but it comes from the same source a moment
+	 * later. */
+	if ((r = db_lookup(true, group, 0, NULL, &want, NULL)) < 0)
+		return r == LOOKUP_FAILED ? LOOKUP_FAILED : 0;
 	groups = g_new(gid_t, n);
 	if (getgrouplist(user, gid, groups, &n) < 0) {
 		groups = g_renew(gid_t, groups, n);
@@ -88,12 +105,6 @@ int
 policy_user_by_uid(uid_t uid, char **name, gid_t *gid)
 {
 	return db_lookup(false, NULL, uid, NULL, gid, name);
-}
-
-static int
-lookup_user(const char *name, uid_t *uid)
-{
-	return db_lookup(false, name, 0, uid, NULL, NULL);
 }
 
 static int
@@ -123,8 +134,15 @@ resolve(const struct client *c, const char *ref, struct target *t, char **err)
 			    "name another user's VM"));
 			goto out;
 		}
-		if (lookup_user(user, &t->uid) < 0) {
+		switch (db_lookup(false, user, 0, &t->uid, NULL, NULL)) {
+		case 0:
+			break;
+		case LOOKUP_NONE:
 			*err = g_strdup_printf(_("no such user: %s"), user);
+			goto out;
+		default:
+			*err = g_strdup_printf(_("cannot look up user %s: %s"),
+			    user, policy_directory_down());
 			goto out;
 		}
 		t->user = g_strdup(user);

@@ -23,9 +23,20 @@ struct target {
 int policy_check(const struct client *c, const struct cmd_call *call,
     struct target *t, char **err);
 void target_clear(struct target *t);
-/* The user name (caller frees) and primary group of uid; -1 if none. */
+/* What a lookup of the passwd or group database gives besides 0 (found):
+ * no such entry, or no answer at all (a directory that is down or times
+ * out; errno says why).  The two must never be confused: "no answer" read
+ * as "not a member" would hand out the wrong quota. */
+#define LOOKUP_NONE (-1)
+#define LOOKUP_FAILED (-2)
+/* The message for a student whose lookup failed (static, translated). */
+const char *policy_directory_down(void);
+
+/* The user name (caller frees) and primary group of uid: 0, LOOKUP_NONE
+ * or LOOKUP_FAILED. */
 int policy_user_by_uid(uid_t uid, char **name, gid_t *gid);
-/* Is the client a member of group (by name)? */
+/* Is user (primary group gid) a member of group (by name)?  1 or 0, or
+ * LOOKUP_FAILED if the group database did not answer. */
 int policy_in_group(const char *user, gid_t gid, const char *group);
 
 #endif

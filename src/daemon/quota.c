@@ -45,12 +45,12 @@ more_generous(long long a, long long b)
 	return a > b ? a : b;
 }
 
-void
+int
 quota_for(const struct config *cfg, const char *user, gid_t gid,
     struct quota *q)
 {
 	struct quota grp;
-	int i, r;
+	int i, r, in;
 
 	for (r = 0; r < Q__COUNT; r++)
 		grp.limit[r] = QUOTA_UNSET;
@@ -58,8 +58,11 @@ quota_for(const struct config *cfg, const char *user, gid_t gid,
 	for (i = 0; i < cfg->nrules; i++) {
 		const struct quota_rule *rule = &cfg->rules[i];
 
-		if (rule->kind != 'g' ||
-		    !policy_in_group(user, gid, rule->name))
+		if (rule->kind != 'g')
+			continue;
+		if ((in = policy_in_group(user, gid, rule->name)) < 0)
+			return -1;
+		if (!in)
 			continue;
 		for (r = 0; r < Q__COUNT; r++)
 			grp.limit[r] = more_generous(grp.limit[r],
@@ -77,6 +80,7 @@ quota_for(const struct config *cfg, const char *user, gid_t gid,
 			if (rule->q.limit[r] != QUOTA_UNSET)
 				q->limit[r] = rule->q.limit[r];
 	}
+	return 0;
 }
 
 /* Usage in the unit of the limit (disk: bytes to GiB). */

@@ -12,8 +12,10 @@ struct usage {
 };
 
 /* The user's limits: [quota.user:NAME] over [quota.group:NAME] (the most
- * generous of the user's groups) over [quota], resource by resource. */
-void quota_for(const struct config *cfg, const char *user, gid_t gid,
+ * generous of the user's groups) over [quota], resource by resource.
+ * Returns -1 if a group rule's group could not be looked up (the
+ * directory is down): no limits are better than wrong ones. */
+int quota_for(const struct config *cfg, const char *user, gid_t gid,
     struct quota *q);
 /* Would adding add[] to u exceed q?  Returns NULL if it fits, or the
  * message for the user (caller frees). */

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "i18n.h"
 #include "log.h"
+#include "names.h"
 #include "ops.h"
 #include "pamacct.h"
 #include "policy.h"
@@ -141,19 +142,60 @@ serve(struct client *c)
 	}
 }
 
+/* refuse_hello: the client's refusal, audited; -1. */
+static int
+refuse_hello(struct client *c, const char *msg, const char *why)
+{
+	log_audit(c->uid, c->user ? c->user : "?", "(connect)", NULL, 0,
+	    "denied", why, NULL);
+	send_hello(c, ST_FAILED, msg);
+	return -1;
+}
+
+/* Who the client is, by name, and whether an admin.  A directory that does
+ * not answer is told as such, not as an unknown account; a name the
+ * directory gives is untrusted too (it names the upload area). */
 static int
 identify(struct client *c)
 {
-	if (policy_user_by_uid(c->uid, &c->user, &c->gid) < 0) {
-		log_msg(LOG_WARNING, "uid %lu has no passwd entry; refused",
-		    (unsigned long)c->uid);
-		return -1;
+	char *msg;
+	int r, e;
+
+	r = policy_user_by_uid(c->uid, &c->user, &c->gid);
+	e = errno;
+	if (r == 0 && !user_name_valid(c->user)) {
+		msg = g_strdup_printf(_("your user name cannot be used with "
+		    "the VM service (%s); tell the admin"), _(USER_NAME_RULE));
+		r = refuse_hello(c, msg, "user name not valid");
+	} else if (r == 0 && (r = policy_in_group(c->user, c->gid,
+	    c->srv->cfg->admin_group)) >= 0) {
+		c->admin = r;
+		log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
+		    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
+		    (long)c->pid);
+		return 0;
+	} else if (r == LOOKUP_NONE) {
+		msg = g_strdup_printf(_("your account (uid %lu) is unknown on "
+		    "this server; tell the admin"), (unsigned long)c->uid);
+		r = refuse_hello(c, msg, "no passwd entry");
+	} else if (c->user == NULL) {
+		msg = g_strdup_printf(_("cannot look up your account (uid "
+		    "%lu): %s"), (unsigned long)c->uid,
+		    policy_directory_down());
+		log_msg(LOG_WARNING, "uid %lu: passwd lookup failed: %s",
+		    (unsigned long)c->uid, g_strerror(e));
+		r = refuse_hello(c, msg, "user directory unavailable");
+	} else {
+		e = errno;
+		msg = g_strdup_printf(_("cannot look up your groups: %s"),
+		    policy_directory_down());
+		log_msg(LOG_WARNING, "uid %lu (%s): lookup of group %s "
+		    "failed: %s", (unsigned long)c->uid, c->user,
+		    c->srv->cfg->admin_group, g_strerror(e));
+		r = refuse_hello(c, msg, "user directory unavailable");
 	}
-	c->admin = policy_in_group(c->user, c->gid, c->srv->cfg->admin_group);
-	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
-	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
-	    (long)c->pid);
-	return 0;
+	g_free(msg);
+	return r;
 }
 
 /* Admission: the user's session bound, then the PAM account and session

@@ -54,7 +54,56 @@ RC=$?
 check "line-mode session of a refused user exits non-zero" [ "$RC" -ne 0 ]
 check "after one line" err_one_line
 
+# A uid without a passwd entry (gone from the directory, say) is told so.
+nobody_uid=61999
+while getent passwd $nobody_uid >/dev/null; do nobody_uid=$((nobody_uid + 1)); done
+"$PYTHON" -c 'import os, sys
+os.setgroups([]); os.setgid(int(sys.argv[1])); os.setuid(int(sys.argv[1]))
+os.execv(sys.argv[2], sys.argv[2:])' $nobody_uid "$SH" -f "$CONF" -c list \
+    </dev/null >"$OUT" 2>"$ERR"
+RC=$?
+check "a uid without an account: refused" rc_is 1
+check "in one line that says so" \
+    err_has "^error: your account (uid $nobody_uid) is unknown on this server; tell the admin$"
+check "audited" grep -q "audit: uid=$nobody_uid user=? cmd=(connect) args=\[\] result=denied reason=\"no passwd entry\"" "$TMP/vmd.log"
+
 vsh -u ievpam-ok -c 'list'
 check "the allowed user is still served" out_has "^web "
 check "the allowed connection is audited" grep -q "user=ievpam-ok cmd=(connect) args=\[\] result=ok" "$TMP/vmd.log"
+
+# One student's account check that does not end (a directory that does not
+# answer) holds up nobody else's: ievpam-late's waits at a gate (pam_exec)
+# while ievpam-ok connects and is served.
+cat > "$TMP/gate" <<G
+#!/bin/sh
+touch "$TMP/gated"
+i=0
+while [ ! -e "$TMP/open" ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i + 1)); done
+G
+chmod 755 "$TMP/gate"
+stop_vmd
+pam_stack "account [success=1 default=ignore] $PAM_MODDIR/pam_succeed_if.so quiet user notin ievpam-late" \
+    "account required $PAM_MODDIR/pam_exec.so quiet $TMP/gate" \
+    "account required $PAM_MODDIR/pam_permit.so" \
+    "session required $PAM_MODDIR/pam_permit.so"
+start_vmd || exit 1
+setpriv --reuid=ievpam-late --regid="$(id -g ievpam-late)" --init-groups -- \
+    "$SH" -f "$CONF" -c list </dev/null >"$TMP/late.out" 2>&1 &
+late=$!
+wait_gated() {
+	for _ in $(seq 1 400); do
+		[ -e "$TMP/gated" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check "ievpam-late's account check is at the gate" wait_gated
+vsh -u ievpam-ok -c 'list'
+check "meanwhile ievpam-ok is served" rc_is 0
+check "while ievpam-late's check still waits" \
+    bash -c "[ ! -e '$TMP/open' ] && kill -0 $late"
+touch "$TMP/open"
+wait $late
+RC=$?
+check "the gate open, ievpam-late is served too" rc_is 0
 done_testing

@@ -92,11 +92,13 @@ test_user_valid(void)
 {
 	static const char *const good[] = {
 		"alice", "ab", "ab-c", "a_b", "john.doe", "Alice", "u1001",
-		"_svc", "1abc", "a-b_c.d",
+		"_svc", "1abc", "a-b_c.d", "20b.123", "20xx123", "b1.2.3",
+		"a..b",
 	};
 	static const char *const bad[] = {
 		"", "-x", "-", "a b", "a/b", "a:b", "a;b", "a@b", "a$b",
-		"a\nb", "\xc3\xa9", "alice\x1b", "a\\b", "a*",
+		"a\nb", "\xc3\xa9", "alice\x1b", "a\\b", "a*", ".", "..",
+		"...",
 	};
 	size_t i;
 	char *s;
