@@ -27,6 +27,7 @@
 #include "names.h"
 #include "sanitize.h"
 #include "ops.h"
+#include "pamacct.h"
 #include "server.h"
 #include "storage.h"
 #include "template.h"
@@ -329,6 +330,7 @@ main(int argc, char **argv)
 		}
 		log_init(false);
 	}
+	pamacct_keep(cfg->pam_service);
 	if (virt_init(cfg->uri) == 0) {
 		domtab_init();
 		if (server_run(&srv) == 0)
@@ -339,6 +341,7 @@ close:
 	domtab_shutdown();
 	virt_shutdown();
 	ops_shutdown();
+	pamacct_release();
 out:
 	if (srv.templates != NULL)
 		g_hash_table_destroy(srv.templates);
