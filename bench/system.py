@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import statistics
 import subprocess
 import threading
@@ -409,7 +410,8 @@ def baseline_mix(conns, uids, secs):
     """The same mix straight to libvirt: one thread and one connection per
     student (as each student's own virsh would have), each on its own
     domains: listAllDomains and the state of the user's five, then
-    lookupByName + create, lookupByName + destroy."""
+    lookupByName + create, lookupByName + destroy.  Returns each thread's
+    figures and the seconds until the last thread finished."""
     import libvirt
     outs = [None] * len(conns)
     go = threading.Barrier(len(conns) + 1)
@@ -453,25 +455,26 @@ def baseline_mix(conns, uids, secs):
     for t in ts:
         t.start()
     go.wait()
+    t0 = time.monotonic()
     for t in ts:
         t.join()
-    return outs
+    return outs, time.monotonic() - t0
 
 
-def merge(outs, secs, head):
+def merge(outs, elapsed):
     """One window: all latencies pooled, errors, and the throughput of the
-    starts and destroys completed within the window and within its first
-    `head` seconds (the length of a baseline window: both sides ramp up
-    alike from an idle start)."""
+    starts and destroys completed over the whole window, from its start
+    until the last round in flight at its deadline had finished
+    (`elapsed`): whatever a start costs, both sides are measured alike."""
     r = {"list": [], "start": [], "destroy": [], "errors": []}
-    done = head_done = 0
+    done = 0
     for o in outs:
         for k in ("list", "start", "destroy", "errors"):
             r[k] += o.get(k, [])
-        done += sum(1 for t in o.get("done", []) if t <= secs)
-        head_done += sum(1 for t in o.get("done", []) if t <= head)
-    r["ops_per_s"] = done / secs
-    r["head_ops_per_s"] = head_done / head
+        done += len(o.get("done", []))
+    r["elapsed_s"] = elapsed
+    r["ops"] = done
+    r["ops_per_s"] = done / elapsed
     return r
 
 
@@ -666,6 +669,117 @@ class Stack:
         signal.signal(signal.SIGTERM, self.old)
 
 
+def kvm_state(conn):
+    """Whether this machine has KVM: /dev/kvm as this process sees it,
+    and whether libvirtd offers domains of type kvm."""
+    try:
+        st = os.stat("/dev/kvm")
+        dev = (os.major(st.st_rdev), os.minor(st.st_rdev))
+        node = ("present" if stat.S_ISCHR(st.st_mode) and dev == (10, 232)
+                else "not the KVM device (%d:%d)" % dev)
+    except FileNotFoundError:
+        node = "absent"
+    try:
+        conn.getDomainCapabilities(None, "x86_64", None, "kvm", 0)
+        lv = True
+    except Exception:
+        lv = False
+    return {"node": node, "libvirt_kvm": lv,
+            "kvm": node == "present" and lv}
+
+
+def guest_times(conn, pw, runs=3):
+    """A lone start and destroy of one guest straight to libvirt, before
+    the mix: what one start costs on this machine, alone."""
+    d = conn.lookupByName("u%d_vm3" % pw.pw_uid)
+    starts, destroys = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        d.create()
+        starts.append(time.perf_counter() - t)
+        time.sleep(1)
+        t = time.perf_counter()
+        d.destroy()
+        destroys.append(time.perf_counter() - t)
+    return starts, destroys
+
+
+def mix_scenario(a, st, res):
+    """Scenario 2 (and the broker's memory of 3b): 60 sessions, then
+    windows of the mix through the broker, each of the first
+    `base_windows` followed by a window of the same length straight to
+    libvirt."""
+    import libvirt
+    conn, users, sock, vmd = st.conn, st.users, st.sock, st.vmd
+    res["kvm"] = kvm_state(conn)
+    res["guest_start"], res["guest_destroy"] = guest_times(conn, users[-1])
+    res["load_before"] = os.getloadavg()
+    sessions = [Session(pw, sock) for pw in users]
+    bad = [s.pw.pw_name for s in sessions if s.hello["status"]]
+    if bad:
+        res["notes"].append("sessions refused by the broker: %s" % bad)
+    time.sleep(1)
+    res["rss_vmd_60"] = rss_kib(vmd.pid)
+    if a.base_shared:
+        bconns = [libvirt.open(URI)] * len(users)
+    else:
+        bconns = [libvirt.open(URI) for _ in users]
+    res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
+    res["loads"] = []
+    # The soak counts the broker's windows with the rounds in flight at
+    # their deadlines (the drain, guessed from the windows before): each
+    # window gets what is left of it, shared.
+    res["mix_s"], res["windows_s"], drains = 0, [], [20.0]
+    for w in range(a.windows):
+        win = max(a.min_window, (a.soak - res["mix_s"]) /
+                  (a.windows - w) - statistics.mean(drains))
+        t = time.monotonic()
+        for s in sessions:
+            s.send({"op": "mix", "secs": win})
+        outs = [s.result() for s in sessions]
+        res["windows_s"].append(time.monotonic() - t)
+        res["mix"].append(merge(outs, res["windows_s"][-1]))
+        res["mix"][-1]["secs"] = win
+        res["mix_s"] += res["windows_s"][-1]
+        drains.append(res["windows_s"][-1] - win)
+        if w == 0:
+            drains.pop(0)
+        res["rss_vmd_soak"].append(rss_kib(vmd.pid))
+        res["loads"].append(os.getloadavg()[0])
+        print("bench: %s mix window %d/%d (%.0f s and the drain): "
+              "%.2f ops/s over %.0f s, broker RSS %d KiB" % (
+                  B.clock(), w + 1, a.windows, win,
+                  res["mix"][-1]["ops_per_s"], res["windows_s"][-1],
+                  res["rss_vmd_soak"][-1]))
+        if w < a.base_windows:
+            outs, el = baseline_mix(bconns, [pw.pw_uid for pw in users],
+                                    win)
+            res["base"].append(merge(outs, el))
+            res["base"][-1]["secs"] = win
+            res["loads"].append(os.getloadavg()[0])
+            print("bench: %s direct window (%.0f s and the drain): %.2f "
+                  "ops/s over %.0f s" % (B.clock(), win,
+                                         res["base"][-1]["ops_per_s"], el))
+    for c in set(bconns):
+        c.close()
+    for s in sessions:
+        s.close()
+    time.sleep(1)
+    res["rss_vmd_after"] = rss_kib(vmd.pid)
+
+
+def run_mix(a, tmp):
+    """Only scenario 2 (bench.py --only-mix): for profiling changes."""
+    res = {"notes": []}
+    st = Stack(a, tmp, res)
+    try:
+        time.sleep(SETTLE)
+        mix_scenario(a, st, res)
+    finally:
+        st.close()
+    return res
+
+
 def run(a, tmp, env):
     """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
     their figures."""
@@ -691,54 +805,7 @@ def run(a, tmp, env):
             conn, users[0].pw_uid, 20 * a.runs)
         print("bench: %s scenario 1 on %s done" % (B.clock(), URI))
 
-        # 3 and 2: 60 sessions, then the mix, against direct libvirt
-        sessions = [Session(pw, sock) for pw in users]
-        bad = [s.pw.pw_name for s in sessions if s.hello["status"]]
-        if bad:
-            res["notes"].append("sessions refused by the broker: %s" % bad)
-        time.sleep(1)
-        res["rss_vmd_60"] = rss_kib(vmd.pid)
-        if a.base_shared:
-            bconns = [libvirt.open(URI)] * len(users)
-        else:
-            bconns = [libvirt.open(URI) for _ in users]
-        res["mix"], res["base"], res["rss_vmd_soak"] = [], [], []
-        # The soak counts the broker's windows with the rounds in flight
-        # at their deadlines (the drain, guessed from the windows before):
-        # each window gets what is left of it, shared.
-        res["mix_s"], res["windows_s"], drains = 0, [], [20.0]
-        for w in range(a.windows):
-            win = max(a.base_window, (a.soak - res["mix_s"]) /
-                      (a.windows - w) - statistics.mean(drains))
-            t = time.monotonic()
-            for s in sessions:
-                s.send({"op": "mix", "secs": win})
-            res["mix"].append(merge([s.result() for s in sessions], win,
-                                    a.base_window))
-            res["windows_s"].append(time.monotonic() - t)
-            res["mix_s"] += res["windows_s"][-1]
-            drains.append(res["windows_s"][-1] - win)
-            if w == 0:
-                drains.pop(0)
-            res["rss_vmd_soak"].append(rss_kib(vmd.pid))
-            print("bench: %s mix window %d/%d: %.2f ops/s (first %d s: "
-                  "%.2f), broker RSS %d KiB" % (
-                      B.clock(), w + 1, a.windows,
-                      res["mix"][-1]["ops_per_s"],
-                      a.base_window, res["mix"][-1]["head_ops_per_s"],
-                      res["rss_vmd_soak"][-1]))
-            if w < a.base_windows:
-                res["base"].append(merge(baseline_mix(
-                    bconns, [pw.pw_uid for pw in users], a.base_window),
-                    a.base_window, a.base_window))
-                print("bench: %s direct window: %.2f ops/s" % (
-                    B.clock(), res["base"][-1]["ops_per_s"]))
-        for c in set(bconns):
-            c.close()
-        for s in sessions:
-            s.close()
-        time.sleep(1)
-        res["rss_vmd_after"] = rss_kib(vmd.pid)
+        mix_scenario(a, st, res)
 
         # 5. ssh login, ie-vshell against bash
         keys = os.path.join(tmp, "keys")
@@ -776,6 +843,117 @@ def spread(xs, f="%.1f"):
 
 def ms(x):
     return "%.2f ms" % (x * 1e3)
+
+
+def kvm_line(r):
+    k = r["kvm"]
+    return ("`/dev/kvm` %s; libvirtd %s KVM guests.  The guests are TCG "
+            "(domain type `qemu`) either way: a lone start of one, "
+            "straight to libvirt before the mix, took %s s (%s), a "
+            "destroy %s s (%s)." % (
+                k["node"], "offers" if k["libvirt_kvm"] else "offers no",
+                "%.2f" % statistics.median(r["guest_start"]),
+                ", ".join("%.2f" % x for x in r["guest_start"]),
+                "%.2f" % statistics.median(r["guest_destroy"]),
+                ", ".join("%.2f" % x for x in r["guest_destroy"])))
+
+
+def mix_report(r, a):
+    """Section 2 and its targets."""
+    med = statistics.median
+    verdict = B.verdict
+    mix, base = r["mix"], r["base"]
+    paired = mix[:len(base)]
+    pool = lambda ws, k: [x for w in ws for x in w[k]]
+    p50 = lambda ws, k: B.pct(pool(ws, k), 50) if pool(ws, k) else float(
+        "nan")
+    ml, bl = pool(mix, "list"), pool(base, "list")
+    mp99 = B.pct(ml, 99)
+    merr = sum(len(w["errors"]) for w in mix)
+    berr = sum(len(w["errors"]) for w in base)
+    mt = [w["ops_per_s"] for w in paired]
+    mtw = [w["ops_per_s"] for w in mix]
+    bt = [w["ops_per_s"] for w in base]
+    tratio = med(mt) / med(bt) if bt and med(bt) else float("nan")
+    sratio = p50(paired, "start") / p50(base, "start") if base else float(
+        "nan")
+    dratio = p50(paired, "destroy") / p50(base, "destroy") if base else \
+        float("nan")
+    tg = [("`list` p99 <= 20 ms under the 60-session mix, 0 errors",
+           "%s, %d errors" % (ms(mp99), merr), mp99 <= 0.020 and merr == 0),
+          ("start/destroy throughput >= 0.9x direct libvirt (whole "
+           "windows)", "%.2f" % tratio, tratio >= 0.9),
+          ("`start` p50 <= 1.1x direct libvirt", "%.2f" % sratio,
+           sratio <= 1.1),
+          ("`destroy` p50 <= 1.1x direct libvirt", "%.2f" % dratio,
+           dratio <= 1.1)]
+    errs = sorted({e for w in mix + base for e in w["errors"]})[:5]
+    row = lambda ws, k: "%s / %s" % (ms(p50(ws, k)), ms(B.pct(pool(
+        ws, k), 99)))
+    text = """## 2. Concurrency: %d sessions, each looping `list`, `start`, `destroy`
+
+%s
+
+%d students, each with its own session to the broker (a forked process
+that takes the student's uid with setresuid, then connects and speaks the
+protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
+baseline is the same mix from %d threads of one Python process straight to
+libvirt, %s: `listAllDomains` and the state of the user's five, then
+`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows through
+the broker (%.0f s of mix in all, drains included: the soak of section
+3b); each of the first %d is followed by a window of the same length
+straight to libvirt.  Every window starts with all VMs stopped; after its
+deadline only the destroy of a VM just started goes out, and the window
+ends when the last round in flight has finished.  Throughput is the starts
+and destroys completed over the whole window, drain included, divided by
+its length, the same way for both sides, so that it means the same
+whatever one start costs.  Comparisons (ratio, p50s) are between the
+paired windows; `list` is over all the broker's windows.  Load average
+(1 min) after each window, in order: %s.
+
+| what | through the broker | straight to libvirt |
+|---|---|---|
+| windows (deadline; length with the drain) | %s | %s |
+| `list` p50, all windows | %s | %s |
+| `list` p99, all windows | %s (target <= 20 ms: %s) | %s |
+| `list` p99 per window | %s ms | %s ms |
+| `start` p50 / p99, paired windows | %s | %s |
+| `destroy` p50 / p99, paired windows | %s | %s |
+| `start` p50 / p99, all windows | %s | |
+| `destroy` p50 / p99, all windows | %s | |
+| starts + destroys per second, paired windows | %s | %s |
+| ratio broker / direct: throughput (medians) | %.2f (target >= 0.9: %s) | |
+| ratio broker / direct: `start` p50, `destroy` p50 | %.2f, %.2f (target <= 1.1: %s, %s) | |
+| starts + destroys per second, all windows | %s | |
+| requests | %d | %d |
+| errors | %d | %d |
+""" % (a.users, kvm_line(r), a.users, MIX_VM, MIX_VM, a.users,
+       "all sharing one connection, as the broker does" if a.base_shared
+       else "each with its own connection (as each student's own virsh "
+       "would have)", a.windows, r["mix_s"], len(base),
+       ", ".join("%.1f" % x for x in r["loads"]),
+       ", ".join("%.0f; %.0f s" % (w["secs"], w["elapsed_s"]) for w in mix),
+       ", ".join("%.0f; %.0f s" % (w["secs"], w["elapsed_s"])
+                 for w in base),
+       ms(B.pct(ml, 50)), ms(B.pct(bl, 50)) if bl else "-", ms(mp99),
+       verdict(mp99 <= 0.020 and merr == 0),
+       ms(B.pct(bl, 99)) if bl else "-",
+       spread([B.pct(w["list"], 99) * 1e3 for w in mix]),
+       spread([B.pct(w["list"], 99) * 1e3 for w in base]) if base else "-",
+       row(paired, "start"), row(base, "start") if base else "-",
+       row(paired, "destroy"), row(base, "destroy") if base else "-",
+       row(mix, "start"), row(mix, "destroy"),
+       spread(mt, "%.2f"), spread(bt, "%.2f") if bt else "-", tratio,
+       verdict(tratio >= 0.9), sratio, dratio, verdict(sratio <= 1.1),
+       verdict(dratio <= 1.1), spread(mtw, "%.2f"),
+       sum(len(pool([w], k)) for w in mix for k in
+           ("list", "start", "destroy")),
+       sum(len(pool([w], k)) for w in base for k in
+           ("list", "start", "destroy")), merr, berr)
+    if errs:
+        text += "First errors (distinct): %s\n" % "; ".join(
+            "`%s`" % e for e in errs)
+    return text, tg
 
 
 def report(r, a):
@@ -818,76 +996,9 @@ started the same way (ids set in the child).  Runs interleaved.
        ms(B.pct(r["sys_direct_mine"], 99)),
        ms(B.pct(r["sys_direct_all"], 50)), len(r["sys_direct_all"]))]
 
-    mix, base = r["mix"], r["base"]
-    pool = lambda ws, k: [x for w in ws for x in w[k]]
-    ml, bl = pool(mix, "list"), pool(base, "list")
-    mp99 = B.pct(ml, 99)
-    merr = sum(len(w["errors"]) for w in mix)
-    berr = sum(len(w["errors"]) for w in base)
-    mt = [w["head_ops_per_s"] for w in mix]
-    mtw = [w["ops_per_s"] for w in mix]
-    bt = [w["ops_per_s"] for w in base]
-    tratio = med(mt) / med(bt) if med(bt) else float("nan")
-    tg.append(("`list` p99 <= 20 ms under the 60-session mix, 0 errors",
-               "%s, %d errors" % (ms(mp99), merr),
-               mp99 <= 0.020 and merr == 0))
-    tg.append(("start/destroy throughput >= 0.9x direct libvirt",
-               "%.2f" % tratio, tratio >= 0.9))
-    errs = sorted({e for w in mix + base for e in w["errors"]})[:5]
-    out.append("""## 2. Concurrency: %d sessions, each looping `list`, `start`, `destroy`
-
-%d students, each with its own session to the broker (a forked process
-that takes the student's uid with setresuid, then connects and speaks the
-protocol), each loops `list`, `start %s`, `destroy %s` on its own VM.  The
-baseline is the same mix from %d threads of one Python process straight to
-libvirt, %s: `listAllDomains` and the state of the user's five, then
-`lookupByName` + `create`, `lookupByName` + `destroy`.  %d windows
-through the broker, of %s s with the rounds in flight at each deadline
-(%.0f s of mix in all: the soak of section 3); after each of the first
-%d, a window of %d s straight to libvirt.  Every window starts with all VMs
-stopped; after its deadline only the destroy of a VM just started goes
-out.  Throughput counts the starts and destroys completed; it is compared
-over the same length of time from the start of each window (the first %d
-s of the broker's windows).  Median (min-max) over the windows.
-
-| what | through the broker | straight to libvirt |
-|---|---|---|
-| `list` p50, all windows | %s | %s |
-| `list` p99, all windows | %s (target <= 20 ms: %s) | %s |
-| `list` p99 per window | %s ms | %s ms |
-| `start` p50 / p99 | %s / %s | %s / %s |
-| `destroy` p50 / p99 | %s / %s | %s / %s |
-| starts + destroys per second, first %d s of a window | %s | %s |
-| ratio broker / direct (medians) | %.2f (target >= 0.9: %s) | |
-| starts + destroys per second, whole window | %s | |
-| requests | %d | %d |
-| errors | %d | %d |
-""" % (a.users, a.users, MIX_VM, MIX_VM, a.users,
-       "all sharing one connection, as the broker does" if a.base_shared
-       else "each with its own connection (as each student's own virsh "
-       "would have)", a.windows, ", ".join("%.0f" % x for x in
-                                          r["windows_s"]), r["mix_s"],
-       a.base_windows, a.base_window, a.base_window,
-       ms(B.pct(ml, 50)), ms(B.pct(bl, 50)), ms(mp99),
-       verdict(mp99 <= 0.020 and merr == 0), ms(B.pct(bl, 99)),
-       spread([B.pct(w["list"], 99) * 1e3 for w in mix]),
-       spread([B.pct(w["list"], 99) * 1e3 for w in base]),
-       ms(B.pct(pool(mix, "start"), 50)), ms(B.pct(pool(mix, "start"), 99)),
-       ms(B.pct(pool(base, "start"), 50)),
-       ms(B.pct(pool(base, "start"), 99)),
-       ms(B.pct(pool(mix, "destroy"), 50)),
-       ms(B.pct(pool(mix, "destroy"), 99)),
-       ms(B.pct(pool(base, "destroy"), 50)),
-       ms(B.pct(pool(base, "destroy"), 99)),
-       a.base_window, spread(mt, "%.2f"), spread(bt, "%.2f"), tratio,
-       verdict(tratio >= 0.9), spread(mtw, "%.2f"),
-       sum(len(pool([w], k)) for w in mix for k in
-           ("list", "start", "destroy")),
-       sum(len(pool([w], k)) for w in base for k in
-           ("list", "start", "destroy")), merr, berr))
-    if errs:
-        out.append("First errors (distinct): %s\n" % "; ".join(
-            "`%s`" % e for e in errs))
+    text, more = mix_report(r, a)
+    out.append(text)
+    tg += more
 
     soak = r["rss_vmd_soak"]
     out.append("""## 3b. Broker memory (ie-vmd on qemu:///system)
