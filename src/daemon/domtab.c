@@ -29,6 +29,8 @@
 struct entry {
 	struct domrow row;
 	guint64 seq;		/* of the read the row came from */
+	guint64 size_seq;	/* of the whole read its size came from */
+	guint64 changed_seq;	/* of the last event that may change it */
 	gint64 up_since;	/* monotonic time it was first seen running */
 	gint64 ip_next;		/* monotonic time of the next look */
 	int ip_wait;		/* seconds from that look to the one after */
@@ -101,9 +103,13 @@ seq_take(void)
 	return s;
 }
 
-/* What a read asks: the whole row, or only what a start or stop changes
- * (the name and owner record stay). */
-enum { STATE = 1, WHOLE = 2 };
+/* What a read asks: the whole row (name, owner record, state and size),
+ * the state and size (INFO: virDomainGetInfo), or the state alone (what a
+ * start or stop changes: virDomainGetState).  libvirtd answers GetState
+ * on its high-priority workers, and GetInfo and GetMetadata only after
+ * the starts queued before them: the broker's read-back after a start or
+ * destroy does not wait behind other students' starts. */
+enum { STATE = 1, INFO = 2, WHOLE = 3 };
 
 /* 0 and the row, 1 if the domain is gone, -1 on another libvirt error. */
 static int
@@ -111,11 +117,11 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
 {
 	virDomainInfo info;
 	uid_t uid, owner;
-	int o = OWNER_NONE;
+	int o = OWNER_NONE, state, reason;
 
 	memset(r, 0, sizeof(*r));
 	r->name = g_strdup(virDomainGetName(dom));
-	if (what == STATE)
+	if (what != WHOLE)
 		;
 	else if (domain_name_parse(r->name, &uid, r->vm) == 0 &&
 	    (o = domain_owner(dom, &owner)) == 0 && owner == uid) {
@@ -123,12 +129,15 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
 		r->uid = uid;
 	} else
 		r->vm[0] = '\0';
-	if (o == OWNER_ERROR || virDomainGetInfo(dom, &info) < 0) {
+	if (o == OWNER_ERROR || (what == STATE ? virDomainGetState(dom, &state,
+	    &reason, 0) : virDomainGetInfo(dom, &info)) < 0) {
 		row_clear(r);
 		return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? 1 : -1;
 	}
-	r->state = info.state;
-	if (domtab_active(r)) {
+	if (what == STATE)
+		r->state = state;
+	else {
+		r->state = info.state;
 		r->vcpus = info.nrVirtCpu;
 		r->mem_kib = info.maxMem;
 	}
@@ -146,22 +155,28 @@ store(const char *uuid, struct domrow *r, guint64 seq, int what)
 
 	g_mutex_lock(&tab.lock);
 	e = g_hash_table_lookup(tab.rows, uuid);
-	if ((e != NULL && e->seq > seq) || (e == NULL && what == STATE)) {
+	if ((e != NULL && e->seq > seq) || (e == NULL && what != WHOLE)) {
 		g_mutex_unlock(&tab.lock);
 		row_clear(r);
 		return e != NULL ? 0 : -1;
 	}
-	if (what == STATE) {
+	if (what != WHOLE) {
 		g_free(r->name);
 		r->name = g_strdup(e->row.name);
 		r->owned = e->row.owned;
 		r->uid = e->row.uid;
 		memcpy(r->vm, e->row.vm, sizeof(r->vm));
 	}
+	if (what == STATE) {
+		r->vcpus = e->row.vcpus;
+		r->mem_kib = e->row.mem_kib;
+	}
 	if (e == NULL) {
 		e = g_new0(struct entry, 1);
 		g_hash_table_insert(tab.rows, g_strdup(uuid), e);
 	}
+	if (what != STATE)
+		e->size_seq = seq;
 	was_up = e->row.owned && domtab_active(&e->row);
 	if (was_up && r->owned && domtab_active(r))
 		r->ip = g_steal_pointer(&e->row.ip);	/* still up */
@@ -245,12 +260,37 @@ refresh_found(virDomainPtr dom, const char *uuid, const char *name,
 /* The broker's own changes leave name and owner as they were, but for a
  * define (no row yet: read whole) and an undefine (gone). */
 void
-domtab_refresh(virConnectPtr conn, const char *name)
+domtab_refresh(virConnectPtr conn, const char *name, bool size)
 {
 	guint64 seq = seq_take();
 
 	refresh_found(virDomainLookupByName(conn, name), NULL, name, seq,
-	    STATE);
+	    size ? INFO : STATE);
+}
+
+int
+domtab_size(const char *name, unsigned *vcpus, unsigned long long *mem_kib)
+{
+	GHashTableIter it;
+	gpointer v;
+	int r = -1;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (tab.loaded && r < 0 && g_hash_table_iter_next(&it, NULL, &v)) {
+		struct entry *e = v;
+
+		if (strcmp(e->row.name, name) != 0)
+			continue;
+		if (e->size_seq != 0 && e->size_seq > e->changed_seq) {
+			*vcpus = e->row.vcpus;
+			*mem_kib = e->row.mem_kib;
+			r = 0;
+		}
+		break;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
 }
 
 static void
@@ -268,10 +308,13 @@ static void
 mark_dirty(virDomainPtr dom, int what)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct entry *e;
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
 	g_mutex_lock(&tab.lock);
+	if (what == WHOLE && (e = g_hash_table_lookup(tab.rows, uuid)) != NULL)
+		e->changed_seq = ++tab.seq;
 	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(tab.dirty,
 	    uuid)));
 	g_hash_table_insert(tab.dirty, g_strdup(uuid), GINT_TO_POINTER(what));

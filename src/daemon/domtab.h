@@ -18,7 +18,7 @@ struct domrow {
 	uid_t uid;		/* owned: the owner */
 	char vm[VM_NAME_MAX + 1];	/* owned: the VM's name */
 	int state;		/* virDomainState */
-	unsigned vcpus;		/* running: what it uses */
+	unsigned vcpus;		/* its size: what it uses when running */
 	unsigned long long mem_kib;
 	char *ip;		/* owned and running: the address last seen */
 };
@@ -33,8 +33,13 @@ void domtab_shutdown(void);
 GArray *domtab_rows_new(uid_t only, bool others, char **err);
 void domtab_rows_free(GArray *rows);
 /* After a change made through conn: read the domain now, so the change is
- * in the table before the user's lock is released. */
-void domtab_refresh(virConnectPtr conn, const char *name);
+ * in the table before the user's lock is released; its state only, unless
+ * size (a change that may have changed its size). */
+void domtab_refresh(virConnectPtr conn, const char *name, bool size);
+/* The size of the domain name as last read whole, if no event since may
+ * have changed it: 0, or -1 (ask libvirt). */
+int domtab_size(const char *name, unsigned *vcpus,
+    unsigned long long *mem_kib);
 /* The address `ip NAME` just found for the running domain name (or NULL):
  * list shows it from now on. */
 void domtab_set_ip(const char *name, const char *ip);

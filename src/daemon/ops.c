@@ -116,7 +116,7 @@ run_handler(struct request *rq)
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
 		if (rq->mutated && rq->t->domain != NULL)
-			domtab_refresh(conn, rq->t->domain);
+			domtab_refresh(conn, rq->t->domain, !h->state_only);
 		if (conn != NULL)
 			virConnectClose(conn);
 		if (!rq->retry)

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "domtab.h"
 #include "i18n.h"
 #include "log.h"
 #include "ops_priv.h"
@@ -58,17 +59,29 @@ power_uptime(virDomainPtr dom)
 	return t > 0 && t <= now ? now - t : -1;
 }
 
+/* The VM's size comes from the table, where it is current (it is read
+ * again on every define): libvirtd answers virDomainGetInfo only after
+ * the starts queued before it, and a class starting its VMs at once
+ * would wait for each other's twice. */
 int
 power_start_quota(struct request *rq, virConnectPtr conn, virDomainPtr dom)
 {
 	virDomainInfo info;
 	struct usage add = { .v[Q_RUNNING] = 1 };
+	unsigned vcpus;
+	unsigned long long mem_kib;
 
-	if (virDomainGetInfo(dom, &info) < 0)
-		return reply_fail_virt(rq, conn,
-		    _("cannot read the VM's size"));
-	add.v[Q_VCPUS] = info.nrVirtCpu;
-	add.v[Q_MEMORY] = info.maxMem / 1024;
+	if (rq->t->other)
+		return 0;
+	if (domtab_size(rq->t->domain, &vcpus, &mem_kib) < 0) {
+		if (virDomainGetInfo(dom, &info) < 0)
+			return reply_fail_virt(rq, conn,
+			    _("cannot read the VM's size"));
+		vcpus = info.nrVirtCpu;
+		mem_kib = info.maxMem;
+	}
+	add.v[Q_VCPUS] = vcpus;
+	add.v[Q_MEMORY] = mem_kib / 1024;
 	return request_quota_check(rq, &add, _("stop a VM first"));
 }
 
@@ -292,10 +305,10 @@ do_power(struct request *rq, virConnectPtr conn)
 }
 
 const struct ops_handler ops_power_handlers[] = {
-	{ .cmd = "start", .run = do_power },
-	{ .cmd = "destroy", .run = do_power },
-	{ .cmd = "shutdown", .run = do_power },
-	{ .cmd = "reboot", .run = do_power },
-	{ .cmd = "reset", .run = do_power },
+	{ .cmd = "start", .run = do_power, .state_only = true },
+	{ .cmd = "destroy", .run = do_power, .state_only = true },
+	{ .cmd = "shutdown", .run = do_power, .state_only = true },
+	{ .cmd = "reboot", .run = do_power, .state_only = true },
+	{ .cmd = "reset", .run = do_power, .state_only = true },
 	{ .cmd = NULL },
 };

@@ -45,6 +45,7 @@ struct ops_handler {
 	const char *cmd;
 	int (*run)(struct request *rq, virConnectPtr conn);
 	int (*prepare)(struct request *rq);
+	bool state_only;	/* changes a VM's state, never its size */
 };
 
 extern const struct ops_handler ops_list_handlers[];
