@@ -75,14 +75,20 @@ db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
  * every group of every source in nsswitch.conf (with nss_systemd, a call
  * to systemd-userdbd) on every connection. */
 int
-policy_in_group(const char *user, gid_t gid, const char *group)
+policy_group_member(const char *user, gid_t gid, const char *group)
 {
 	gid_t want = 0;
 	bool listed = false;
 
 	if (db_lookup(true, group, 0, NULL, &want, NULL, user, &listed) < 0)
-		return 0;
+		return -1;
 	return want == gid || listed;
+}
+
+int
+policy_in_group(const char *user, gid_t gid, const char *group)
+{
+	return policy_group_member(user, gid, group) == 1;
 }
 
 int
