@@ -1,0 +1,41 @@
+#!/bin/bash
+# Runs bench/run.sh (or, with --only-mix etc., bench.py's options) as on a
+# machine without /dev/kvm, on this one: in a private mount and pid
+# namespace where /dev/kvm is /dev/null, with a libvirtd of its own started
+# there (by the benchmark, as no libvirtd answers on the namespace's
+# /run/libvirt), which therefore offers no KVM.  Its state (config, domains,
+# logs) lives in a scratch directory and goes with the namespace; the
+# system's libvirtd and its domains are not touched.  The e2e lock and
+# everything else the benchmark shares with the tests stay the system's.
+# As root: bench/nokvm.sh [bench.py options]
+set -eu
+cd "$(dirname "$0")/.."
+if [ "${IEVS_NOKVM_INSIDE:-}" != 1 ]; then
+	exec unshare --mount --pid --fork --mount-proc --propagation private \
+	    env IEVS_NOKVM_INSIDE=1 "$0" "$@"
+fi
+D=$(mktemp -d /tmp/ievs-nokvm.XXXXXX)
+mkdir -p "$D/run" "$D/lib" "$D/cache" "$D/log"
+cp -a /etc/libvirt "$D/etc"
+# No default network (the system's has its bridge), no cgroups or security
+# labels of the same names as the system libvirtd's guests.
+rm -f "$D"/etc/qemu/networks/autostart/* "$D"/etc/qemu/*.xml
+printf 'cgroup_controllers = [ ]\nsecurity_driver = "none"\n' \
+    >> "$D/etc/qemu.conf"
+mount --bind /dev/null /dev/kvm
+mount --bind "$D/etc" /etc/libvirt
+mount --bind "$D/run" /run/libvirt
+mount --bind "$D/lib" /var/lib/libvirt
+mount --bind "$D/cache" /var/cache/libvirt
+mount --bind "$D/log" /var/log/libvirt
+status=0
+if [ "${1:-}" = --bench-py ]; then
+	shift
+	/usr/bin/python3 bench/bench.py "$@" || status=$?
+else
+	bench/run.sh "$@" || status=$?
+fi
+umount /var/log/libvirt /var/cache/libvirt /var/lib/libvirt /run/libvirt \
+    /etc/libvirt /dev/kvm
+rm -rf "$D"
+exit $status
