@@ -5,12 +5,12 @@
 
 #include <poll.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "bootmark.h"
 #include "domtab.h"
 #include "i18n.h"
 #include "log.h"
@@ -20,43 +20,23 @@
 #include "server.h"
 #include "virt.h"
 
-/* When a domain was last booted through us, kept in live-only metadata
- * that disappears when the domain stops: uptime without a guest agent. */
-#define BOOT_NS_URI "urn:ie-vshell:boot:1"
 #define SHUTDOWN_WAIT_DEFAULT 60
 #define SHUTDOWN_WAIT_MAX 3600
 
 enum { WAIT_STOPPED, WAIT_RUNNING, WAIT_GONE, WAIT_ERROR };
 
+/* The boot time, for info's uptime, is written behind the answer
+ * (bootmark.c). */
 void
 power_mark_boot(virDomainPtr dom)
 {
-	char *xml = g_strdup_printf("<boot time='%lld'/>",
-	    (long long)(g_get_real_time() / G_USEC_PER_SEC));
-
-	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
-	    "ievsboot", BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		log_msg(LOG_DEBUG, "cannot record the boot time: %s",
-		    virt_error());
-	g_free(xml);
+	bootmark_set(dom);
 }
 
-/* Seconds since the boot we recorded; -1 if unknown (not running, or
- * started by someone else). */
 long long
 power_uptime(virDomainPtr dom)
 {
-	char *md, *p;
-	long long t = -1, now = g_get_real_time() / G_USEC_PER_SEC;
-
-	if (virDomainIsActive(dom) != 1)
-		return -1;
-	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-	    BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE);
-	if (md != NULL && (p = strstr(md, "time=")) != NULL)
-		t = g_ascii_strtoll(p + 6, NULL, 10);
-	free(md);
-	return t > 0 && t <= now ? now - t : -1;
+	return bootmark_uptime(dom);
 }
 
 /* The VM's size comes from the table, where it is current (it is read
