@@ -29,7 +29,8 @@
 struct entry {
 	struct domrow row;
 	guint64 seq;		/* of the read the row came from */
-	guint64 size_seq;	/* of the whole read its size came from */
+	guint64 size_seq;	/* of the read its size came from */
+	guint64 whole_seq;	/* of the read its owner record came from */
 	guint64 changed_seq;	/* of the last event that may change it */
 	gint64 up_since;	/* monotonic time it was first seen running */
 	gint64 ip_next;		/* monotonic time of the next look */
@@ -177,6 +178,8 @@ store(const char *uuid, struct domrow *r, guint64 seq, int what)
 	}
 	if (what != STATE)
 		e->size_seq = seq;
+	if (what == WHOLE)
+		e->whole_seq = seq;
 	was_up = e->row.owned && domtab_active(&e->row);
 	if (was_up && r->owned && domtab_active(r))
 		r->ip = g_steal_pointer(&e->row.ip);	/* still up */
@@ -266,6 +269,23 @@ domtab_refresh(virConnectPtr conn, const char *name, bool size)
 
 	refresh_found(virDomainLookupByName(conn, name), NULL, name, seq,
 	    size ? INFO : STATE);
+}
+
+int
+domtab_owner(const char *uuid, const char *name, uid_t *uid)
+{
+	struct entry *e;
+	int r = OWNER_ERROR;
+
+	g_mutex_lock(&tab.lock);
+	e = tab.loaded ? g_hash_table_lookup(tab.rows, uuid) : NULL;
+	if (e != NULL && e->whole_seq != 0 && e->whole_seq > e->changed_seq &&
+	    strcmp(e->row.name, name) == 0) {
+		r = e->row.owned ? 0 : OWNER_NONE;
+		*uid = e->row.uid;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
 }
 
 int

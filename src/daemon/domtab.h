@@ -36,6 +36,11 @@ void domtab_rows_free(GArray *rows);
  * in the table before the user's lock is released; its state only, unless
  * size (a change that may have changed its size). */
 void domtab_refresh(virConnectPtr conn, const char *name, bool size);
+/* The owner record of the domain of that UUID and name, as the table
+ * last read it from the domain, if no event since may have changed it: 0
+ * and *uid, or OWNER_NONE (no valid record); OWNER_ERROR if the table
+ * cannot tell (read the domain). */
+int domtab_owner(const char *uuid, const char *name, uid_t *uid);
 /* The size of the domain name as last read whole, if no event since may
  * have changed it: 0, or -1 (ask libvirt). */
 int domtab_size(const char *name, unsigned *vcpus,
