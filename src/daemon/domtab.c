@@ -263,12 +263,34 @@ refresh_found(virDomainPtr dom, const char *uuid, const char *name,
 /* The broker's own changes leave name and owner as they were, but for a
  * define (no row yet: read whole) and an undefine (gone). */
 void
-domtab_refresh(virConnectPtr conn, const char *name, bool size)
+domtab_refresh(virConnectPtr conn, const char *name)
 {
 	guint64 seq = seq_take();
 
 	refresh_found(virDomainLookupByName(conn, name), NULL, name, seq,
-	    size ? INFO : STATE);
+	    INFO);
+}
+
+void
+domtab_refresh_state(virDomainPtr dom)
+{
+	refresh_dom(dom, seq_take(), STATE);
+}
+
+int
+domtab_state(const char *uuid, int *state)
+{
+	struct entry *e;
+	int r = -1;
+
+	g_mutex_lock(&tab.lock);
+	e = tab.loaded ? g_hash_table_lookup(tab.rows, uuid) : NULL;
+	if (e != NULL) {
+		*state = e->row.state;
+		r = 0;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
 }
 
 int

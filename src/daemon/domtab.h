@@ -32,10 +32,15 @@ void domtab_shutdown(void);
  * others, of the rest too.  NULL and *err if libvirt cannot be reached. */
 GArray *domtab_rows_new(uid_t only, bool others, char **err);
 void domtab_rows_free(GArray *rows);
-/* After a change made through conn: read the domain now, so the change is
- * in the table before the user's lock is released; its state only, unless
- * size (a change that may have changed its size). */
-void domtab_refresh(virConnectPtr conn, const char *name, bool size);
+/* After a change made through conn: read the domain now (its state and
+ * size), so the change is in the table before the user's lock is
+ * released. */
+void domtab_refresh(virConnectPtr conn, const char *name);
+/* The same for a start or stop, on the handle at hand: its state only. */
+void domtab_refresh_state(virDomainPtr dom);
+/* The state of the domain of that UUID as the table has it: 0, or -1 if
+ * the table does not know. */
+int domtab_state(const char *uuid, int *state);
 /* The owner record of the domain of that UUID and name, as the table
  * last read it from the domain, if no event since may have changed it: 0
  * and *uid, or OWNER_NONE (no valid record); OWNER_ERROR if the table

@@ -104,7 +104,7 @@ run_handler(struct request *rq)
 
 		proto_msg_free(rq->resp);
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		rq->retry = rq->denied = 0;
+		rq->retry = rq->denied = rq->refreshed = 0;
 		if (!(rq->call->def->flags & CMD_NOCONN) &&
 		    (conn = virt_get(!(rq->call->def->flags & CMD_MUTATES),
 		    &err)) == NULL) {
@@ -115,8 +115,8 @@ run_handler(struct request *rq)
 		h->run(rq, conn);
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
-		if (rq->mutated && rq->t->domain != NULL)
-			domtab_refresh(conn, rq->t->domain, !h->state_only);
+		if (rq->mutated && !rq->refreshed && rq->t->domain != NULL)
+			domtab_refresh(conn, rq->t->domain);
 		if (conn != NULL)
 			virConnectClose(conn);
 		if (!rq->retry)

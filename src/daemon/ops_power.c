@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "bootmark.h"
 #include "domtab.h"
@@ -233,8 +234,18 @@ power_act(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 
 	rq->mutated = 1;
 	if (op->act(dom) < 0) {
+		int code = virGetLastErrorCode();
+
 		line = power_line_new(_(op->cannot), vm, vm);
 		r = reply_fail_virt(rq, conn, "%s", line);
+		/* The table's state was out of date (see in_state): the
+		 * answer is the one the state would have had. */
+		if (code == VIR_ERR_OPERATION_INVALID &&
+		    (virDomainIsActive(dom) == 1) != op->running) {
+			g_free(line);
+			line = power_line_new(_(op->wrong_state), vm, vm);
+			reply_fail(rq, "%s", line);
+		}
 	} else if ((op->flags & POWER_WAITS) && secs > 0)
 		return shutdown_wait(rq, conn, dom, secs);
 	else {
@@ -258,6 +269,22 @@ power_op_of(const char *cmd)
 	return NULL;
 }
 
+/* Whether dom is in the state an operation needs (running or not): the
+ * table's word when it says so, as the operation itself refuses a VM in
+ * the other state and power_act then answers as here; else libvirt's. */
+static bool
+in_state(virDomainPtr dom, bool running)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int state;
+
+	if (virDomainGetUUIDString(dom, uuid) == 0 &&
+	    domtab_state(uuid, &state) == 0 &&
+	    (state != VIR_DOMAIN_SHUTOFF) == running)
+		return true;
+	return (virDomainIsActive(dom) == 1) == running;
+}
+
 static int
 do_power(struct request *rq, virConnectPtr conn)
 {
@@ -273,22 +300,29 @@ do_power(struct request *rq, virConnectPtr conn)
 		return -1;
 	if ((dom = lookup_owned(rq, conn)) == NULL)
 		return -1;
-	if ((virDomainIsActive(dom) == 1) != op->running) {
+	if (!in_state(dom, op->running)) {
 		line = power_line_new(_(op->wrong_state), rq->t->vm, rq->t->vm);
 		reply_fail(rq, "%s", line);
 		g_free(line);
 	} else if (!(op->flags & POWER_QUOTA) ||
 	    power_start_quota(rq, conn, dom) == 0)
 		r = power_act(rq, conn, dom, op, secs);
+	/* Read back now, before the user's lock is released: the next
+	 * quota check counts it.  Its state only (GetState, which libvirtd
+	 * answers on its high-priority workers), on the handle at hand. */
+	if (rq->mutated) {
+		domtab_refresh_state(dom);
+		rq->refreshed = 1;
+	}
 	virDomainFree(dom);
 	return r;
 }
 
 const struct ops_handler ops_power_handlers[] = {
-	{ .cmd = "start", .run = do_power, .state_only = true },
-	{ .cmd = "destroy", .run = do_power, .state_only = true },
-	{ .cmd = "shutdown", .run = do_power, .state_only = true },
-	{ .cmd = "reboot", .run = do_power, .state_only = true },
-	{ .cmd = "reset", .run = do_power, .state_only = true },
+	{ .cmd = "start", .run = do_power },
+	{ .cmd = "destroy", .run = do_power },
+	{ .cmd = "shutdown", .run = do_power },
+	{ .cmd = "reboot", .run = do_power },
+	{ .cmd = "reset", .run = do_power },
 	{ .cmd = NULL },
 };

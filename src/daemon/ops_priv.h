@@ -32,6 +32,7 @@ struct request {
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
 	int mutated;		/* a changing libvirt call was made */
+	int refreshed;		/* the handler read the change back */
 	GMutex *lock;		/* the user's lock, held around the handler
 				 * of a command that mutates */
 };
@@ -45,7 +46,6 @@ struct ops_handler {
 	const char *cmd;
 	int (*run)(struct request *rq, virConnectPtr conn);
 	int (*prepare)(struct request *rq);
-	bool state_only;	/* changes a VM's state, never its size */
 };
 
 extern const struct ops_handler ops_list_handlers[];
