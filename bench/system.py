@@ -1060,10 +1060,16 @@ machine (2026-11-26); details in bench/README.md.
   shell (GLib and libedit, about 2 ms; json-glib, which pulled in GObject
   and GIO, is gone from the shell) and the broker's PAM account check and
   session (about 1 ms).
-- **Throughput.**  libvirtd serves at most 5 calls of one connection at
-  once; the broker has 8 connections (7 for changes, enough for libvirtd's
-  20 workers), and a start's quota check reads the table instead of
-  listing every domain.
+- **Throughput, `start` and `destroy`.**  libvirtd serves at most 5 calls
+  of one connection at once and reads no more of it meanwhile; the broker
+  has 32 connections (31 for changes).  libvirtd answers GetInfo,
+  GetMetadata and SetMetadata only on its normal workers, after the starts
+  queued before them (lookups, GetState and destroy go to its
+  high-priority workers): a start or destroy through the broker now makes
+  no such call but the start itself.  The owner record, the state and
+  the size come from the table (read from the domain, again on every
+  event that may change them), the read-back is a GetState, and the boot
+  time is written behind the answer.
 - **`list` p99 under the 60-session mix: %s here, against %s straight to
   libvirt.**  A list there does no libvirt call.  Timing inside the broker
   found lists waiting up to 61 ms in `virt_get()`, whose lock was held
