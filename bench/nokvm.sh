@@ -1,7 +1,10 @@
 #!/bin/bash
-# Runs bench/run.sh (or, with --only-mix etc., bench.py's options) as on a
-# machine without /dev/kvm, on this one: in a private mount and pid
-# namespace where /dev/kvm is /dev/null, with a libvirtd of its own started
+# Runs bench/run.sh (or, after --bench-py, bench.py with its options) as on
+# a machine without /dev/kvm, on this one: in a private mount and pid
+# namespace where /dev/kvm is an empty file no one may open (not
+# /dev/null: libvirt finds that one accessible, expects KVM, and as its
+# probe of QEMU finds none, probes QEMU again on every define, 5 s each),
+# with a libvirtd of its own started
 # there (by the benchmark, as no libvirtd answers on the namespace's
 # /run/libvirt), which therefore offers no KVM.  Its state (config, domains,
 # logs) lives in a scratch directory and goes with the namespace; the
@@ -22,7 +25,9 @@ cp -a /etc/libvirt "$D/etc"
 rm -f "$D"/etc/qemu/networks/autostart/* "$D"/etc/qemu/*.xml
 printf 'cgroup_controllers = [ ]\nsecurity_driver = "none"\n' \
     >> "$D/etc/qemu.conf"
-mount --bind /dev/null /dev/kvm
+: > "$D/kvm"
+chmod 000 "$D/kvm"
+mount --bind "$D/kvm" /dev/kvm
 mount --bind "$D/etc" /etc/libvirt
 mount --bind "$D/run" /run/libvirt
 mount --bind "$D/lib" /var/lib/libvirt
