@@ -1,9 +1,10 @@
 #!/bin/bash
 # Runs bench/run.sh (or, after --bench-py, bench.py with its options) as on
 # a machine without /dev/kvm, on this one: in a private mount and pid
-# namespace where /dev/kvm is an empty file no one may open (not
+# namespace where /dev/kvm is a device node no one may open (not
 # /dev/null: libvirt finds that one accessible, expects KVM, and as its
-# probe of QEMU finds none, probes QEMU again on every define, 5 s each),
+# probe of QEMU finds none, probes QEMU again on every define, 5 s each;
+# not a plain file: libvirt cannot move that mount into a guest's /dev),
 # with a libvirtd of its own started
 # there (by the benchmark, as no libvirtd answers on the namespace's
 # /run/libvirt), which therefore offers no KVM.  Its state (config, domains,
@@ -25,7 +26,7 @@ cp -a /etc/libvirt "$D/etc"
 rm -f "$D"/etc/qemu/networks/autostart/* "$D"/etc/qemu/*.xml
 printf 'cgroup_controllers = [ ]\nsecurity_driver = "none"\n' \
     >> "$D/etc/qemu.conf"
-: > "$D/kvm"
+mknod "$D/kvm" c 1 3
 chmod 000 "$D/kvm"
 mount --bind "$D/kvm" /dev/kvm
 mount --bind "$D/etc" /etc/libvirt
