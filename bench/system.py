@@ -783,7 +783,6 @@ def run_mix(a, tmp):
 def run(a, tmp, env):
     """Runs scenarios 1 (qemu:///system), 2, 3 (broker) and 5; returns
     their figures."""
-    import libvirt
     res = {"notes": []}
     st = Stack(a, tmp, res)
     conn, users, shell, sock, vmd, undo = (
