@@ -680,7 +680,8 @@ def kvm_state(conn):
     except FileNotFoundError:
         node = "absent"
     import libvirt
-    libvirt.registerErrorHandler(lambda *_: None, None)  # a refusal is the answer
+    # A refusal is the answer: not printed.
+    libvirt.registerErrorHandler(lambda *_: None, None)
     try:
         conn.getDomainCapabilities(None, "x86_64", None, "kvm", 0)
         lv = True
