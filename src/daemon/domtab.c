@@ -277,6 +277,25 @@ domtab_refresh_state(virDomainPtr dom)
 	refresh_dom(dom, seq_take(), STATE);
 }
 
+static void mark_dirty(virDomainPtr dom, int what);
+
+void
+domtab_note_state(virDomainPtr dom, int state)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct domrow r;
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.name = g_strdup(virDomainGetName(dom));
+	r.state = state;
+	if (store(uuid, &r, seq_take(), STATE) < 0)
+		refresh_dom(dom, seq_take(), WHOLE);	/* no row yet */
+	else
+		mark_dirty(dom, STATE);
+}
+
 int
 domtab_state(const char *uuid, int *state)
 {

@@ -38,6 +38,11 @@ void domtab_rows_free(GArray *rows);
 void domtab_refresh(virConnectPtr conn, const char *name);
 /* The same for a start or stop, on the handle at hand: its state only. */
 void domtab_refresh_state(virDomainPtr dom);
+/* The same where the change's outcome is known (a start or destroy that
+ * succeeded): the state given, then read again behind it by the updater,
+ * which a later event (a guest that stopped at once) may already have
+ * asked for. */
+void domtab_note_state(virDomainPtr dom, int state);
 /* The state of the domain of that UUID as the table has it: 0, or -1 if
  * the table does not know. */
 int domtab_state(const char *uuid, int *state);

@@ -183,16 +183,18 @@ struct power_op {
 	const char *cannot;	/* the call failed: for reply_fail_virt */
 	const char *done;	/* the answer */
 	unsigned flags;
+	int after;		/* the state once done, if sure; else 0 */
 };
 
 static const struct power_op power_ops[] = {
 	{ .cmd = "start", .running = false,
 	    .wrong_state = N_("%s is already running"), .act = dom_create,
 	    .cannot = N_("cannot start %s"), .done = N_("started %s"),
-	    .flags = POWER_QUOTA | POWER_BOOTS },
+	    .flags = POWER_QUOTA | POWER_BOOTS, .after = VIR_DOMAIN_RUNNING },
 	{ .cmd = "destroy", .running = true,
 	    .wrong_state = N_("%s is not running"), .act = virDomainDestroy,
-	    .cannot = N_("cannot destroy %s"), .done = N_("destroyed %s") },
+	    .cannot = N_("cannot destroy %s"), .done = N_("destroyed %s"),
+	    .after = VIR_DOMAIN_SHUTOFF },
 	{ .cmd = "shutdown", .running = true,
 	    .wrong_state = N_("%s is not running"), .act = virDomainShutdown,
 	    .cannot = N_("cannot shut %s down"),
@@ -307,11 +309,15 @@ do_power(struct request *rq, virConnectPtr conn)
 	} else if (!(op->flags & POWER_QUOTA) ||
 	    power_start_quota(rq, conn, dom) == 0)
 		r = power_act(rq, conn, dom, op, secs);
-	/* Read back now, before the user's lock is released: the next
-	 * quota check counts it.  Its state only (GetState, which libvirtd
-	 * answers on its high-priority workers), on the handle at hand. */
+	/* In the table before the user's lock is released: the next quota
+	 * check counts it.  A start or destroy that succeeded says what the
+	 * state is; else it is read back (GetState, which libvirtd answers
+	 * on its high-priority workers, on the handle at hand). */
 	if (rq->mutated) {
-		domtab_refresh_state(dom);
+		if (r == 0 && op->after != 0)
+			domtab_note_state(dom, op->after);
+		else
+			domtab_refresh_state(dom);
 		rq->refreshed = 1;
 	}
 	virDomainFree(dom);
