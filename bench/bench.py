@@ -514,6 +514,11 @@ def main():
                     help="the shortest window of the mix, in seconds "
                     "before the drain (a direct window is as long as the "
                     "broker's window before it)")
+    ap.add_argument("--power-windows", type=int, default=1,
+                    help="pairs of windows of starts and destroys alone "
+                    "(broker, then direct), after the mix")
+    ap.add_argument("--power-window", type=int, default=60,
+                    help="seconds of each of them, before the drain")
     ap.add_argument("--only-mix", action="store_true",
                     help="only scenario 2, the 60-session mix (for "
                     "profiling); its report is printed, and written to "
