@@ -20,6 +20,11 @@ struct pamacct {
 /* Modules are not all thread safe (pam_time, pam_listfile read files
  * with static state): one PAM transaction step at a time. */
 static GMutex pam_serial;
+/* A transaction that is never used, only kept: while it holds the
+ * service's modules (and the libraries they pull in) loaded, each
+ * connection's pam_start() finds them loaded, where it would otherwise
+ * map, relocate and initialise them again and pam_end() unload them. */
+static pam_handle_t *kept;
 
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -44,6 +49,40 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		}
 	}
 	return PAM_SUCCESS;
+}
+
+static int
+conv_none(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	*resp = NULL;
+	return PAM_CONV_ERR;
+}
+
+void
+pamacct_keep(const char *service)
+{
+	static const struct pam_conv pc = { conv_none, NULL };
+
+	g_mutex_lock(&pam_serial);
+	if (kept == NULL && pam_start(service, NULL, &pc, &kept) !=
+	    PAM_SUCCESS) {
+		/* Only slower: each connection loads the modules itself. */
+		log_msg(LOG_WARNING, "cannot load the PAM service %s ahead",
+		    service);
+		kept = NULL;
+	}
+	g_mutex_unlock(&pam_serial);
+}
+
+void
+pamacct_release(void)
+{
+	g_mutex_lock(&pam_serial);
+	if (kept != NULL)
+		pam_end(kept, PAM_SUCCESS);
+	kept = NULL;
+	g_mutex_unlock(&pam_serial);
 }
 
 void

@@ -28,16 +28,17 @@ target_clear(struct target *t)
  * or, with group, of the group database (by name), with the buffer grown
  * until the entry fits: a class group lists hundreds of members, and
  * every broker thread looks users up this way.  Fills what it is given
- * a place for: the ids, and the name (caller frees). */
+ * a place for: the ids, the name (caller frees), and for a group whether
+ * member is one of its listed members. */
 static int
 db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
-    gid_t *gid_out, char **name_out)
+    gid_t *gid_out, char **name_out, const char *member, bool *listed)
 {
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
 	size_t len = group ? 16384 : 4096;
 	size_t max = group ? 16 * 1024 * 1024 : 1024 * 1024;
-	char *buf = NULL;
+	char *buf = NULL, **m;
 	int r;
 
 	do {
@@ -50,8 +51,13 @@ db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
 			r = getpwuid_r(uid, &pw, buf, len, &pwp);
 		len *= 2;
 	} while (r == ERANGE && len <= max);
-	if (r == 0 && grp != NULL && gid_out != NULL)
-		*gid_out = grp->gr_gid;
+	if (r == 0 && grp != NULL) {
+		if (gid_out != NULL)
+			*gid_out = grp->gr_gid;
+		for (m = grp->gr_mem; listed != NULL && m != NULL &&
+		    *m != NULL && !*listed; m++)
+			*listed = strcmp(*m, member) == 0;
+	}
 	if (r == 0 && pwp != NULL) {
 		if (uid_out != NULL)
 			*uid_out = pwp->pw_uid;
@@ -64,36 +70,37 @@ db_lookup(bool group, const char *name, uid_t uid, uid_t *uid_out,
 	return r == 0 && (grp != NULL || pwp != NULL) ? 0 : -1;
 }
 
+/* A member is one whose primary group it is, or one the group's entry
+ * lists: one lookup of the group, where getgrouplist() would go through
+ * every group of every source in nsswitch.conf (with nss_systemd, a call
+ * to systemd-userdbd) on every connection. */
+int
+policy_group_member(const char *user, gid_t gid, const char *group)
+{
+	gid_t want = 0;
+	bool listed = false;
+
+	if (db_lookup(true, group, 0, NULL, &want, NULL, user, &listed) < 0)
+		return -1;
+	return want == gid || listed;
+}
+
 int
 policy_in_group(const char *user, gid_t gid, const char *group)
 {
-	gid_t *groups, want = 0;
-	int n = 64, i, found = 0;
-
-	if (db_lookup(true, group, 0, NULL, &want, NULL) < 0)
-		return 0;
-	groups = g_new(gid_t, n);
-	if (getgrouplist(user, gid, groups, &n) < 0) {
-		groups = g_renew(gid_t, groups, n);
-		if (getgrouplist(user, gid, groups, &n) < 0)
-			n = 0;
-	}
-	for (i = 0; i < n; i++)
-		found |= groups[i] == want;
-	g_free(groups);
-	return found;
+	return policy_group_member(user, gid, group) == 1;
 }
 
 int
 policy_user_by_uid(uid_t uid, char **name, gid_t *gid)
 {
-	return db_lookup(false, NULL, uid, NULL, gid, name);
+	return db_lookup(false, NULL, uid, NULL, gid, name, NULL, NULL);
 }
 
 static int
 lookup_user(const char *name, uid_t *uid)
 {
-	return db_lookup(false, name, 0, uid, NULL, NULL);
+	return db_lookup(false, name, 0, uid, NULL, NULL, NULL, NULL);
 }
 
 static int

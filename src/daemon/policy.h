@@ -27,5 +27,7 @@ void target_clear(struct target *t);
 int policy_user_by_uid(uid_t uid, char **name, gid_t *gid);
 /* Is the client a member of group (by name)? */
 int policy_in_group(const char *user, gid_t gid, const char *group);
+/* The same, but -1 if there is no such group. */
+int policy_group_member(const char *user, gid_t gid, const char *group);
 
 #endif

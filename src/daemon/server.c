@@ -141,6 +141,34 @@ serve(struct client *c)
 	}
 }
 
+/* A missing admin group is looked for again at most this often: a name
+ * that no source has goes through every source of nsswitch.conf (with
+ * nss_systemd, a call to systemd-userdbd), and most sites have no admins
+ * in a group of that name. */
+#define ADMIN_ABSENT_RECHECK_SEC 60
+
+/* Whether user (primary group gid) is in the admin group. */
+static bool
+is_admin(const struct config *cfg, const char *user, gid_t gid)
+{
+	static GMutex lock;
+	static gint64 absent_since;	/* monotonic; 0: not known absent */
+	gint64 now = g_get_monotonic_time(), since;
+	int r;
+
+	g_mutex_lock(&lock);
+	since = absent_since;
+	g_mutex_unlock(&lock);
+	if (since != 0 && now - since < ADMIN_ABSENT_RECHECK_SEC *
+	    G_USEC_PER_SEC)
+		return false;
+	r = policy_group_member(user, gid, cfg->admin_group);
+	g_mutex_lock(&lock);
+	absent_since = r < 0 ? now : 0;
+	g_mutex_unlock(&lock);
+	return r == 1;
+}
+
 static int
 identify(struct client *c)
 {
@@ -149,7 +177,7 @@ identify(struct client *c)
 		    (unsigned long)c->uid);
 		return -1;
 	}
-	c->admin = policy_in_group(c->user, c->gid, c->srv->cfg->admin_group);
+	c->admin = is_admin(c->srv->cfg, c->user, c->gid);
 	log_msg(LOG_INFO, "uid %lu (%s%s) connected, pid %ld",
 	    (unsigned long)c->uid, c->user, c->admin ? ", admin" : "",
 	    (long)c->pid);
