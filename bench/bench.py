@@ -6,7 +6,7 @@ figures measured side by side.
 
 usage: bench.py --build DIR [--out FILE] [--runs N] [--import-runs N]
                 [--soak SECONDS] [--windows N] [--base-windows N]
-                [--base-window SECONDS] [--base-shared]
+                [--min-window SECONDS] [--only-mix] [--base-shared]
                 [--libvirtd-conf FILE] [--vmd-nice N]
                 [--login-runs N] [--users N] [--no-system]
                 [--only-import] [--base-runs N] [--only-base]
@@ -436,9 +436,15 @@ def machine():
                 break
     lv = subprocess.run(["virsh", "--version"], capture_output=True,
                         text=True).stdout.strip()
-    return ("%s, %d cores, kernel %s; libvirt %s; Python %s" % (
+    try:
+        st = os.stat("/dev/kvm")
+        kvm = ("present" if (os.major(st.st_rdev), os.minor(st.st_rdev)) ==
+               (10, 232) else "not the KVM device (a stand-in)")
+    except FileNotFoundError:
+        kvm = "absent"
+    return ("%s, %d cores, kernel %s; libvirt %s; Python %s; /dev/kvm %s" % (
         model, os.cpu_count(), platform.release(), lv,
-        platform.python_version()))
+        platform.python_version(), kvm))
 
 
 def test_driver(res, shell, b, uri, env, runs):
@@ -515,8 +521,19 @@ def main():
     ap.add_argument("--base-windows", type=int, default=2,
                     help="windows of direct libvirt, one after each of "
                     "the first windows of the soak")
-    ap.add_argument("--base-window", type=int, default=45,
-                    help="seconds of each window of direct libvirt")
+    ap.add_argument("--min-window", type=int, default=45,
+                    help="the shortest window of the mix, in seconds "
+                    "before the drain (a direct window is as long as the "
+                    "broker's window before it)")
+    ap.add_argument("--power-windows", type=int, default=1,
+                    help="pairs of windows of starts and destroys alone "
+                    "(broker, then direct), after the mix")
+    ap.add_argument("--power-window", type=int, default=60,
+                    help="seconds of each of them, before the drain")
+    ap.add_argument("--only-mix", action="store_true",
+                    help="only scenario 2, the 60-session mix (for "
+                    "profiling); its report is printed, and written to "
+                    "--out only if that is given")
     ap.add_argument("--base-shared", action="store_true",
                     help="the direct threads share one connection")
     ap.add_argument("--libvirtd-conf",
@@ -555,9 +572,13 @@ def main():
     ap.add_argument("--creds-accel", choices=("auto", "tcg"), default="tcg",
                     help="libguestfs's appliance without KVM (tcg, the "
                     "default: nested KVM hangs it on the machines here)")
+    out_given = "--out" in sys.argv[1:] or any(
+        w.startswith("--out=") for w in sys.argv[1:])
     a = ap.parse_args()
     if a.only_upload:
         return only_upload(a)
+    if a.only_mix:
+        return only_mix(a, out_given)
     if a.only_hosts:
         return only_hosts(a)
     if a.only_creds:
@@ -654,6 +675,37 @@ Machine: %s.
         f.write(out)
     print(out)
     subprocess.run(["rm", "-rf", tmp])
+
+
+def only_mix(a, out_given):
+    sys.modules["bench"] = sys.modules[__name__]   # one T0, one TOP
+    import system
+    t_start = time.monotonic()
+    load = os.getloadavg()
+    tmp = tempfile.mkdtemp(prefix="ievs-bench-system.")
+    try:
+        res = system.run_mix(a, tmp)
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+    text, tg = system.mix_report(res, a)
+    out = """# Benchmark: the 60-session mix only (bench.py --only-mix)
+
+Written on %s.  Machine: %s.
+bench.py ran %.1f minutes; load average before (1, 5, 15 min): %s.
+
+| target | measured | |
+|---|---|---|
+%s
+
+%s""" % (datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC"), machine(), (time.monotonic() - t_start) / 60,
+        ", ".join("%.2f" % x for x in load),
+        "\n".join("| %s | %s | %s |" % (w, m, verdict(ok))
+                   for w, m, ok in tg), text)
+    if out_given:
+        with open(a.out, "w") as f:
+            f.write(out)
+    print(out)
 
 
 UPLOAD_BEGIN = "<!-- scenario 7: bench.py --only-upload rewrites this -->"

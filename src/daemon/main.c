@@ -27,6 +27,7 @@
 #include "names.h"
 #include "sanitize.h"
 #include "ops.h"
+#include "pamacct.h"
 #include "server.h"
 #include "storage.h"
 #include "template.h"
@@ -355,6 +356,7 @@ main(int argc, char **argv)
 		}
 		log_init(false);
 	}
+	pamacct_keep(cfg->pam_service);
 	if (virt_init(cfg) == 0) {
 		domtab_init(cfg->several);
 		if (server_run(&srv) == 0)
@@ -365,6 +367,7 @@ close:
 	domtab_shutdown();
 	virt_shutdown();
 	ops_shutdown();
+	pamacct_release();
 out:
 	if (srv.templates != NULL)
 		g_hash_table_destroy(srv.templates);

@@ -24,6 +24,12 @@ struct pamacct {
  * @netgroup in pam_access or pam_time go through innetgr(), which is not
  * thread safe; the examples have none.)  A lock would make one student's
  * wait for a directory that does not answer everyone's, in turn. */
+/* A transaction that is never used, only kept: while it holds the
+ * service's modules (and the libraries they pull in) loaded, each
+ * connection's pam_start() finds them loaded, where it would otherwise
+ * map, relocate and initialise them again and pam_end() unload them.
+ * Made and ended by the main thread, before and after the clients'. */
+static pam_handle_t *kept;
 
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -48,6 +54,36 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		}
 	}
 	return PAM_SUCCESS;
+}
+
+static int
+conv_none(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	*resp = NULL;
+	return PAM_CONV_ERR;
+}
+
+void
+pamacct_keep(const char *service)
+{
+	static const struct pam_conv pc = { conv_none, NULL };
+
+	if (kept == NULL && pam_start(service, NULL, &pc, &kept) !=
+	    PAM_SUCCESS) {
+		/* Only slower: each connection loads the modules itself. */
+		log_msg(LOG_WARNING, "cannot load the PAM service %s ahead",
+		    service);
+		kept = NULL;
+	}
+}
+
+void
+pamacct_release(void)
+{
+	if (kept != NULL)
+		pam_end(kept, PAM_SUCCESS);
+	kept = NULL;
 }
 
 void

@@ -11,5 +11,9 @@ struct pamacct;
 struct pamacct *pamacct_open(const char *service, const char *user,
     char **err);
 void pamacct_close(struct pamacct *p);
+/* Loads the service's modules once and keeps them loaded until
+ * pamacct_release(); every connection still runs the stacks itself. */
+void pamacct_keep(const char *service);
+void pamacct_release(void);
 
 #endif

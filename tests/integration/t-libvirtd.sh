@@ -101,6 +101,15 @@ check "is not listed as theirs" out_lacks "^forged "
 lv metadata "$DOM" urn:ie-vshell:owner:1 --remove --config
 check "the owner record removed with virsh, the VM is no longer listed" \
     list_lacks "^web "
+vsh -c 'start web'
+check "nor can its former owner start it" err_has "no such VM: web"
+lv metadata "$DOM" urn:ie-vshell:owner:1 --config --key ievs \
+    --set "<owner uid='$(id -u)' user='$(id -un)' vm='web'/>"
+check "the record put back with virsh, it is listed again" \
+    list_shows "^web  *shut off "
+vsh -c 'start web'
+check "and its owner may start it" rc_is 0
+lv destroy "$DOM"
 lv undefine "$DOM"
 lv undefine "u$(id -u)_forged"
 

@@ -24,6 +24,8 @@ sed -n 's/^#\(account \+\)/\1/p; s/^\(session .*\)/\1/p' \
 	    -e "s|/etc/ie-vshell/deny|$TMP/deny|" \
 	    -e "s|\\(pam_[a-z_]*\\.so\\)|$PAM_MODDIR/\\1|" \
 	    -e "/pam_access/d" > "$TMP/pam/ie-vshell"
+# The system's account check (expiry), as common-account has it.
+echo "account    required   $PAM_MODDIR/pam_unix.so" >> "$TMP/pam/ie-vshell"
 sed 's/^/# stack: /' "$TMP/pam/ie-vshell"
 check "the stack has the group, time and deny-list rules" \
     [ "$(grep -cE 'pam_(succeed_if|time|listfile)' "$TMP/pam/ie-vshell")" -eq 3 ]
@@ -71,6 +73,25 @@ vsh -u ievpam-ok -c 'list'
 check "the allowed user is still served" out_has "^web "
 check "the allowed connection is audited" grep -q "user=ievpam-ok cmd=(connect) args=\[\] result=ok" "$TMP/vmd.log"
 
+# The broker keeps the modules loaded between connections, never a
+# decision: each connection runs the account stack anew, so a change is
+# refused at the very next connection, and lifting it lets the user in.
+refused_now() {
+	vsh -u ievpam-ok -c 'list'
+	check "$1: refused at the next connection" err_has "access to the VM service denied"
+}
+echo ievpam-ok >> "$TMP/deny"
+refused_now "put on the deny list"
+sed -i '/^ievpam-ok$/d' "$TMP/deny"
+gpasswd -d ievpam-ok ievs-t-class >/dev/null
+refused_now "removed from the class group"
+gpasswd -a ievpam-ok ievs-t-class >/dev/null
+chage -E 0 ievpam-ok
+refused_now "account expired"
+check "with pam_unix's words" err_has "expired"
+chage -E -1 ievpam-ok
+vsh -u ievpam-ok -c 'list'
+check "served again once all three are lifted" out_has "^web "
 # One student's account check that does not end (a directory that does not
 # answer) holds up nobody else's: ievpam-late's waits at a gate (pam_exec)
 # while ievpam-ok connects and is served.
