@@ -25,7 +25,7 @@ declare -A srcs=(
 	[proto]="fuzz-names.c src/common/proto.c src/common/cmdtab.c
 	    src/common/names.c src/common/sanitize.c"
 	[template]="src/daemon/template.c"
-	[conf]="src/common/conf.c src/common/names.c"
+	[conf]="src/common/conf.c src/common/names.c src/common/i18n.c"
 	[sanitize]="src/common/sanitize.c"
 	[imginfo]="src/daemon/imginfo.c"
 	[imgformat]="src/common/imgformat.c"
@@ -102,6 +102,7 @@ cat > "$work/build/config.h" <<EOF
 #define LOCALSTATEDIR "/var"
 #define RUNSTATEDIR "/run"
 #define LOCALEDIR "/usr/share/locale"
+#define LIBEXECDIR "/usr/libexec"
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
 #endif
