@@ -23,9 +23,17 @@
 #   BLADE_HIDE_POOL_I   a directory that blade I sees as an empty tmpfs
 #                       (the pool: a host that cannot see the shared
 #                       storage)
+#   BLADE_NOLOCK_I      1: blade I runs without libvirt's lock manager
+#
+# Every other blade runs libvirt's lock manager, lockd: its own virtlockd,
+# which locks each disk a guest of the blade uses, the disk file itself in
+# the shared pool; one blade's lock keeps any other's QEMU off that disk.
+# Guests migrate between blades over loopback (migration_address and
+# the broker's migration address), each blade in ports of its own.
 
 LIBVIRTD=${LIBVIRTD:-/usr/sbin/libvirtd}
 VIRTLOGD=${VIRTLOGD:-/usr/sbin/virtlogd}
+VIRTLOCKD=${VIRTLOCKD:-/usr/sbin/virtlockd}
 BLADES=		# the blades started, by number
 
 # blades_need: skips the test where blades cannot run.
@@ -35,6 +43,8 @@ blades_need() {
 	[ -x /usr/bin/virt-ssh-helper ] ||
 		skip "no /usr/bin/virt-ssh-helper (Debian: libvirt-daemon)"
 	[ -x /usr/bin/nsenter ] || skip "no /usr/bin/nsenter (Debian: util-linux)"
+	[ -x "$VIRTLOCKD" ] ||
+		skip "no $VIRTLOCKD (Debian: libvirt-daemon-system)"
 }
 
 blade_uuid() { printf '00000000-0000-4000-8000-%012d' "$1"; }
@@ -76,7 +86,11 @@ $E2E_MARK
 cgroup_controllers = [ ]
 security_driver = "none"
 stdio_handler = "file"
+migration_port_min = $((49152 + 16 * $1))
+migration_port_max = $((49152 + 16 * $1 + 15))
 C
+	eval "nolock=\${BLADE_NOLOCK_$1:-}"
+	[ -n "$nolock" ] || echo 'lock_manager = "lockd"' >> "$d/etc/qemu.conf"
 	# What runs inside the namespaces: the mounts, the daemons, then a
 	# wait.  As PID 1 of its namespace the shell ignores signals it has no
 	# handler for, hence the trap.
@@ -97,6 +111,7 @@ INIT
 	fi
 	cat >> "$d/init.sh" <<INIT
 $VIRTLOGD -d
+$VIRTLOCKD -d
 $LIBVIRTD -d
 set +e
 trap 'exit 0' TERM

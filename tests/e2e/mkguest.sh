@@ -11,10 +11,14 @@
 # few pings to the first address of its net, the neighbour's MAC written
 # in, as no one answers ARP there): the traffic of a guest on a bridge
 # once DHCP has answered, from which libvirt learns its address.
+# With GUEST_TICK=1 the guest also prints "tick N up SECONDS" on its
+# console every half second (N counts from 1 at boot): a guest whose work
+# goes on, for the migration tests.
 # Exit status 77: a needed part is missing here (the reason is printed).
 set -eu
 out=$1
 net=${GUEST_NET:-}
+tick=${GUEST_TICK:-}
 GUEST_LINE="ie-vshell test guest: up"
 
 kernel=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
@@ -59,6 +63,9 @@ $([ -z "$net" ] || printf '%s\n' "ip link set eth0 up" \
     "arp -i eth0 -s ${net%.*}.1 52:54:00:00:00:01" \
     "ping -c 3 ${net%.*}.1 >/dev/null 2>&1 &")
 echo "$GUEST_LINE"
+$([ -z "$tick" ] || printf '%s\n' \
+    "(n=1; while :; do echo \"tick \$n up \$(cut -d' ' -f1 /proc/uptime)\";" \
+    " n=\$((n + 1)); sleep 0.5; done) &")
 # No acpid: this guest ignores the ACPI power button, as a hung one would.
 export PS1='guest# '
 while :; do setsid cttyhack sh; done
