@@ -129,6 +129,26 @@ const struct cmd_def cmd_table[] = {
 	    .help = N_("each host: reachable, VMs running, vCPUs and memory "
 		"committed, whether new VMs go there (admins)"),
 	    .opts = { JSON_OPT } },
+	{ .name = "migrate", .flags = CMD_ADMIN | CMD_MUTATES | CMD_VMARG |
+	    CMD_PROGRESS, .min_pos = 2, .max_pos = 2,
+	    .synopsis = "USER/NAME HOST",
+	    .help = N_("move a VM to another host, live if it runs "
+		"(admins)"),
+	    .args = { ARG_VM, ARG_HOST } },
+	{ .name = "drain", .flags = CMD_ADMIN | CMD_NOCONN | CMD_PROGRESS,
+	    .min_pos = 1, .max_pos = 1, .synopsis = "HOST",
+	    .help = N_("take no new VMs on a host and move its VMs to the "
+		"others, running ones live (admins)"),
+	    .args = { ARG_HOST } },
+	{ .name = "undrain", .flags = CMD_ADMIN | CMD_NOCONN, .min_pos = 1,
+	    .max_pos = 1, .synopsis = "HOST",
+	    .help = N_("let a drained host take new VMs again (admins)"),
+	    .args = { ARG_HOST } },
+	{ .name = "recover", .flags = CMD_ADMIN | CMD_NOCONN | CMD_PROGRESS,
+	    .min_pos = 1, .max_pos = 1, .synopsis = "HOST",
+	    .help = N_("define the VMs of a host lost for good on the "
+		"others, shut off (admins)"),
+	    .args = { ARG_HOST } },
 };
 
 const size_t cmd_table_len = G_N_ELEMENTS(cmd_table);

@@ -23,6 +23,8 @@
 #define CMD_NOCONN	0x100	/* answered from the broker's own state (its
 				 * table of domains, the pool): takes no
 				 * libvirt connection, never waits for one */
+#define CMD_PROGRESS	0x200	/* may take minutes: the shell shows the
+				 * broker's progress frames */
 
 #define OPT_VALUE	0x01	/* takes a value: --opt VALUE */
 #define OPT_ADMIN	0x02	/* only for members of the admin group */
@@ -42,6 +44,8 @@ enum arg_kind {
 	ARG_SNAPSHOT,	/* a snapshot of the VM named first (a name rule like
 			 * a VM's) */
 	ARG_BASE,	/* one of the admin's base images */
+	ARG_HOST,	/* one of the hosts (the shell does not know them:
+			 * nothing to offer) */
 };
 
 struct cmd_opt {

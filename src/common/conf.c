@@ -23,7 +23,8 @@ struct key {
 };
 
 /* The words a K_CHOICE key takes, stored as their index. */
-static const char *const choices[] = { "off|check|warn|fix", "auto|tcg" };
+static const char *const choices[] = { "off|check|warn|fix", "auto|tcg",
+    "detect|trust" };
 
 #define OFF(f) offsetof(struct config, f)
 
@@ -46,6 +47,7 @@ static const struct key keys[] = {
 	{ "daemon", "max_clients", K_INT, OFF(max_clients), 1, 4096 },
 	{ "daemon", "admin_group", K_NAME, OFF(admin_group), 0, 0 },
 	{ "daemon", "pam_service", K_NAME, OFF(pam_service), 0, 0 },
+	{ "daemon", "state_dir", K_PATH, OFF(state_dir), 0, 0 },
 	{ "limits", "sessions_per_user", K_INT, OFF(sessions_per_user), 1,
 	    1024 },
 	{ "limits", "requests_per_minute", K_INT, OFF(requests_per_minute), 1,
@@ -69,6 +71,8 @@ static const struct key keys[] = {
 	{ "import", "cache_dir", K_PATH, OFF(guestfs_cache), 0, 0 },
 	{ "import", "accel", K_CHOICE, OFF(guestfs_tcg), 1, 0 },
 	{ "import", "student_keys", K_STRING, OFF(student_keys), 0, 0 },
+	{ "migration", "shared_pool", K_CHOICE, OFF(trust_pool), 2, 0 },
+	{ "migration", "timeout", K_INT, OFF(migrate_timeout), 10, 86400 },
 };
 
 static struct config *
@@ -97,6 +101,8 @@ config_defaults(void)
 	c->default_template = g_strdup("default");
 	c->placement = PLACE_SPREAD;
 	c->reserve = 1;
+	c->state_dir = g_strdup(LOCALSTATEDIR "/lib/ie-vshell/state");
+	c->migrate_timeout = 600;
 	c->credentials = CREDS_FIX;
 	c->creds_helper = g_strdup(LIBEXECDIR "/ie-vshell/ie-vmd-creds");
 	c->guestfs_cache = g_strdup(LOCALSTATEDIR "/cache/ie-vshell");
@@ -113,6 +119,7 @@ config_free(struct config *c)
 	g_free(c->socket_path);
 	g_free(c->admin_group);
 	g_free(c->pam_service);
+	g_free(c->state_dir);
 	for (int i = 0; i < c->nrules; i++)
 		g_free(c->rules[i].name);
 	g_free(c->rules);
@@ -128,6 +135,7 @@ config_free(struct config *c)
 	for (int i = 0; i < c->nhosts; i++) {
 		g_free(c->hosts[i].name);
 		g_free(c->hosts[i].uri);
+		g_free(c->hosts[i].migration);
 	}
 	g_free(c->hosts);
 	for (int i = 0; i < c->nlangs; i++) {
@@ -638,6 +646,22 @@ int_value(const char *v, int min, int max, int *out)
 	return NULL;
 }
 
+/* A host name or an IPv4 or IPv6 address (no port): what goes into
+ * libvirt's migration URI tcp://ADDRESS. */
+static bool
+address_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 253)
+		return false;
+	if (g_hostname_is_ip_address(v))
+		return true;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n && v[0] != '-' &&
+	    v[0] != '.';
+}
+
 /* One key of [host:NAME]; NULL or why it is wrong. */
 static const char *
 host_key(struct host_conf *h, const char *key, const char *v)
@@ -648,8 +672,16 @@ host_key(struct host_conf *h, const char *key, const char *v)
 	if (strcmp(key, "memory") == 0)
 		return int_value(v, 1, SIZE_MAX_GIB, &h->memory) ?
 		    _("must be GiB from 1 to 1048576") : NULL;
+	if (strcmp(key, "migration") == 0) {
+		if (!address_ok(v))
+			return _("must be a host name or an IP address");
+		g_free(h->migration);
+		h->migration = g_strdup(v);
+		return NULL;
+	}
 	if (strcmp(key, "schedulable") != 0)
-		return _("unknown key; known: vcpus, memory, schedulable");
+		return _("unknown key; known: vcpus, memory, schedulable, "
+		    "migration");
 	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
 		h->schedulable = true;
 	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)

@@ -68,6 +68,9 @@ struct host_conf {
 	int memory;		/* GiB offered; -1: the node's less the
 				 * reserve */
 	bool schedulable;	/* false: no new VM is placed there */
+	char *migration;	/* the address other hosts send a live
+				 * migration to, or NULL: libvirt's choice
+				 * (the host's name) */
 };
 
 #define IEVS_HOST_NAME_MAX 32
@@ -118,6 +121,12 @@ struct config {
 	bool several;			/* [hosts] names the hosts */
 	enum placement_policy placement;
 	int reserve;			/* GiB of each host kept back */
+	char *state_dir;		/* the broker's own records: kept
+					 * definitions, drained hosts */
+	int trust_pool;			/* [migration] shared_pool = trust:
+					 * live migration without libvirt's
+					 * own test of shared storage */
+	int migrate_timeout;		/* seconds a live migration may take */
 	struct lang_rule *langs;	/* in the file's order */
 	int nlangs;
 };

@@ -8,6 +8,7 @@
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -543,6 +544,113 @@ check_host_pool(const struct config *cfg, int h, virConnectPtr c,
 		virStoragePoolFree(pool);
 }
 
+/* libvirt's lock manager on a host: a throw-away guest (transient,
+ * destroyed with the connection if we die) on a probe disk in the pool,
+ * and whether its disk is then locked where every host's lock manager
+ * looks: lockd's lease is a POSIX lock on the disk's first byte (QEMU's
+ * own image locks lie further on).  Only QEMU hosts run guests. */
+static void
+check_host_lock(const struct config *cfg, int h, virConnectPtr c)
+{
+	const char *name = cfg->hosts[h].name, *type = virConnectGetType(c);
+	char *path, *xml, *fix;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+	virDomainPtr dom;
+	int fd;
+
+	if (type == NULL || strcmp(type, "QEMU") != 0)
+		return;
+	path = g_strdup_printf("%s/ievs-lockprobe-%s", cfg->pool_dir, name);
+	unlink(path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0
+	    || ftruncate(fd, 1 << 20) < 0) {
+		report(false, _("check the pool directory"), _("cannot write "
+		    "%s: %s"), path, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		g_free(path);
+		return;
+	}
+	xml = g_markup_printf_escaped("<domain type='qemu'>"
+	    "<name>ievs-lockprobe-%s</name><memory unit='MiB'>32</memory>"
+	    "<os><type>hvm</type></os><devices><disk type='file' "
+	    "device='disk'><driver name='qemu' type='raw'/><source file='%s'/>"
+	    "<target dev='vda' bus='virtio'/></disk></devices></domain>",
+	    name, path);
+	fix = g_strdup_printf(_("set lock_manager = \"lockd\" in qemu.conf on "
+	    "%s, start virtlockd there and restart libvirtd (see the "
+	    "README)"), name);
+	if ((dom = virDomainCreateXML(c, xml, VIR_DOMAIN_START_AUTODESTROY))
+	    == NULL)
+		report(false, _("check that the host can run a guest"),
+		    _("host %s: cannot start a probe guest to test its lock "
+		    "manager: %s"), name, virt_error());
+	else {
+		bool locked = fcntl(fd, F_GETLK, &fl) == 0 &&
+		    fl.l_type != F_UNLCK;
+
+		report(locked, fix, _("host %s: a running guest's disk is "
+		    "locked against any other host (libvirt's lock manager)"),
+		    name);
+		virDomainDestroy(dom);
+		virDomainFree(dom);
+	}
+	close(fd);
+	unlink(path);
+	g_free(fix);
+	g_free(xml);
+	g_free(path);
+}
+
+/* Each VM of the broker's on one host only: two definitions of one disk
+ * on two hosts may run it twice. */
+static void
+check_twice(const struct config *cfg, virConnectPtr *conns)
+{
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
+	int h, n, i, dup = 0;
+
+	for (h = 0; h < cfg->nhosts; h++) {
+		virDomainPtr *doms = NULL;
+
+		if (conns[h] == NULL ||
+		    (n = virConnectListAllDomains(conns[h], &doms, 0)) < 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			const char *dn = virDomainGetName(doms[i]);
+			char vm[VM_NAME_MAX + 1];
+			gpointer other;
+			uid_t uid;
+
+			if (domain_name_parse(dn, &uid, vm) == 0 &&
+			    g_hash_table_lookup_extended(seen, dn, NULL,
+			    &other)) {
+				char *fix = g_strdup_printf(_("undefine one: "
+				    "virsh -c %s undefine %s"), cfg->hosts[h].uri,
+				    dn);
+
+				report(false, fix, _("VM %s (user %u) is "
+				    "defined on host %s and on host %s: its disk "
+				    "could run twice"), vm, (unsigned)uid,
+				    cfg->hosts[GPOINTER_TO_INT(other)].name,
+				    cfg->hosts[h].name);
+				g_free(fix);
+				dup++;
+			} else if (domain_name_parse(dn, &uid, vm) == 0)
+				g_hash_table_insert(seen, g_strdup(dn),
+				    GINT_TO_POINTER(h));
+			virDomainFree(doms[i]);
+		}
+		free(doms);
+	}
+	if (dup == 0)
+		report(true, "", "%s", _("each VM is defined on one host "
+		    "only"));
+	g_hash_table_destroy(seen);
+}
+
 /* The probe file, in pool_dir: its name (caller frees), or NULL.  Empty,
  * and readable by all: a host whose root is squashed on NFS must still be
  * able to open it. */
@@ -568,6 +676,7 @@ static void
 check_hosts(const struct config *cfg, GHashTable *templates)
 {
 	char **uuids = g_new0(char *, cfg->nhosts + 1), *probe, *path;
+	virConnectPtr *conns = g_new0(virConnectPtr, cfg->nhosts);
 	int h, k, dup = 0;
 
 	/* An admin waits for a slow host rather than read it as down. */
@@ -600,8 +709,14 @@ check_hosts(const struct config *cfg, GHashTable *templates)
 		if (probe != NULL)
 			check_host_pool(cfg, h, c, probe);
 		check_filters(c, hc->uri, templates);
-		virConnectClose(c);
+		check_host_lock(cfg, h, c);
+		conns[h] = c;
 	}
+	check_twice(cfg, conns);
+	for (h = 0; h < cfg->nhosts; h++)
+		if (conns[h] != NULL)
+			virConnectClose(conns[h]);
+	g_free(conns);
 	for (h = 0; h < cfg->nhosts; h++)
 		for (k = 0; k < h; k++)
 			if (uuids[h] != NULL && uuids[k] != NULL &&

@@ -49,6 +49,8 @@ struct dhost {
 	virConnectPtr conn;	/* the events come on it */
 	int cb_life, cb_meta;
 	GMutex load_lock;	/* one load at a time; the others wait */
+	unsigned loads;		/* loads done */
+	unsigned hooked;	/* loads the on_load function has seen */
 	GThread *thread;
 };
 
@@ -60,6 +62,7 @@ static struct {
 	bool quit, several;
 	struct dhost *hosts;
 	int nhosts;
+	void (*on_load)(int host);
 } tab;
 
 static char *
@@ -149,6 +152,8 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
 		return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? 1 : -1;
 	}
 	r->state = info.state;
+	r->size_vcpus = info.nrVirtCpu;
+	r->size_kib = info.maxMem;
 	if (domtab_active(r)) {
 		r->vcpus = info.nrVirtCpu;
 		r->mem_kib = info.maxMem;
@@ -452,6 +457,8 @@ load(int host, char **err)
 				g_hash_table_iter_remove(&it);
 	}
 	d->loaded = d->ever = true;
+	d->loads++;
+	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
 	log_msg(LOG_INFO, "host %s: following %d VMs", virt_host_name(host),
 	    n);
@@ -613,6 +620,96 @@ domtab_locate(const char *name)
 	return best;
 }
 
+int
+domtab_hosts_of(const char *name, int *hosts, int max)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint64 seen = 0;	/* bit h: host h counted (h < 64) */
+	int n = 0;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct domrow *r = &((struct entry *)v)->row;
+
+		if (strcmp(r->name, name) != 0 || r->host >= 64 ||
+		    (seen & (G_GUINT64_CONSTANT(1) << r->host)))
+			continue;
+		seen |= G_GUINT64_CONSTANT(1) << r->host;
+		if (n < max)
+			hosts[n] = r->host;
+		n++;
+	}
+	g_mutex_unlock(&tab.lock);
+	return n;
+}
+
+bool
+domtab_row_of(int host, const char *name, struct domrow *out)
+{
+	GHashTableIter it;
+	gpointer v;
+	bool found = false;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (!found && g_hash_table_iter_next(&it, NULL, &v)) {
+		struct domrow *r = &((struct entry *)v)->row;
+
+		if (r->host != host || strcmp(r->name, name) != 0)
+			continue;
+		*out = *r;
+		out->name = g_strdup(r->name);
+		out->ip = g_strdup(r->ip);
+		out->unreachable = !current_locked(host);
+		found = true;
+	}
+	g_mutex_unlock(&tab.lock);
+	return found;
+}
+
+void
+domtab_row_clear(struct domrow *r)
+{
+	row_clear(r);
+}
+
+void
+domtab_forget(int host, const char *name)
+{
+	drop(host, NULL, name, seq_take());
+}
+
+char **
+domtab_owned_names_new(int host)
+{
+	GPtrArray *a = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	g_mutex_lock(&tab.lock);
+	g_hash_table_iter_init(&it, tab.rows);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct domrow *r = &((struct entry *)v)->row;
+
+		if (r->host == host && r->owned)
+			g_ptr_array_add(a, g_strdup(r->name));
+	}
+	g_mutex_unlock(&tab.lock);
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+void
+domtab_on_load(void (*fn)(int host))
+{
+	g_mutex_lock(&tab.lock);
+	tab.on_load = fn;
+	g_cond_broadcast(&tab.wake);
+	g_mutex_unlock(&tab.lock);
+}
+
 /* The running VMs of host whose address is due for a look. */
 static GPtrArray *
 ip_due_new(int host, gint64 now)
@@ -734,6 +831,15 @@ updater(void *arg)
 				log_msg(LOG_WARNING, "%s; will retry", err);
 			said = err != NULL;
 			g_free(err);
+			g_mutex_lock(&tab.lock);
+		}
+		if (d->hooked != d->loads && tab.on_load != NULL &&
+		    current_locked(host)) {
+			void (*fn)(int) = tab.on_load;
+
+			d->hooked = d->loads;
+			g_mutex_unlock(&tab.lock);
+			fn(host);
 			g_mutex_lock(&tab.lock);
 		}
 		if (g_hash_table_size(d->dirty) == 0 && !tab.quit)

@@ -24,6 +24,8 @@ struct domrow {
 	int state;		/* virDomainState */
 	unsigned vcpus;		/* running: what it uses */
 	unsigned long long mem_kib;
+	unsigned size_vcpus;	/* what it has, running or not */
+	unsigned long long size_kib;
 	char *ip;		/* owned and running: the address last seen */
 };
 
@@ -50,6 +52,22 @@ void domtab_refresh(int host, virConnectPtr conn, const char *name);
 /* The address `ip NAME` just found for the running domain name on host
  * (or NULL): list shows it from now on. */
 void domtab_set_ip(int host, const char *name, const char *ip);
+/* The hosts (up to max into hosts) that have a domain of that name, as
+ * the table knows them; how many there are. */
+int domtab_hosts_of(const char *name, int *hosts, int max);
+/* A copy of host's row of the domain name: true, or false if there is
+ * none.  The copy is freed with domtab_row_clear. */
+bool domtab_row_of(int host, const char *name, struct domrow *out);
+void domtab_row_clear(struct domrow *r);
+/* Drops host's rows of the domain name (a host that cannot be asked:
+ * its VM has been defined elsewhere).  A load of the host brings back
+ * what is still there. */
+void domtab_forget(int host, const char *name);
+/* The names of the broker's VMs on host (caller frees, g_strfreev). */
+char **domtab_owned_names_new(int host);
+/* fn is called by a host's own thread after each load of its table (at
+ * the start, and when the host comes back), outside any lock. */
+void domtab_on_load(void (*fn)(int host));
 /* Whether a row's state counts as running (for quotas). */
 bool domtab_active(const struct domrow *r);
 /* The owner recorded in the domain: 0 and *uid, OWNER_NONE if there is no

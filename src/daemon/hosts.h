@@ -16,7 +16,8 @@ struct host_view {
 	const char *name;
 	enum virt_state state;
 	gint64 since;		/* unix time of the last change of state */
-	bool schedulable;
+	bool schedulable;	/* by the config, and not drained */
+	bool drained;		/* by an admin's drain */
 	int running, defined;
 	long long vcpus_used, vcpus;	/* vcpus < 0: not known yet */
 	long long mem_used_mib, mem_mib;
@@ -30,5 +31,22 @@ struct host_view *hosts_view_new(const struct config *cfg, char **err);
  * none fits now (*err says why, for the log). */
 int hosts_place(const struct config *cfg, unsigned vcpus,
     unsigned long long mib, char **err);
+/* The same, host except left out (-1: none). */
+int hosts_place_except(const struct config *cfg, unsigned vcpus,
+    unsigned long long mib, int except, char **err);
+/* Whether host takes a VM of vcpus and mib more now: reachable,
+ * schedulable, with room; if not, *why (static, translated) says what it
+ * lacks. */
+bool hosts_fits(const struct config *cfg, int host, unsigned vcpus,
+    unsigned long long mib, const char **why);
+/* The host of that name, or -1. */
+int hosts_find(const struct config *cfg, const char *name);
+
+/* Drained hosts take no new VM (drain, undrain); kept in the state
+ * directory across restarts.  hosts_init reads them. */
+void hosts_init(const struct config *cfg);
+bool hosts_drained(int host);
+int hosts_set_drained(const struct config *cfg, int host, bool on,
+    char **err);
 
 #endif

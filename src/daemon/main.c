@@ -21,9 +21,12 @@
 #include "conf.h"
 #include "domtab.h"
 #include "fds.h"
+#include "hosts.h"
 #include "i18n.h"
 #include "import.h"
+#include "keep.h"
 #include "log.h"
+#include "move.h"
 #include "names.h"
 #include "sanitize.h"
 #include "ops.h"
@@ -342,6 +345,14 @@ main(int argc, char **argv)
 	}
 	if ((srv.bases = load_bases(cfg)) == NULL)
 		goto out;
+	/* The records that let VMs move between hosts; one host has no use
+	 * for them. */
+	if (cfg->several && keep_init(cfg, &err) < 0) {
+		fprint_clean(err);
+		g_free(err);
+		goto out;
+	}
+	hosts_init(cfg);
 	/* Listen before detaching, so that whoever started us sees the
 	 * failure; connect to libvirt after, as its threads do not survive
 	 * a fork. */
@@ -359,6 +370,8 @@ main(int argc, char **argv)
 	pamacct_keep(cfg->pam_service);
 	if (virt_init(cfg) == 0) {
 		domtab_init(cfg->several);
+		if (cfg->several)
+			domtab_on_load(move_host_back);
 		if (server_run(&srv) == 0)
 			ret = 0;
 	}

@@ -39,6 +39,7 @@ static const struct ops_handler *const handler_lists[] = {
 	ops_snapshot_handlers,
 	ops_images_handlers,
 	ops_hosts_handlers,
+	ops_migrate_handlers,
 };
 
 static const struct ops_handler *
@@ -156,7 +157,9 @@ run_handler(struct request *rq)
 		proto_msg_free(rq->resp);
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
 		rq->retry = rq->denied = 0;
-		if (!noconn && rq->host < 0 && (rq->host = route(rq, h)) < 0)
+		if (!noconn && rq->host < 0 && ((rq->host = route(rq, h)) < 0 ||
+		    (h->relocate != NULL &&
+		    (rq->host = h->relocate(rq)) < 0)))
 			break;
 		if (!noconn && (conn = host_conn(rq,
 		    !(rq->call->def->flags & CMD_MUTATES))) == NULL)
@@ -191,6 +194,8 @@ run_handler(struct request *rq)
 	rq->made = NULL;
 	g_free(rq->note);
 	rq->note = NULL;
+	g_free(rq->moved);
+	rq->moved = NULL;
 }
 
 static struct proto_msg *

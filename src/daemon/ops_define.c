@@ -18,6 +18,7 @@
 #include "hosts.h"
 #include "i18n.h"
 #include "import.h"
+#include "keep.h"
 #include "log.h"
 #include "names.h"
 #include "ops_priv.h"
@@ -281,6 +282,8 @@ define_xml(struct request *rq, virConnectPtr conn, const struct template *tp,
 	if (dom == NULL)
 		return reply_fail_virt(rq, conn, _("cannot define %s"),
 		    rq->t->vm);
+	/* Kept, to define it again elsewhere if its host is lost. */
+	keep_domain(virt_host_name(rq->host), dom);
 	virDomainFree(dom);
 	return 0;
 }
@@ -398,6 +401,7 @@ do_undefine(struct request *rq, virConnectPtr conn)
 		return -1;
 	}
 	virDomainFree(dom);
+	keep_forget(virt_host_name(rq->host), rq->t->domain);
 	if (cmd_opt_set(rq->call, "--disk")) {
 		char *disk = request_disk_path_new(rq);
 

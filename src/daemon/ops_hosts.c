@@ -43,6 +43,8 @@ hosts_json(struct request *rq, const struct host_view *v, int n)
 		    v[i].since);
 		json_builder_set_member_name(b, "schedulable");
 		json_builder_add_boolean_value(b, v[i].schedulable);
+		json_builder_set_member_name(b, "drained");
+		json_builder_add_boolean_value(b, v[i].drained);
 		json_member_int(b, "running", v[i].running);
 		json_member_int(b, "defined", v[i].defined);
 		json_member_int(b, "vcpus_used", v[i].vcpus_used);
@@ -88,7 +90,8 @@ hosts_table(struct request *rq, const struct host_view *v, int n)
 	for (i = 0; i < n; i++) {
 		proto_msg_add(rq->resp, v[i].name);
 		proto_msg_add(rq->resp, state_of(&v[i], buf, sizeof(buf)));
-		proto_msg_add(rq->resp, v[i].schedulable ? "yes" : "no");
+		proto_msg_add(rq->resp, v[i].drained ? "drained" :
+		    v[i].schedulable ? "yes" : "no");
 		proto_msg_addf(rq->resp, "%d", v[i].running);
 		add_pair(rq, false, v[i].vcpus_used, v[i].vcpus);
 		add_pair(rq, true, v[i].mem_used_mib, v[i].mem_mib);

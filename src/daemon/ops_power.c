@@ -268,7 +268,11 @@ power_act(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	else {
 		if (op->flags & POWER_BOOTS)
 			power_mark_boot(dom);
-		line = power_line_new(_(op->done), vm, vm);
+		if (rq->moved != NULL)
+			line = g_strdup_printf(_("started %s on %s (%s)"), vm,
+			    virt_host_name(rq->host), rq->moved);
+		else
+			line = power_line_new(_(op->done), vm, vm);
 		r = reply_ok(rq, "%s", line);
 	}
 	g_free(line);
@@ -313,7 +317,7 @@ do_power(struct request *rq, virConnectPtr conn)
 }
 
 const struct ops_handler ops_power_handlers[] = {
-	{ .cmd = "start", .run = do_power },
+	{ .cmd = "start", .run = do_power, .relocate = start_relocate },
 	{ .cmd = "destroy", .run = do_power },
 	{ .cmd = "shutdown", .run = do_power },
 	{ .cmd = "reboot", .run = do_power },

@@ -37,6 +37,8 @@ struct request {
 	GMutex *lock;		/* the user's lock, held around the handler
 				 * of a command that mutates */
 	int host;		/* the host the handler's connection is to */
+	char *moved;		/* relocate moved the VM: from where and why,
+				 * for the answer */
 };
 
 /* A command's handler, by the table's name: run answers it (0, or -1
@@ -52,6 +54,10 @@ struct ops_handler {
 	int (*run)(struct request *rq, virConnectPtr conn);
 	int (*prepare)(struct request *rq);
 	int (*place)(struct request *rq);
+	/* Where there is one, under the user's lock, after the VM's host is
+	 * found: the host to run on (the VM may have been moved there), or
+	 * -1 with the answer made. */
+	int (*relocate)(struct request *rq);
 };
 
 extern const struct ops_handler ops_list_handlers[];
@@ -61,6 +67,11 @@ extern const struct ops_handler ops_info_handlers[];
 extern const struct ops_handler ops_snapshot_handlers[];
 extern const struct ops_handler ops_images_handlers[];
 extern const struct ops_handler ops_hosts_handlers[];
+extern const struct ops_handler ops_migrate_handlers[];
+
+/* start's relocate (ops_migrate.c): the VM moved, shut off, to a host
+ * that can run it when its own is unreachable, drained or full. */
+int start_relocate(struct request *rq);
 
 /* Answers (ops_reply.c).  Those that fail make the failure the one line
  * of the response and return -1; reply_ok adds a line and returns 0. */

@@ -16,8 +16,8 @@
 
 #define SHOWN_MAX 240		/* bytes of libvirt's own words shown */
 
-enum cause { C_OTHER, C_DISK_GONE, C_DISK, C_MEMORY, C_CPU, C_NETWORK,
-    C_FIREWALL, C_INTERNAL };
+enum cause { C_OTHER, C_DISK_GONE, C_DISK, C_DISK_BUSY, C_MEMORY, C_CPU,
+    C_NETWORK, C_FIREWALL, C_INTERNAL };
 
 static bool
 has(const char *msg, const char *const *words)
@@ -47,6 +47,14 @@ cause_of(int code, const char *msg, const struct virterr_about *a)
 	    "Unable to add bridge", "tap device", "Network not found",
 	    NULL };
 
+	static const char *const busy[] = { "Failed to get \"write\" lock",
+	    "Failed to get shared \"write\" lock", "Lockspace resource",
+	    "Failed to acquire lock", NULL };
+
+	/* The lock manager's refusal (virtlockd, sanlock) or QEMU's own
+	 * image lock: the disk is in use by a guest, here or elsewhere. */
+	if (code == VIR_ERR_RESOURCE_BUSY || has(msg, busy))
+		return C_DISK_BUSY;
 	if (a->disk != NULL && strstr(msg, a->disk) != NULL)
 		return a->disk_exists && strstr(msg, "No such file") == NULL ?
 		    C_DISK : C_DISK_GONE;
@@ -127,6 +135,10 @@ scrub_new(const char *msg, const struct virterr_about *a)
  * the VM). */
 static const char *const told[] = {
 	[C_DISK] = N_("its disk cannot be opened on this host; tell the "
+	    "admin"),
+	[C_DISK_BUSY] = N_("its disk is in use by a VM that runs, on this "
+	    "host or another (the disk is locked), so it is not started a "
+	    "second time; if it should not be running anywhere, tell the "
 	    "admin"),
 	[C_MEMORY] = N_("the host has not enough free memory for it now; "
 	    "try again later, or tell the admin"),

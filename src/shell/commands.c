@@ -234,18 +234,19 @@ static int
 request(struct shell *sh, const struct cmd_call *call, int argc, char **argv,
     struct proto_msg **resp)
 {
-	bool slow = call->def->flags & CMD_UPLOADARG;
+	bool slow = call->def->flags & (CMD_UPLOADARG | CMD_PROGRESS);
 	char *msg = NULL;
 	int fd = -1, r;
 
-	if (slow && call->npos >= 2 &&
+	if ((call->def->flags & CMD_UPLOADARG) && call->npos >= 2 &&
 	    (fd = images_open_upload(sh, call->pos[1], &msg)) < 0) {
 		shell_error("%s", msg);
 		session_note(&sh->sess, msg, argv, argc);
 		g_free(msg);
 		return ST_FAILED;
 	}
-	/* define may import or copy gigabytes: its progress is shown. */
+	/* define may import or copy gigabytes, a migration move gigabytes
+	 * of memory: their progress is shown. */
 	r = session_request_fd(&sh->sess, argv, argc, fd,
 	    slow ? show_progress : NULL, resp, &msg);
 	if (fd >= 0)

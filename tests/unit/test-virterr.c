@@ -55,6 +55,23 @@ test_disk(void)
 	    "its disk cannot be opened on this host; tell the admin");
 }
 
+/* The disk locked by a guest that runs, here or on another host: QEMU's
+ * own image lock, virtlockd's lease (the words of the experiment in
+ * tests/e2e/t-migrate.sh). */
+static void
+test_disk_busy(void)
+{
+	expect(&web, VIR_ERR_INTERNAL_ERROR, "internal error: process exited "
+	    "while connecting to monitor: 2026-12-07T02:58:01.124753Z "
+	    "qemu-system-x86_64: -blockdev {\"node-name\":\"libvirt-1-format\","
+	    "\"read-only\":false,\"driver\":\"qcow2\",\"file\":"
+	    "\"libvirt-1-storage\",\"backing\":null}: Failed to get \"write\" "
+	    "lock Is another process using the image [" DISK "]?",
+	    "its disk is in use by a VM that runs");
+	expect(&web, VIR_ERR_RESOURCE_BUSY, "resource busy: Lockspace "
+	    "resource '" DISK "' is locked", "it is not started a second time");
+}
+
 static void
 test_memory(void)
 {
@@ -161,6 +178,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/virterr/disk", test_disk);
+	g_test_add_func("/virterr/disk-busy", test_disk_busy);
 	g_test_add_func("/virterr/memory", test_memory);
 	g_test_add_func("/virterr/cpu", test_cpu);
 	g_test_add_func("/virterr/network", test_network);
