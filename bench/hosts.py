@@ -140,13 +140,14 @@ class HostsBroker(B.Broker):
         sock = os.path.join(tmp, "ie-vmd.sock")
         self.sock, self.conf = sock, os.path.join(tmp, "ie-vshell.conf")
         with open(self.conf, "w") as f:
-            f.write("[daemon]\nsocket = %s\n[hosts]\n%s"
+            f.write("[daemon]\nsocket = %s\nstate_dir = %s/state\n"
+                    "[hosts]\n%s"
                     "[storage]\npool_dir = %s/pool\n"
                     "[templates]\ndir = %s\n"
                     "[upload]\ndir = %s/upload/%%u\n"
                     "[limits]\nrequests_per_minute = 1000000\n"
                     "sessions_per_user = 1024\n[quota]\nvms = unlimited\n"
-                    % (sock, "".join("%s = %s\n" % h for h in hosts), tmp,
+                    % (sock, tmp, "".join("%s = %s\n" % h for h in hosts), tmp,
                        os.path.join(B.TOP, "templates"), tmp))
         self.log = open(os.path.join(tmp, "ie-vmd.log"), "w")
         self.p = subprocess.Popen(

@@ -628,6 +628,7 @@ host_add(struct config *c, const char *name, const char *uri)
 	h->name = g_strdup(name);
 	h->uri = g_strdup(uri);
 	h->vcpus = h->memory = -1;
+	h->migration = NULL;
 	h->schedulable = true;
 }
 

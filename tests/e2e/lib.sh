@@ -146,6 +146,7 @@ XML
 $E2E_MARK
 [daemon]
 socket = $SOCK
+state_dir = $TMP/state
 pam_service = ie-vshell-e2e
 admin_group = $ADMINS
 [libvirt]

@@ -85,6 +85,7 @@ write_config() {
 socket = $SOCK
 admin_group = ${ADMIN_GROUP:-ievs-test-admins}
 max_clients = ${MAX_CLIENTS:-64}
+state_dir = $TMP/state
 
 [libvirt]
 uri = ${URI:-test:///default}

@@ -257,6 +257,8 @@ memory = 10"
 	check "and list caught up with it" out_lacks "unreachable\|^m1 "
 	vsh -u $A -c 'start n2'
 	check "the quota counts what l has now" rc_is 0
+	check "n2, which a (running n1) has no room for, starts on l" \
+	    out_has "^started n2 on l (moved from a: it has no room for it)$"
 	# l's libvirtd stops answering without closing anything (SIGSTOP):
 	# keepalive gives up on it; meanwhile a answers.
 	check "k1 goes to l (a is full)" defined_on $A k1 l
@@ -264,7 +266,7 @@ memory = 10"
 	kill -STOP "$LVPID"
 	vsh -u $A -c 'list'
 	check "with l silent, list answers" out_has "^k1  *l "
-	vsh -u $A -c 'destroy n2'
+	vsh -u $A -c 'destroy n1'
 	check "and a command on a answers" rc_is 0
 	for _ in $(seq 150); do
 		vsh -u $ADM -c 'hosts'
@@ -272,7 +274,12 @@ memory = 10"
 		sleep 0.1
 	done
 	check "keepalive finds l silent: unreachable" out_has "^l  *unreachable since"
-	vsh -u $A -c 'list'
+	# The table hears of it from the host's thread a moment after.
+	for _ in $(seq 20); do
+		vsh -u $A -c 'list'
+		grep -q "^k1  *l  *unreachable" "$OUT" && break
+		sleep 0.1
+	done
 	check "and list says so of its VMs" out_has "^k1  *l  *unreachable"
 	kill -CONT "$LVPID"
 	check "l answers again: up" until_host l "up "
