@@ -284,14 +284,15 @@ do_migrate(struct request *rq, virConnectPtr conn)
 	if (!several(rq) || (dst = host_arg(rq, rq->call->pos[1])) < 0)
 		return -1;
 	who = g_strdup_printf("%s/%s", rq->t->user, rq->t->vm);
-	if (dst == src) {
-		reply_fail(rq, _("%s is on %s already"), who,
-		    virt_host_name(dst));
-		goto fail;
-	}
 	if (refuse_twice(rq, domain, who) < 0 ||
 	    (dom = lookup_owned(rq, conn)) == NULL)
 		goto fail;
+	if (dst == src) {
+		reply_fail(rq, _("%s is on %s already"), who,
+		    virt_host_name(dst));
+		virDomainFree(dom);
+		goto fail;
+	}
 	if (virDomainGetInfo(dom, &info) < 0) {
 		reply_fail_virt(rq, conn, _("cannot read the VM's size"));
 		virDomainFree(dom);
