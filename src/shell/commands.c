@@ -189,6 +189,14 @@ print_response(const struct proto_msg *m, const char *empty)
 
 	if (m->status != ST_OK) {
 		shell_error("%s", m->nstr ? m->str[0] : _("command failed"));
+		/* An admin's drain or recover that failed for some VMs: a
+		 * line for each VM follows. */
+		for (i = 1; i < m->nstr; i++) {
+			char *clean = sanitize_new(m->str[i], false, 0);
+
+			puts(clean);
+			g_free(clean);
+		}
 		return;
 	}
 	if (m->ncols > 1 && m->nstr >= m->ncols && m->nstr % m->ncols == 0) {
