@@ -9,7 +9,10 @@
 # /etc/shells entry, the students' group), so they run one at a time under
 # a lock.  Everything set up here is undone when the script exits.
 
-. "$(dirname "$0")/../integration/lib.sh"
+# This directory, also for a script elsewhere that sources this file
+# (bench/migrate.sh).
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$E2E_DIR/../integration/lib.sh"
 
 : "${sysconfdir:=/usr/local/etc}"
 SSHD=/usr/sbin/sshd
@@ -275,7 +278,7 @@ e2e_setup() {
 
 mkguest() {
 	GUEST="$TMP/guest.img"
-	"$(dirname "$0")/mkguest.sh" "$GUEST" > "$TMP/mkguest.out" 2>&1
+	"$E2E_DIR/mkguest.sh" "$GUEST" > "$TMP/mkguest.out" 2>&1
 	case $? in
 	0) ;;
 	77) skip "no test guest: $(tail -n 1 "$TMP/mkguest.out")" ;;
@@ -318,7 +321,7 @@ pty_run() {
 	local desc=$1 u=$2 script=$3
 	shift 3
 	if env TMP="$TMP" GUEST_LINE="$GUEST_LINE" "$@" "$PYTHON" \
-	    "$(dirname "$0")/$script" ssh "${SSH_OPTS[@]}" -tt -p "$PORT" \
+	    "$E2E_DIR/$script" ssh "${SSH_OPTS[@]}" -tt -p "$PORT" \
 	    -i "$TMP/keys/$u" "$u@127.0.0.1"; then
 		ok "$desc"
 	else
