@@ -5,6 +5,7 @@
  * on its way. */
 #include "config.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include <glib.h>
@@ -343,6 +344,17 @@ fail:
 	return -1;
 }
 
+/* Whether the admin's session has ended (drain stops then: the guests
+ * not moved yet stay where they are). */
+static bool
+client_gone(struct request *rq)
+{
+	struct pollfd p = { rq->c->fd, POLLRDHUP, 0 };
+
+	return poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* The answer of drain and recover: the summary first, then a line a VM;
  * failed if a VM could not be moved. */
 static int
@@ -388,6 +400,11 @@ do_drain(struct request *rq, virConnectPtr unused)
 
 		if (domain_name_parse(names[i], &uid, vm) != 0)
 			continue;
+		if (client_gone(rq)) {
+			log_msg(LOG_NOTICE, "drain %s stopped: the session "
+			    "ended", virt_host_name(host));
+			break;
+		}
 		n[move_one(rq, host, names[i], uid, vm, &line)]++;
 		g_ptr_array_add(lines, line);
 	}
