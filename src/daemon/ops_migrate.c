@@ -479,9 +479,17 @@ recover_one(struct request *rq, int host, const char *domain, uid_t uid,
 	n = domtab_hosts_of(domain, h, 2);
 	for (k = 0; k < n && k < 2; k++)
 		if (h[k] != host) {
+			/* Moved before (a start, an earlier recover): the
+			 * lost host's copy is void, and goes if it returns. */
 			how = MOVE_SKIPPED;
 			err = g_strdup_printf(_("on %s already"),
 			    virt_host_name(h[k]));
+			if (domtab_row_of(host, domain, &row)) {
+				domtab_row_clear(&row);
+				keep_mark_moved(virt_host_name(host), domain);
+				domtab_forget(host, domain);
+			}
+			keep_forget(virt_host_name(host), domain);
 			goto out;
 		}
 	if (domtab_row_of(host, domain, &row)) {

@@ -282,28 +282,49 @@ vs $F define r1 --template small
 [ "$(where $F r1)" = 3 ] || vs $ADM migrate $F/r1 blade3
 check "r1 is on blade3" eval '[ "$(where $F r1)" = 3 ]'
 check "blade3's libvirtd is killed" blade_kill 3
-blade3_down() { vs $ADM hosts; grep -q "^blade3  *unreachable" "$OUT"; }
-check "the broker sees blade3 unreachable" until_true 15 blade3_down
+blade3_is() { vs $ADM hosts; grep -q "^blade3  *$1" "$OUT"; }
+check "the broker sees blade3 unreachable" until_true 15 blade3_is unreachable
+vs $F start r1
+check "$F starts r1 (shut off on the unreachable blade3) elsewhere" \
+    out_has "^started r1 on blade[12] (moved from blade3: it is unreachable)$"
+h=$(where $F r1)
+check "it runs on blade$h" running_on "$h" $F r1
 vs $ADM recover blade3
 check "recover blade3" rc_is 0
 check "says what it did" \
-    out_has "^recovered blade3: 2 VMs defined on other hosts, shut off; 0 on another host already; 0 not recovered"
-check "and that b1 was running" out_has "^  $F/b1: defined on blade[12], shut off (it was running when blade3 was last seen"
+    out_has "^recovered blade3: 1 VMs defined on other hosts, shut off; 1 on another host already; 0 not recovered"
+check "b1 was running when blade3 was last seen" \
+    out_has "^  $F/b1: defined on blade[12], shut off (it was running when blade3 was last seen"
+check "r1 had moved already" out_has "^  $F/r1: on blade[12] already$"
 sed 's/^/# /' "$OUT"
 vs $F list
-check "the student's list shows both on other blades, shut off" \
-    eval 'grep -q "^b1  *blade[12]  *shut off" "$OUT" && grep -q "^r1  *blade[12]  *shut off" "$OUT"'
-vs $F start r1
-check "r1 starts on its new blade" rc_is 0
+check "the student's list shows b1 on another blade, shut off" \
+    out_has "^b1  *blade[12]  *shut off"
 vs $F start b1
-check "b1 does not: its guest still runs on blade3" rc_is 1
+check "b1 does not start: its guest still runs on blade3" rc_is 1
 check "the student is told its disk is in use" err_has "its disk is in use by a VM that runs"
 h=$(where $F b1)
-check "b1 is not running anywhere twice" eval '! running_on $h $F b1'
-# blade3 gone for good: its guest with it.
+check "b1 is not running on blade$h" eval '! running_on $h $F b1'
+# blade3 comes back after all: r1's stale copy there is removed; b1's,
+# which runs there, is kept and reported.
+blade_restart 3 || not_ok "blade3's libvirtd starts again"
+check "blade3 is back in hosts, drained" until_true 30 blade3_is "up.* drained "
+r1_gone() { ! blade_virsh 3 list --all --name | grep -qx "$(domain_of $F r1)"; }
+check "the stale copy of r1 is gone from blade3" until_true 15 r1_gone
+check "b1's running copy is left there" running_on 3 $F b1
+check "and logged" grep -q "u$(id -u $F)_b1 runs there, but it was defined on another host" "$TMP/vmd.log"
+run_check "$CONF"
+check "ie-vmd --check names b1 defined twice" \
+    out_has "^FAIL.*b1.*defined on host blade[123] and on host blade[123]"
+# Lost for good this time: its guest with it.
 blade_stop 3
+check "the broker sees blade3 unreachable again" until_true 15 blade3_is unreachable
+vs $ADM recover blade3
+check "a second recover: b1 is on another blade already" \
+    out_has "^recovered blade3: 0 VMs defined on other hosts, shut off; 1 on another host already; 0 not recovered"
 vs $F start b1
-check "blade3 gone for good: b1 starts on its new blade" rc_is 0
+check "b1 starts on its new blade" rc_is 0
+for v in b1 r1; do vs $F destroy $v; done
 
 stop_vmd
 blades_stop

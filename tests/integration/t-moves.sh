@@ -127,17 +127,21 @@ sys.exit(0 if h[sys.argv[2]]["drained"] and not h[sys.argv[2]]["schedulable"] el
 check "and so does hosts --json" drained_json b
 vs $B define w2
 check "a new VM goes to a, not to the drained b" out_has "^defined w2 on a "
+vs $B destroy w1
+vs $B start w1
+check "w1, left on the drained b, starts on a" \
+    out_has "^started w1 on a (moved from b: it is drained)$"
+vs $B destroy w1
 vs $ADM undrain b
 check "undrain b" out_has "^b takes new VMs again$"
 check "hosts --json agrees" eval '! drained_json b'
 vs $ADM undrain b
 check "undrain of a host that is not drained says so" out_has "^b is not drained$"
-vs $B destroy w1
 
 # A drained host takes no VM moved by an admin either.
 vs $ADM drain a
 check "drain a (all shut off) moves them to b" \
-    out_has "^drained a: 0 migrated live, 3 moved shut off, 0 not moved"
+    out_has "^drained a: 0 migrated live, 4 moved shut off, 0 not moved"
 vs $ADM migrate $A/v2 a
 check "nothing is moved onto a drained host" \
     err_has "^error: cannot migrate $A/v2 to a: it is drained$"
