@@ -355,45 +355,21 @@ client_gone(struct request *rq)
 	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-/* The answer of drain and recover: the summary first, then a line a VM;
- * failed if a VM could not be moved. */
-static int
-reply_summary(struct request *rq, const char *summary, GPtrArray *lines,
-    int failed)
+/* What drain or recover does to one VM of host: how it went, and a line
+ * for the answer. */
+typedef enum moved (*vm_fn)(struct request *rq, int host, const char *domain,
+    uid_t uid, const char *vm, char **line);
+
+/* fn on each VM of names (the domains of the broker's on host), until the
+ * admin's session ends: a line a VM, and in n how many had each outcome
+ * (by enum moved). */
+static GPtrArray *
+each_vm(struct request *rq, int host, char **names, vm_fn fn,
+    const char *what, int n[4])
 {
-	guint i;
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	int i;
 
-	reply_ok(rq, "%s", summary);
-	for (i = 0; i < lines->len; i++)
-		reply_ok(rq, "  %s", (char *)lines->pdata[i]);
-	if (failed)
-		rq->resp->status = ST_FAILED;
-	return failed ? -1 : 0;
-}
-
-static int
-do_drain(struct request *rq, virConnectPtr unused)
-{
-	const struct config *cfg = rq->c->srv->cfg;
-	GPtrArray *lines;
-	char **names, *err = NULL, *summary;
-	int host, n[4] = { 0 }, i;
-
-	(void)unused;
-	if (!several(rq) || (host = host_arg(rq, rq->call->pos[0])) < 0)
-		return -1;
-	if (hosts_set_drained(cfg, host, true, &err) < 0) {
-		reply_fail(rq, _("cannot record that %s is drained: %s"),
-		    virt_host_name(host), err);
-		g_free(err);
-		return -1;
-	}
-	if (virt_host_state(host, NULL) != VIRT_UP)
-		return reply_ok(rq, _("%s takes no new VMs; it is unreachable, "
-		    "so its VMs stay there ('recover %s' if it is lost for "
-		    "good)"), virt_host_name(host), virt_host_name(host));
-	lines = g_ptr_array_new_with_free_func(g_free);
-	names = domtab_owned_names_new(host);
 	for (i = 0; names[i] != NULL; i++) {
 		char vm[VM_NAME_MAX + 1], *line = NULL;
 		uid_t uid;
@@ -401,22 +377,70 @@ do_drain(struct request *rq, virConnectPtr unused)
 		if (domain_name_parse(names[i], &uid, vm) != 0)
 			continue;
 		if (client_gone(rq)) {
-			log_msg(LOG_NOTICE, "drain %s stopped: the session "
-			    "ended", virt_host_name(host));
+			log_msg(LOG_NOTICE, "%s %s stopped: the session ended",
+			    what, virt_host_name(host));
 			break;
 		}
-		n[move_one(rq, host, names[i], uid, vm, &line)]++;
+		n[fn(rq, host, names[i], uid, vm, &line)]++;
 		g_ptr_array_add(lines, line);
 	}
-	g_strfreev(names);
-	summary = g_strdup_printf(_("drained %s: %d migrated live, %d moved "
-	    "shut off, %d not moved; it takes no new VMs until 'undrain "
-	    "%s'"), virt_host_name(host), n[MOVED_LIVE], n[MOVED_OFF],
-	    n[MOVE_FAILED], virt_host_name(host));
-	reply_summary(rq, summary, lines, n[MOVE_FAILED]);
-	g_free(summary);
+	return lines;
+}
+
+/* The answer of drain and recover: summary (taken), then lines (freed);
+ * failed if a VM could not be moved. */
+static int
+reply_summary(struct request *rq, char *summary, GPtrArray *lines,
+    const int n[4])
+{
+	guint k;
+
+	reply_ok(rq, "%s", summary);
+	for (k = 0; k < lines->len; k++)
+		reply_ok(rq, "  %s", (char *)lines->pdata[k]);
 	g_ptr_array_free(lines, TRUE);
+	g_free(summary);
+	if (n[MOVE_FAILED])
+		rq->resp->status = ST_FAILED;
 	return n[MOVE_FAILED] ? -1 : 0;
+}
+
+/* host marked drained (also across restarts): 0, or -1 answered. */
+static int
+mark_drained(struct request *rq, int host)
+{
+	char *err = NULL;
+
+	if (hosts_set_drained(rq->c->srv->cfg, host, true, &err) == 0)
+		return 0;
+	reply_fail(rq, _("cannot record that %s is drained: %s"),
+	    virt_host_name(host), err);
+	g_free(err);
+	return -1;
+}
+
+static int
+do_drain(struct request *rq, virConnectPtr unused)
+{
+	GPtrArray *lines;
+	char **names;
+	int host, n[4] = { 0 };
+
+	(void)unused;
+	if (!several(rq) || (host = host_arg(rq, rq->call->pos[0])) < 0 ||
+	    mark_drained(rq, host) < 0)
+		return -1;
+	if (virt_host_state(host, NULL) != VIRT_UP)
+		return reply_ok(rq, _("%s takes no new VMs; it is unreachable, "
+		    "so its VMs stay there ('recover %s' if it is lost for "
+		    "good)"), virt_host_name(host), virt_host_name(host));
+	names = domtab_owned_names_new(host);
+	lines = each_vm(rq, host, names, move_one, "drain", n);
+	g_strfreev(names);
+	return reply_summary(rq, g_strdup_printf(_("drained %s: %d migrated "
+	    "live, %d moved shut off, %d not moved; it takes no new VMs until "
+	    "'undrain %s'"), virt_host_name(host), n[MOVED_LIVE],
+	    n[MOVED_OFF], n[MOVE_FAILED], virt_host_name(host)), lines, n);
 }
 
 static int
@@ -533,10 +557,9 @@ out:
 static int
 do_recover(struct request *rq, virConnectPtr unused)
 {
-	const struct config *cfg = rq->c->srv->cfg;
 	GPtrArray *lines;
-	char **names, *err = NULL, *summary;
-	int host, n[4] = { 0 }, i;
+	char **names;
+	int host, n[4] = { 0 };
 
 	(void)unused;
 	if (!several(rq) || (host = host_arg(rq, rq->call->pos[0])) < 0)
@@ -546,34 +569,17 @@ do_recover(struct request *rq, virConnectPtr unused)
 		    "VMs, running ones live; recover is for a host lost for "
 		    "good"), virt_host_name(host), virt_host_name(host));
 	/* Back one day, it takes no new VM before an admin says so. */
-	if (hosts_set_drained(cfg, host, true, &err) < 0) {
-		reply_fail(rq, _("cannot record that %s is drained: %s"),
-		    virt_host_name(host), err);
-		g_free(err);
+	if (mark_drained(rq, host) < 0)
 		return -1;
-	}
-	lines = g_ptr_array_new_with_free_func(g_free);
 	names = recover_names_new(host);
-	for (i = 0; names[i] != NULL; i++) {
-		char vm[VM_NAME_MAX + 1], *line = NULL;
-		uid_t uid;
-
-		if (domain_name_parse(names[i], &uid, vm) != 0)
-			continue;
-		n[recover_one(rq, host, names[i], uid, vm, &line)]++;
-		g_ptr_array_add(lines, line);
-	}
+	lines = each_vm(rq, host, names, recover_one, "recover", n);
 	g_strfreev(names);
-	summary = g_strdup_printf(_("recovered %s: %d VMs defined on other "
-	    "hosts, shut off; %d on another host already; %d not "
-	    "recovered; when %s comes back its copies are removed, and it "
+	return reply_summary(rq, g_strdup_printf(_("recovered %s: %d VMs "
+	    "defined on other hosts, shut off; %d on another host already; %d "
+	    "not recovered; when %s comes back its copies are removed, and it "
 	    "takes no new VMs until 'undrain %s'"), virt_host_name(host),
 	    n[MOVED_OFF], n[MOVE_SKIPPED], n[MOVE_FAILED],
-	    virt_host_name(host), virt_host_name(host));
-	reply_summary(rq, summary, lines, n[MOVE_FAILED]);
-	g_free(summary);
-	g_ptr_array_free(lines, TRUE);
-	return n[MOVE_FAILED] ? -1 : 0;
+	    virt_host_name(host), virt_host_name(host)), lines, n);
 }
 
 const struct ops_handler ops_migrate_handlers[] = {
