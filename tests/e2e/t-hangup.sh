@@ -39,15 +39,6 @@ settled() {
 	[ -z "$(ls -A "$STAGING" 2>/dev/null)" ] &&
 	    [ -z "$(broker_children)" ] && [ -z "$(student_procs)" ]
 }
-# within SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS.
-within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # no_domain VM: libvirt knows no domain of that VM.
 no_domain() {

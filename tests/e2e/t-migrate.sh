@@ -95,15 +95,6 @@ where() {
 # state_on I USER VM: the domain's state as blade I's libvirtd says.
 state_on() { blade_virsh "$1" domstate "$(domain_of "$2" "$3")" 2>/dev/null; }
 running_on() { [ "$(state_on "$@")" = running ]; }
-# until_true SECONDS COMMAND...: until it succeeds, at most SECONDS.
-until_true() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # ticks: the highest tick the guest has printed so far.
 ticks() { grep -ao '^tick [0-9]*' "$TMP/tick.log" | awk '{n=$2} END {print n+0}'; }
 more_ticks() { [ "$(ticks)" -ge "$1" ]; }
@@ -117,7 +108,7 @@ check "$S defines g" rc_is 0
 : > "$TMP/tick.log"
 vs $S start g
 check "$S starts g" rc_is 0
-check "g boots and prints" until_true 120 more_ticks 4
+check "g boots and prints" within 120 more_ticks 4
 from=$(where $S g)
 to=$(( from % 3 + 1 ))
 before=$(ticks)
@@ -129,7 +120,7 @@ check "saying so, with the time it took" \
 sed 's/^/# /' "$OUT"
 check "blade$to runs it" running_on $to $S g
 check "blade$from has it no more" eval '[ "$(where $S g)" = "$to" ]'
-check "it goes on printing after the move" until_true 30 more_ticks $((before + 6))
+check "it goes on printing after the move" within 30 more_ticks $((before + 6))
 check "without a new boot: its count began once" \
     eval '[ "$(grep -ac "^tick 1 up" "$TMP/tick.log")" -eq 1 ]'
 check "and the boot line is there once" \
@@ -222,7 +213,7 @@ blade_virsh 3 dumpxml --inactive --security-info "$B1" > "$TMP/b1.xml"
 blade_virsh 1 define "$TMP/b1.xml" >/dev/null
 check "b1 is defined on blade1 by hand" blade_virsh 1 dominfo "$B1"
 vs $F destroy b1
-until_true 5 eval 'vs $F start b1; grep -q "defined on two hosts" "$ERR"'
+within 5 eval 'vs $F start b1; grep -q "defined on two hosts" "$ERR"'
 check "the broker refuses to start a VM defined on two blades" \
     err_has "^error: b1 is defined on two hosts (blade[13] and blade[13]): it is not started"
 check "in one line" err_one_line
@@ -255,8 +246,8 @@ fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
 print("held", flush=True)
 time.sleep(600)' "$DISK" > "$TMP/holder.out" &
 HOLDER=$!
-until_true 10 grep -q held "$TMP/holder.out"
-until_true 5 eval 'vs $F start b1; [ "$RC" -ne 0 ] && ! grep -q "two hosts" "$ERR"'
+within 10 grep -q held "$TMP/holder.out"
+within 5 eval 'vs $F start b1; [ "$RC" -ne 0 ] && ! grep -q "two hosts" "$ERR"'
 check "with its disk locked elsewhere, b1's start fails" rc_is 1
 check "the student is told the disk is in use" \
     err_has "^error: cannot start b1: its disk is in use by a VM that runs"
@@ -283,7 +274,7 @@ vs $F define r1 --template small
 check "r1 is on blade3" eval '[ "$(where $F r1)" = 3 ]'
 check "blade3's libvirtd is killed" blade_kill 3
 blade3_is() { vs $ADM hosts; grep -q "^blade3  *$1" "$OUT"; }
-check "the broker sees blade3 unreachable" until_true 15 blade3_is unreachable
+check "the broker sees blade3 unreachable" within 15 blade3_is unreachable
 vs $F start r1
 check "$F starts r1 (shut off on the unreachable blade3) elsewhere" \
     out_has "^started r1 on blade[12] (moved from blade3: it is unreachable)$"
@@ -291,11 +282,10 @@ h=$(where $F r1)
 check "it runs on blade$h" running_on "$h" $F r1
 vs $ADM recover blade3
 check "recover blade3" rc_is 0
-check "says what it did" \
-    out_has "^recovered blade3: 1 VMs defined on other hosts, shut off; 1 on another host already; 0 not recovered"
+check "says what it did (r1, moved by its start, is no longer blade3's)" \
+    out_has "^recovered blade3: 1 VMs defined on other hosts, shut off; 0 on another host already; 0 not recovered"
 check "b1 was running when blade3 was last seen" \
     out_has "^  $F/b1: defined on blade[12], shut off (it was running when blade3 was last seen"
-check "r1 had moved already" out_has "^  $F/r1: on blade[12] already$"
 sed 's/^/# /' "$OUT"
 vs $F list
 check "the student's list shows b1 on another blade, shut off" \
@@ -308,9 +298,9 @@ check "b1 is not running on blade$h" eval '! running_on $h $F b1'
 # blade3 comes back after all: r1's stale copy there is removed; b1's,
 # which runs there, is kept and reported.
 blade_restart 3 || not_ok "blade3's libvirtd starts again"
-check "blade3 is back in hosts, drained" until_true 30 blade3_is "up.* drained "
+check "blade3 is back in hosts, drained" within 30 blade3_is "up.* drained "
 r1_gone() { ! blade_virsh 3 list --all --name | grep -qx "$(domain_of $F r1)"; }
-check "the stale copy of r1 is gone from blade3" until_true 15 r1_gone
+check "the stale copy of r1 is gone from blade3" within 15 r1_gone
 check "b1's running copy is left there" running_on 3 $F b1
 check "and logged" grep -q "u$(id -u $F)_b1 runs there, but it was defined on another host" "$TMP/vmd.log"
 run_check "$CONF"
@@ -318,7 +308,7 @@ check "ie-vmd --check names b1 defined twice" \
     out_has "^FAIL.*b1.*defined on host blade[123] and on host blade[123]"
 # Lost for good this time: its guest with it.
 blade_stop 3
-check "the broker sees blade3 unreachable again" until_true 15 blade3_is unreachable
+check "the broker sees blade3 unreachable again" within 15 blade3_is unreachable
 vs $ADM recover blade3
 check "a second recover: b1 is on another blade already" \
     out_has "^recovered blade3: 0 VMs defined on other hosts, shut off; 1 on another host already; 0 not recovered"

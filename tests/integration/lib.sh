@@ -451,3 +451,25 @@ exec setpriv --reuid=$1 --regid=$(id -g $1) --init-groups -- \\
 W
 	chmod 755 "$TMP/ssh-$1"
 }
+
+# within SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS.
+within() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		"${@:2}" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# test_node FILE CPUS GIB: a node file for libvirt's test driver
+# (test://FILE): a host of its own with that many CPUs and that memory.
+test_node() {
+	cat > "$1" <<XML
+<node>
+  <cpu><nodes>1</nodes><sockets>1</sockets><cores>$2</cores><threads>1</threads>
+    <active>$2</active><mhz>2000</mhz></cpu>
+  <memory>$(($3 * 1024 * 1024))</memory>
+</node>
+XML
+}

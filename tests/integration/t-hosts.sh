@@ -16,18 +16,9 @@ make_user ievh-b || exit 1
 make_user ievh-adm "$ADMIN_GROUP" || exit 1
 A=ievh-a B=ievh-b ADM=ievh-adm
 
-node() {	# node FILE CPUS GIB
-	cat > "$1" <<XML
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>$2</cores><threads>1</threads>
-    <active>$2</active><mhz>2000</mhz></cpu>
-  <memory>$(($3 * 1024 * 1024))</memory>
-</node>
-XML
-}
-node "$TMP/a.xml" 6 3	# offers 6 vCPUs and 3 - 1 (reserve) = 2 GiB
-node "$TMP/b.xml" 4 64	# offers 4 vCPUs, 3 GiB by the config
-node "$TMP/c.xml" 64 64	# the biggest, but not schedulable
+test_node "$TMP/a.xml" 6 3	# offers 6 vCPUs and 3 - 1 (reserve) = 2 GiB
+test_node "$TMP/b.xml" 4 64	# offers 4 vCPUs, 3 GiB by the config
+test_node "$TMP/c.xml" 64 64	# the biggest, but not schedulable
 
 # hosts_config POLICY HOSTS-LINES [EXTRA]
 hosts_config() {

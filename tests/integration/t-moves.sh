@@ -17,17 +17,8 @@ make_user ievm-b || exit 1
 make_user ievm-adm "$ADMIN_GROUP" || exit 1
 A=ievm-a B=ievm-b ADM=ievm-adm
 
-node() {	# node FILE CPUS GIB
-	cat > "$1" <<XML
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>$2</cores><threads>1</threads>
-    <active>$2</active><mhz>2000</mhz></cpu>
-  <memory>$(($3 * 1024 * 1024))</memory>
-</node>
-XML
-}
-node "$TMP/a.xml" 8 3	# offers 3 - 1 (reserve) = 2 GiB: two VMs of 1 GiB
-node "$TMP/b.xml" 8 5	# 4 GiB
+test_node "$TMP/a.xml" 8 3	# offers 3 - 1 (reserve) = 2 GiB: two VMs of 1 GiB
+test_node "$TMP/b.xml" 8 5	# 4 GiB
 
 # moves_config HOSTS-LINES: the config with those hosts.
 moves_config() {
