@@ -380,13 +380,12 @@ out:
 }
 
 int
-move_vm(const struct config *cfg, int src, virConnectPtr sconn,
-    virDomainPtr dom, int dst, virConnectPtr dconn,
-    const struct move_ctl *ctl, bool *live, char **err, char **cause)
+move_vm(const struct config *cfg, int src, virDomainPtr dom, int dst,
+    virConnectPtr dconn, const struct move_ctl *ctl, bool *live,
+    char **err, char **cause)
 {
 	int active = virDomainIsActive(dom);
 
-	(void)sconn;
 	*err = *cause = NULL;
 	if (active < 0) {
 		*cause = cause_new();

@@ -21,13 +21,13 @@ struct move_ctl {
 	void *arg;
 };
 
-/* dom, on host src through sconn, moved to host dst through dconn: live
- * if it runs (*live set).  0, or -1 with *err (one line for an admin or
- * the student, translated) and *cause (libvirt's words, for the log, or
+/* dom, on host src, moved to host dst through dconn: live if it runs
+ * (*live set).  0, or -1 with *err (one line for an admin or the
+ * student, translated) and *cause (libvirt's words, for the log, or
  * NULL). */
-int move_vm(const struct config *cfg, int src, virConnectPtr sconn,
-    virDomainPtr dom, int dst, virConnectPtr dconn,
-    const struct move_ctl *ctl, bool *live, char **err, char **cause);
+int move_vm(const struct config *cfg, int src, virDomainPtr dom, int dst,
+    virConnectPtr dconn, const struct move_ctl *ctl, bool *live,
+    char **err, char **cause);
 /* The VM domain of host src, which cannot be asked, defined on dst from
  * the kept definition, shut off; src's own is marked to be removed when
  * src comes back.  0, or -1 with *err and *cause. */

@@ -136,8 +136,8 @@ start_relocate(struct request *rq)
 			virConnectClose(dconn);
 			return -1;
 		}
-		r = move_vm(cfg, src, sconn, dom, dst, dconn, NULL, &live,
-		    &err, &cause);
+		r = move_vm(cfg, src, dom, dst, dconn, NULL, &live, &err,
+		    &cause);
 		virDomainFree(dom);
 		domtab_refresh(src, sconn, dom_name);
 		virConnectClose(sconn);
@@ -235,7 +235,7 @@ move_one(struct request *rq, int src, const char *domain, uid_t uid,
 	}
 	if ((dconn = virt_get(dst, false, &err)) == NULL)
 		goto out;
-	if (move_vm(cfg, src, sconn, dom, dst, dconn, &ctl, &live, &err,
+	if (move_vm(cfg, src, dom, dst, dconn, &ctl, &live, &err,
 	    &cause) == 0)
 		how = live ? MOVED_LIVE : MOVED_OFF;
 	domtab_refresh(src, sconn, domain);
@@ -314,8 +314,7 @@ do_migrate(struct request *rq, virConnectPtr conn)
 	}
 	rq->mutated = 1;
 	t0 = g_get_monotonic_time();
-	r = move_vm(cfg, src, conn, dom, dst, dconn, &ctl, &live, &err,
-	    &cause);
+	r = move_vm(cfg, src, dom, dst, dconn, &ctl, &live, &err, &cause);
 	virDomainFree(dom);
 	if (r == 0)
 		domtab_refresh(dst, dconn, domain);
