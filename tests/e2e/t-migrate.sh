@@ -11,7 +11,7 @@
 . "$(dirname "$0")/blades.sh"
 
 S=ievsmgs	# the guest that prints
-T=ievsmgt	# four small VMs, drained
+D=ievsmgd	# four small VMs, drained
 F=ievsmgf	# a start on a full blade; the disk used twice
 ADM=ievsmgadm
 
@@ -71,7 +71,7 @@ CONF
 
 eval "$(declare -f e2e_lock | sed '1s/^e2e_lock/e2e_lock_wait/')"
 e2e_lock() { e2e_lock_wait; T_START=$(date +%s); }
-e2e_setup "+$S" "+$T" "+$F" "@$ADM"
+e2e_setup "+$S" "+$D" "+$F" "@$ADM"
 echo "# set up in $(( $(date +%s) - T_START )) s"
 
 vs() {
@@ -150,13 +150,13 @@ vs $S destroy g
 # 2. Four running VMs on blade3 (moved there shut off by the admin), then
 # blade3 drained: each goes on running on another blade.
 for v in d1 d2 d3 d4; do
-	vs $T define $v --template small
-	if [ "$(where $T $v)" != 3 ]; then
-		vs $ADM migrate $T/$v blade3
-		check "$T/$v (shut off) moves to blade3" out_has "^moved $T/$v (shut off) from blade[12] to blade3$"
+	vs $D define $v --template small
+	if [ "$(where $D $v)" != 3 ]; then
+		vs $ADM migrate $D/$v blade3
+		check "$D/$v (shut off) moves to blade3" out_has "^moved $D/$v (shut off) from blade[12] to blade3$"
 	fi
-	vs $T start $v
-	check "$T starts $v on blade3" running_on 3 $T $v
+	vs $D start $v
+	check "$D starts $v on blade3" running_on 3 $D $v
 done
 # uptime USER VM: the seconds since the broker booted it (info --json).
 uptime() {
@@ -164,30 +164,30 @@ uptime() {
 	$PYTHON -c 'import json, sys; print(json.load(open(sys.argv[1]))["uptime_seconds"])' "$OUT"
 }
 sleep 3
-up_before=$(uptime $T d1)
+up_before=$(uptime $D d1)
 vs $ADM drain blade3
 check "drain blade3: all four migrate live" rc_is 0
 check "the summary says so" \
     out_has "^drained blade3: 4 migrated live, 0 moved shut off, 0 not moved"
-check "a line a VM" eval '[ "$(grep -c "^  $T/d[1-4]: migrated live to blade[12]" "$OUT")" -eq 4 ]'
+check "a line a VM" eval '[ "$(grep -c "^  $D/d[1-4]: migrated live to blade[12]" "$OUT")" -eq 4 ]'
 sed 's/^/# /' "$OUT"
 for v in d1 d2 d3 d4; do
-	h=$(where $T $v)
-	check "$v runs on blade$h, not blade3" eval "[ '$h' != 3 ] && running_on '$h' $T $v"
+	h=$(where $D $v)
+	check "$v runs on blade$h, not blade3" eval "[ '$h' != 3 ] && running_on '$h' $D $v"
 done
-up_after=$(uptime $T d1)
+up_after=$(uptime $D d1)
 echo "# d1 uptime before the drain $up_before s, after $up_after s"
 check "d1's uptime went on (it did not boot again)" \
     eval '[ "$up_before" -ge 3 ] && [ "$up_after" -ge "$up_before" ]'
 vs $ADM hosts
 check "hosts shows blade3 drained" out_has "^blade3  *up.* drained "
-vs $T define d5 --template small
-check "a new VM does not go to the drained blade" eval '[ "$(where $T d5)" != 3 ]'
+vs $D define d5 --template small
+check "a new VM does not go to the drained blade" eval '[ "$(where $D d5)" != 3 ]'
 vs $ADM undrain blade3
 check "undrain blade3" out_has "^blade3 takes new VMs again$"
 vs $ADM hosts
 check "hosts shows it schedulable again" out_has "^blade3  *up.* yes "
-for v in d1 d2 d3 d4; do vs $T destroy $v; done
+for v in d1 d2 d3 d4; do vs $D destroy $v; done
 
 # 3. A student's start on a full blade: blade3 offers 1 GiB, b1 takes it.
 for v in b1 f1; do
