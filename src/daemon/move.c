@@ -393,6 +393,10 @@ move_vm(const struct config *cfg, int src, virDomainPtr dom, int dst,
 		return -1;
 	}
 	*live = active == 1;
+	if (*live && ctl == NULL) {
+		*err = g_strdup(_("it is running"));
+		return -1;
+	}
 	if (*live)
 		return move_live(cfg, src, dom, dst, dconn, ctl, err, cause);
 	return move_offline(src, dom, dst, dconn, err, cause);

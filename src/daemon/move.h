@@ -22,7 +22,7 @@ struct move_ctl {
 };
 
 /* dom, on host src, moved to host dst through dconn: live if it runs
- * (*live set).  0, or -1 with *err (one line for an admin or the
+ * (*live set), but not without a ctl.  0, or -1 with *err (one line for an admin or the
  * student, translated) and *cause (libvirt's words, for the log, or
  * NULL). */
 int move_vm(const struct config *cfg, int src, virDomainPtr dom, int dst,

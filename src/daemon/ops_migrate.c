@@ -136,6 +136,13 @@ start_relocate(struct request *rq)
 			virConnectClose(dconn);
 			return -1;
 		}
+		/* Started behind the table's back: start says so. */
+		if (virDomainIsActive(dom) == 1) {
+			virDomainFree(dom);
+			virConnectClose(sconn);
+			virConnectClose(dconn);
+			return src;
+		}
 		r = move_vm(cfg, src, dom, dst, dconn, NULL, &live, &err,
 		    &cause);
 		virDomainFree(dom);
