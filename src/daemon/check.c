@@ -132,7 +132,8 @@ check_templates(const struct config *cfg)
 /* Every filter a template asks for is defined where its VMs run: else
  * libvirt refuses to start them. */
 static void
-check_filters(virConnectPtr c, const char *uri, GHashTable *h)
+check_filters(virConnectPtr c, const char *host, const char *uri,
+    GHashTable *h)
 {
 	GList *names = g_list_sort(g_hash_table_get_keys(h),
 	    (GCompareFunc)strcmp), *l;
@@ -148,10 +149,16 @@ check_filters(virConnectPtr c, const char *uri, GHashTable *h)
 			    "nwfilter-define %s/%s.xml (ie-vshell ships "
 			    "ie-vshell-student)"), uri, SYSCONFDIR "/ie-vshell/nwfilter",
 			    filters[i]);
-			report(nf != NULL, fix, _("template %s: filter %s "
-			    "defined in libvirt%s%s"), (char *)l->data,
-			    filters[i], nf ? "" : ": ", nf ? "" :
-			    virt_error());
+			if (host != NULL)
+				report(nf != NULL, fix, _("host %s: template "
+				    "%s: filter %s defined in libvirt%s%s"),
+				    host, (char *)l->data, filters[i],
+				    nf ? "" : ": ", nf ? "" : virt_error());
+			else
+				report(nf != NULL, fix, _("template %s: filter "
+				    "%s defined in libvirt%s%s"),
+				    (char *)l->data, filters[i],
+				    nf ? "" : ": ", nf ? "" : virt_error());
 			g_free(fix);
 			if (nf != NULL)
 				virNWFilterFree(nf);
@@ -417,7 +424,7 @@ check_libvirt(const struct config *cfg, GHashTable *templates)
 	}
 	report(virConnectGetLibVersion(c, &v) == 0, _("check libvirtd's logs"),
 	    _("libvirt reachable at %s"), cfg->uri);
-	check_filters(c, cfg->uri, templates);
+	check_filters(c, NULL, cfg->uri, templates);
 	virConnectClose(c);
 	virt_shutdown();
 }
@@ -708,7 +715,7 @@ check_hosts(const struct config *cfg, GHashTable *templates)
 		free(caps);
 		if (probe != NULL)
 			check_host_pool(cfg, h, c, probe);
-		check_filters(c, hc->uri, templates);
+		check_filters(c, hc->name, hc->uri, templates);
 		check_host_lock(cfg, h, c);
 		conns[h] = c;
 	}
