@@ -209,9 +209,12 @@ test_flags(void)
 		 * nothing. */
 		if (f & CMD_NOCONN)
 			g_assert_false(f & CMD_MUTATES);
-		/* An admin's command is about every user, not one VM. */
+		/* An admin's command is about every user, or moves one
+		 * user's VM (migrate) under that user's lock. */
 		if (f & CMD_ADMIN)
-			g_assert_false(f & (CMD_VMARG | CMD_NEWVM));
+			g_assert_false(f & CMD_NEWVM);
+		if ((f & CMD_ADMIN) && (f & CMD_VMARG))
+			g_assert_true(f & CMD_MUTATES);
 	}
 	g_assert_true(cmd_find("users")->flags & CMD_ADMIN);
 	d = cmd_find("list");
