@@ -568,6 +568,10 @@ test_hosts_default(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(c->hosts[0].vcpus, ==, -1);
 	g_assert_cmpint(c->placement, ==, PLACE_SPREAD);
 	g_assert_cmpint(c->reserve, ==, 1);
+	g_assert_null(c->hosts[0].migration);
+	g_assert_false(c->trust_pool);
+	g_assert_cmpint(c->migrate_timeout, ==, 600);
+	g_assert_true(g_str_has_suffix(c->state_dir, "/lib/ie-vshell/state"));
 	config_free(c);
 }
 
@@ -580,7 +584,10 @@ test_hosts(struct fixture *f, gconstpointer data)
 	    "blade2 = qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&x=1\n"
 	    "blade1 = qemu+unix:///system?socket=/t/b1/libvirt-sock\n"
 	    "[host:blade1]\nvcpus = 4\nmemory = 8\nschedulable = false\n"
-	    "[placement]\npolicy = pack\nreserve = 0\n", &err);
+	    "migration = 10.0.9.1\n[host:blade2]\nmigration = fe80::1\n"
+	    "[placement]\npolicy = pack\nreserve = 0\n"
+	    "[migration]\nshared_pool = trust\ntimeout = 30\n"
+	    "[daemon]\nstate_dir = /srv/ievs-state\n", &err);
 
 	g_assert_null(err);
 	g_assert_nonnull(c);
@@ -598,6 +605,11 @@ test_hosts(struct fixture *f, gconstpointer data)
 	g_assert_false(c->hosts[1].schedulable);
 	g_assert_cmpint(c->placement, ==, PLACE_PACK);
 	g_assert_cmpint(c->reserve, ==, 0);
+	g_assert_cmpstr(c->hosts[1].migration, ==, "10.0.9.1");
+	g_assert_cmpstr(c->hosts[0].migration, ==, "fe80::1");
+	g_assert_true(c->trust_pool);
+	g_assert_cmpint(c->migrate_timeout, ==, 30);
+	g_assert_cmpstr(c->state_dir, ==, "/srv/ievs-state");
 	config_free(c);
 }
 
@@ -626,6 +638,18 @@ test_hosts_bad(struct fixture *f, gconstpointer data)
 	    "'policy' in [placement]", "spread or pack", NULL);
 	expect_error(f, "[placement]\nreserve = -1\n", 2,
 	    "'reserve' in [placement]", NULL);
+	/* A URI's words never come from a value that could be more. */
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\n"
+	    "migration = 10.0.0.1:4444/x\n", 4, "'migration' in [host:a]",
+	    "host name or an IP address", NULL);
+	expect_error(f, "[hosts]\na = test:///default\n[host:a]\n"
+	    "migration = -oProxy\n", 4, "host name or an IP address", NULL);
+	expect_error(f, "[migration]\nshared_pool = yes\n", 2,
+	    "'shared_pool' in [migration]", "detect|trust", NULL);
+	expect_error(f, "[migration]\ntimeout = 5\n", 2,
+	    "'timeout' in [migration]", NULL);
+	expect_error(f, "[daemon]\nstate_dir = state\n", 2,
+	    "'state_dir' in [daemon]", "absolute", NULL);
 }
 
 #define ADD(name, fn) \
