@@ -600,7 +600,7 @@ check_hosts(const struct config *cfg, GHashTable *templates)
 		if (probe != NULL)
 			check_host_pool(cfg, h, c, probe);
 		check_filters(c, hc->uri, templates);
-		virConnectClose(c);
+		virt_put(c);
 	}
 	for (h = 0; h < cfg->nhosts; h++)
 		for (k = 0; k < h; k++)

@@ -167,8 +167,7 @@ run_handler(struct request *rq)
 		 * quota check counts it. */
 		if (rq->mutated && rq->t->domain != NULL)
 			domtab_refresh(rq->host, conn, rq->t->domain);
-		if (conn != NULL)
-			virConnectClose(conn);
+		virt_put(conn);
 		if (!rq->retry)
 			break;
 		if (rq->mutated) {
