@@ -337,10 +337,8 @@ domtab_note_state(int host, virDomainPtr dom, int state)
 		mark_dirty(host, dom, INFO);
 }
 
-/* The row of host's domain uuid, if the host's rows are current: loaded,
- * and its connections not dropped since (the watcher, on_host, may not
- * have heard of it yet: events may have been lost).  Called with the
- * lock held. */
+/* The row of host's domain uuid, if the host's rows are current.  Called
+ * with the lock held. */
 static struct entry *
 entry_current(int host, const char *uuid)
 {
@@ -348,7 +346,7 @@ entry_current(int host, const char *uuid)
 	char *key;
 
 	if (tab.hosts == NULL || host < 0 || host >= tab.nhosts ||
-	    !current_locked(host) || virt_host_gen(host) != tab.hosts[host].gen)
+	    !current_locked(host))
 		return NULL;
 	key = key_new(host, uuid);
 	e = g_hash_table_lookup(tab.rows, key);
@@ -593,13 +591,17 @@ load(int host, char **err)
 	return 0;
 }
 
-/* Whether the host's rows are current.  No libvirt call: a read never
- * waits for a busy connection (virt.c says when one died).  Called with
- * the lock held. */
+/* Whether the host's rows are current: loaded, and the host's
+ * connections not dropped since (virt.c counts that before the watcher,
+ * on_host, hears of it: events may have been lost meanwhile).  No libvirt
+ * call: a read never waits for a busy connection.  Called with the lock
+ * held. */
 static bool
 current_locked(int host)
 {
-	return tab.hosts[host].loaded && tab.hosts[host].conn != NULL;
+	struct dhost *d = &tab.hosts[host];
+
+	return d->loaded && d->conn != NULL && virt_host_gen(host) == d->gen;
 }
 
 static bool

@@ -332,9 +332,11 @@ attempt(struct vhost *h, unsigned slot)
 	g_cond_broadcast(&h->cond);
 	g_mutex_unlock(&h->lock);
 	g_free(why);
-	g_ptr_array_free(gone, TRUE);
+	/* The watcher first: closing a connection to a libvirtd that stopped
+	 * answering waits for keepalive to give up on it. */
 	if (change)
 		notify(h, c != NULL);
+	g_ptr_array_free(gone, TRUE);
 	g_mutex_lock(&h->lock);
 }
 
@@ -350,9 +352,9 @@ lose(struct vhost *h)
 	log_msg(LOG_WARNING, "host %s: lost the connection to %s; "
 	    "reconnecting", h->name, h->uri);
 	g_mutex_unlock(&h->lock);
-	g_ptr_array_free(gone, TRUE);
 	if (was_up)
 		notify(h, false);
+	g_ptr_array_free(gone, TRUE);
 	g_mutex_lock(&h->lock);
 }
 
