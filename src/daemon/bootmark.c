@@ -24,6 +24,8 @@
 struct mark {
 	int host;
 	char uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned id;		/* the domain's ID in that run, or -1 if the
+				 * handle did not know it */
 	gint64 t;		/* unix time of the boot */
 };
 
@@ -41,8 +43,9 @@ mark_key_new(int host, const char *uuid)
 	return g_strdup_printf("%d/%s", host, uuid);
 }
 
-/* Writes one mark; the domain may have stopped meanwhile (then there is
- * nothing to keep). */
+/* Writes one mark; the domain may have stopped meanwhile, or be in
+ * another run (a new ID): then there is nothing to keep, and a write
+ * would wait for that start to end. */
 static void
 write_mark(const struct mark *m)
 {
@@ -57,15 +60,17 @@ write_mark(const struct mark *m)
 		g_free(err);
 		return;
 	}
-	if ((dom = virDomainLookupByUUIDString(conn, m->uuid)) != NULL) {
+	if ((dom = virDomainLookupByUUIDString(conn, m->uuid)) != NULL &&
+	    (m->id == (unsigned)-1 || virDomainGetID(dom) == m->id)) {
 		xml = g_strdup_printf("<boot time='%lld'/>", (long long)m->t);
 		if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
 		    "ievsboot", BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
 			log_msg(LOG_DEBUG, "cannot record the boot time: %s",
 			    virt_error());
 		g_free(xml);
-		virDomainFree(dom);
 	}
+	if (dom != NULL)
+		virDomainFree(dom);
 	virt_put(conn);
 }
 
@@ -109,6 +114,7 @@ bootmark_set(int host, virDomainPtr dom)
 		return;
 	}
 	m->host = host;
+	m->id = virDomainGetID(dom);
 	m->t = g_get_real_time() / G_USEC_PER_SEC;
 	g_mutex_lock(&bm.lock);
 	if (bm.pending == NULL)
