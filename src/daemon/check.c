@@ -722,7 +722,7 @@ check_hosts(const struct config *cfg, GHashTable *templates)
 	check_twice(cfg, conns);
 	for (h = 0; h < cfg->nhosts; h++)
 		if (conns[h] != NULL)
-			virConnectClose(conns[h]);
+			virt_put(conns[h]);
 	g_free(conns);
 	for (h = 0; h < cfg->nhosts; h++)
 		for (k = 0; k < h; k++)

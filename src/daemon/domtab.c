@@ -36,6 +36,10 @@
 struct entry {
 	struct domrow row;
 	guint64 seq;		/* of the read the row came from */
+	guint64 size_seq;	/* of the read its size came from */
+	guint64 whole_seq;	/* of the read its owner record came from */
+	guint64 changed_seq;	/* of the last event that may have changed
+				 * the definition (owner record, size) */
 	gint64 up_since;	/* monotonic time it was first seen running */
 	gint64 ip_next;		/* monotonic time of the next look */
 	int ip_wait;		/* seconds from that look to the one after */
@@ -46,6 +50,7 @@ struct dhost {
 	GHashTable *dirty;	/* UUID string -> WHOLE or STATE, from events */
 	bool loaded;		/* following its events, rows current */
 	bool ever;		/* loaded once since the start */
+	guint64 gen;		/* virt_host_gen when the load began */
 	virConnectPtr conn;	/* the events come on it */
 	int cb_life, cb_meta;
 	GMutex load_lock;	/* one load at a time; the others wait */
@@ -64,6 +69,8 @@ static struct {
 	int nhosts;
 	void (*on_load)(int host);
 } tab;
+
+static bool current_locked(int host);
 
 static char *
 key_new(int host, const char *uuid)
@@ -125,9 +132,12 @@ seq_take(void)
 	return s;
 }
 
-/* What a read asks: the whole row, or only what a start or stop changes
- * (the name and owner record stay). */
-enum { STATE = 1, WHOLE = 2 };
+/* What a read asks: the whole row (name, owner record, state and size),
+ * the state and size (INFO: virDomainGetInfo), or the state alone (what a
+ * start or stop changes: virDomainGetState).  libvirtd answers GetState on
+ * its high-priority workers, GetInfo and GetMetadata only after the
+ * starts queued before them. */
+enum { STATE = 1, INFO = 2, WHOLE = 3 };
 
 /* 0 and the row, 1 if the domain is gone, -1 on another libvirt error. */
 static int
@@ -135,11 +145,11 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
 {
 	virDomainInfo info;
 	uid_t uid, owner;
-	int o = OWNER_NONE;
+	int o = OWNER_NONE, state, reason;
 
 	memset(r, 0, sizeof(*r));
 	r->name = g_strdup(virDomainGetName(dom));
-	if (what == STATE)
+	if (what != WHOLE)
 		;
 	else if (domain_name_parse(r->name, &uid, r->vm) == 0 &&
 	    (o = domain_owner(dom, &owner)) == 0 && owner == uid) {
@@ -147,23 +157,24 @@ read_row(virDomainPtr dom, struct domrow *r, int what)
 		r->uid = uid;
 	} else
 		r->vm[0] = '\0';
-	if (o == OWNER_ERROR || virDomainGetInfo(dom, &info) < 0) {
+	if (o == OWNER_ERROR || (what == STATE ? virDomainGetState(dom, &state,
+	    &reason, 0) : virDomainGetInfo(dom, &info)) < 0) {
 		row_clear(r);
 		return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? 1 : -1;
 	}
-	r->state = info.state;
-	r->size_vcpus = info.nrVirtCpu;
-	r->size_kib = info.maxMem;
-	if (domtab_active(r)) {
+	if (what == STATE)
+		r->state = state;
+	else {
+		r->state = info.state;
 		r->vcpus = info.nrVirtCpu;
 		r->mem_kib = info.maxMem;
 	}
 	return 0;
 }
 
-/* Takes r unless the row there came from a later read.  A read of the
- * STATE keeps the name and owner there; returns -1 if there is no row yet
- * to keep them from. */
+/* Takes r unless the row there came from a later read.  A read of less
+ * than the WHOLE keeps the name and owner there (and one of the STATE,
+ * the size); returns -1 if there is no row yet to keep them from. */
 static int
 store(int host, const char *uuid, struct domrow *r, guint64 seq, int what)
 {
@@ -174,24 +185,41 @@ store(int host, const char *uuid, struct domrow *r, guint64 seq, int what)
 	r->host = host;
 	g_mutex_lock(&tab.lock);
 	e = g_hash_table_lookup(tab.rows, key);
-	if ((e != NULL && e->seq > seq) || (e == NULL && what == STATE)) {
+	/* A later read kept the owner record of an earlier one: this one's
+	 * is newer still. */
+	if (e != NULL && e->seq > seq && what == WHOLE &&
+	    seq > e->whole_seq && strcmp(e->row.name, r->name) == 0) {
+		e->row.owned = r->owned;
+		e->row.uid = r->uid;
+		memcpy(e->row.vm, r->vm, sizeof(r->vm));
+		e->whole_seq = seq;
+	}
+	if ((e != NULL && e->seq > seq) || (e == NULL && what != WHOLE)) {
 		g_mutex_unlock(&tab.lock);
 		row_clear(r);
 		g_free(key);
 		return e != NULL ? 0 : -1;
 	}
-	if (what == STATE) {
+	if (what != WHOLE) {
 		g_free(r->name);
 		r->name = g_strdup(e->row.name);
 		r->owned = e->row.owned;
 		r->uid = e->row.uid;
 		memcpy(r->vm, e->row.vm, sizeof(r->vm));
 	}
+	if (what == STATE) {
+		r->vcpus = e->row.vcpus;
+		r->mem_kib = e->row.mem_kib;
+	}
 	if (e == NULL) {
 		e = g_new0(struct entry, 1);
 		g_hash_table_insert(tab.rows, g_steal_pointer(&key), e);
 	}
 	g_free(key);
+	if (what != STATE)
+		e->size_seq = seq;
+	if (what == WHOLE)
+		e->whole_seq = seq;
 	was_up = e->row.owned && domtab_active(&e->row);
 	if (was_up && r->owned && domtab_active(r))
 		r->ip = g_steal_pointer(&e->row.ip);	/* still up */
@@ -275,15 +303,108 @@ refresh_found(int host, virDomainPtr dom, const char *uuid, const char *name,
 	}
 }
 
-/* The broker's own changes leave name and owner as they were, but for a
- * define (no row yet: read whole) and an undefine (gone). */
+/* Read whole: the owner record the checks take from the table is then
+ * the one the change left, whatever it was (a revert to a snapshot
+ * brings back the definition of that time). */
 void
 domtab_refresh(int host, virConnectPtr conn, const char *name)
 {
 	guint64 seq = seq_take();
 
 	refresh_found(host, virDomainLookupByName(conn, name), NULL, name,
-	    seq, STATE);
+	    seq, WHOLE);
+}
+
+void
+domtab_refresh_state(int host, virDomainPtr dom)
+{
+	refresh_dom(host, dom, seq_take(), STATE);
+}
+
+static void mark_dirty(int host, virDomainPtr dom, int what);
+
+void
+domtab_note_state(int host, virDomainPtr dom, int state)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct domrow r;
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.name = g_strdup(virDomainGetName(dom));
+	r.state = state;
+	if (store(host, uuid, &r, seq_take(), STATE) < 0)
+		refresh_dom(host, dom, seq_take(), WHOLE);	/* no row yet */
+	else
+		mark_dirty(host, dom, INFO);
+}
+
+/* The row of host's domain uuid, if the host's rows are current.  Called
+ * with the lock held. */
+static struct entry *
+entry_current(int host, const char *uuid)
+{
+	struct entry *e;
+	char *key;
+
+	if (tab.hosts == NULL || host < 0 || host >= tab.nhosts ||
+	    !current_locked(host))
+		return NULL;
+	key = key_new(host, uuid);
+	e = g_hash_table_lookup(tab.rows, key);
+	g_free(key);
+	return e;
+}
+
+int
+domtab_state(int host, const char *uuid, int *state)
+{
+	struct entry *e;
+	int r = -1;
+
+	g_mutex_lock(&tab.lock);
+	if ((e = entry_current(host, uuid)) != NULL) {
+		*state = e->row.state;
+		r = 0;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
+}
+
+int
+domtab_owner(int host, const char *uuid, const char *name, uid_t *uid)
+{
+	struct entry *e;
+	int r = OWNER_ERROR;
+
+	g_mutex_lock(&tab.lock);
+	e = entry_current(host, uuid);
+	if (e != NULL && e->whole_seq != 0 && e->whole_seq > e->changed_seq &&
+	    strcmp(e->row.name, name) == 0) {
+		r = e->row.owned ? 0 : OWNER_NONE;
+		*uid = e->row.uid;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
+}
+
+int
+domtab_size(int host, const char *uuid, unsigned *vcpus,
+    unsigned long long *mem_kib)
+{
+	struct entry *e;
+	int r = -1;
+
+	g_mutex_lock(&tab.lock);
+	e = entry_current(host, uuid);
+	if (e != NULL && e->size_seq != 0 && e->size_seq > e->changed_seq) {
+		*vcpus = e->row.vcpus;
+		*mem_kib = e->row.mem_kib;
+		r = 0;
+	}
+	g_mutex_unlock(&tab.lock);
+	return r;
 }
 
 static void
@@ -300,8 +421,9 @@ refresh_uuid(int host, virConnectPtr conn, const char *uuid, int what)
 static void
 mark_dirty(int host, virDomainPtr dom, int what)
 {
-	char uuid[VIR_UUID_STRING_BUFLEN];
+	char uuid[VIR_UUID_STRING_BUFLEN], *key;
 	GHashTable *dirty;
+	struct entry *e;
 
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return;
@@ -311,6 +433,12 @@ mark_dirty(int host, virDomainPtr dom, int what)
 		g_mutex_unlock(&tab.lock);
 		return;
 	}
+	/* The owner record and size of this host's row are not to be
+	 * trusted until a read that begins after this. */
+	key = key_new(host, uuid);
+	if (what == WHOLE && (e = g_hash_table_lookup(tab.rows, key)) != NULL)
+		e->changed_seq = ++tab.seq;
+	g_free(key);
 	dirty = tab.hosts[host].dirty;
 	what = MAX(what, GPOINTER_TO_INT(g_hash_table_lookup(dirty, uuid)));
 	g_hash_table_insert(dirty, g_strdup(uuid), GINT_TO_POINTER(what));
@@ -318,13 +446,14 @@ mark_dirty(int host, virDomainPtr dom, int what)
 	g_mutex_unlock(&tab.lock);
 }
 
-/* A define can change the name (a rename) or the owner record. */
+/* A define can change the name (a rename), the owner record or the
+ * size; a start or stop, the state and the size in use. */
 static void
 on_life(virConnectPtr c, virDomainPtr dom, int event, int detail, void *o)
 {
 	mark_dirty(GPOINTER_TO_INT(o), dom, event ==
 	    VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_UNDEFINED ?
-	    WHOLE : STATE);
+	    WHOLE : INFO);
 }
 
 static void
@@ -411,6 +540,7 @@ load(int host, char **err)
 	virConnectPtr conn;
 	guint64 start;
 	int n, i, st = 0;
+	guint64 gen = virt_host_gen(host);
 
 	if (follow(host, err) < 0)
 		return -1;
@@ -457,6 +587,7 @@ load(int host, char **err)
 				g_hash_table_iter_remove(&it);
 	}
 	d->loaded = d->ever = true;
+	d->gen = gen;
 	d->loads++;
 	g_cond_broadcast(&tab.wake);
 	g_mutex_unlock(&tab.lock);
@@ -465,13 +596,17 @@ load(int host, char **err)
 	return 0;
 }
 
-/* Whether the host's rows are current.  No libvirt call: a read never
- * waits for a busy connection (virt.c says when one died).  Called with
- * the lock held. */
+/* Whether the host's rows are current: loaded, and the host's
+ * connections not dropped since (virt.c counts that before the watcher,
+ * on_host, hears of it: events may have been lost meanwhile).  No libvirt
+ * call: a read never waits for a busy connection.  Called with the lock
+ * held. */
 static bool
 current_locked(int host)
 {
-	return tab.hosts[host].loaded && tab.hosts[host].conn != NULL;
+	struct dhost *d = &tab.hosts[host];
+
+	return d->loaded && d->conn != NULL && virt_host_gen(host) == d->gen;
 }
 
 static bool

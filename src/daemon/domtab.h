@@ -22,10 +22,8 @@ struct domrow {
 	uid_t uid;		/* owned: the owner */
 	char vm[VM_NAME_MAX + 1];	/* owned: the VM's name */
 	int state;		/* virDomainState */
-	unsigned vcpus;		/* running: what it uses */
+	unsigned vcpus;		/* its size: what it uses when running */
 	unsigned long long mem_kib;
-	unsigned size_vcpus;	/* what it has, running or not */
-	unsigned long long size_kib;
 	char *ip;		/* owned and running: the address last seen */
 };
 
@@ -46,9 +44,30 @@ void domtab_rows_free(GArray *rows);
 /* The host the domain name is on (a running one first, then one on a
  * host that answers), or -1 if the table knows of none. */
 int domtab_locate(const char *name);
-/* After a change made through conn to host: read the domain now, so the
- * change is in the table before the user's lock is released. */
+/* After a change made through conn to host: read the domain now (all of
+ * it), so the change is in the table before the user's lock is
+ * released. */
 void domtab_refresh(int host, virConnectPtr conn, const char *name);
+/* The same for a start or stop, on the handle at hand: its state only
+ * (virDomainGetState, which libvirtd answers at once). */
+void domtab_refresh_state(int host, virDomainPtr dom);
+/* The same where the change's outcome is known (a start or destroy that
+ * succeeded): the state given, then read again behind it by the host's
+ * updater (a later event, a guest that stopped at once, may have asked
+ * for that already). */
+void domtab_note_state(int host, virDomainPtr dom, int state);
+/* What the table has of host's domain uuid, while host's rows are current
+ * (followed since they were loaded): its state (0, or -1 if not known);
+ * its owner record, as last read from the domain, if no event since may
+ * have changed it (0 and *uid, or OWNER_NONE; OWNER_ERROR if the table
+ * cannot tell: read the domain), and only if the row's name is name; its
+ * size (vcpus and memory of its definition, or in use if running) on the
+ * same terms (0, or -1: ask libvirt).  An event of host, a reconnection
+ * to it or a failed read there distrusts host's rows only. */
+int domtab_state(int host, const char *uuid, int *state);
+int domtab_owner(int host, const char *uuid, const char *name, uid_t *uid);
+int domtab_size(int host, const char *uuid, unsigned *vcpus,
+    unsigned long long *mem_kib);
 /* The address `ip NAME` just found for the running domain name on host
  * (or NULL): list shows it from now on. */
 void domtab_set_ip(int host, const char *name, const char *ip);

@@ -55,20 +55,43 @@ live_iface(GPtrArray *live, const struct domain_iface *want)
 	return NULL;
 }
 
+/* Whether each interface of the running domain has a <filterref>: then
+ * they are the definition's, every one applied (the running XML is the
+ * definition's copy at the start), and the definition need not be read. */
+static bool
+all_filtered(GPtrArray *live)
+{
+	guint i;
+
+	for (i = 0; i < live->len; i++)
+		if (((struct domain_iface *)g_ptr_array_index(live, i))->filter ==
+		    NULL)
+			return false;
+	return true;
+}
+
 /* NULL if every interface whose definition asks for a filter has it
  * bound; else why not (caller frees).  The filters asked for are read
- * from the definition: libvirt leaves a <filterref> it does not apply
- * (on a user-mode interface) out of the running domain's XML. */
+ * from the definition where the running domain's XML may lack one:
+ * libvirt leaves a <filterref> it does not apply (on a user-mode
+ * interface) out of it.  libvirtd answers each GetXMLDesc only after the
+ * starts queued before it, so the definition is read only then. */
 static char *
 ifaces_problem(virConnectPtr conn, virDomainPtr dom, char **cause)
 {
-	char *def = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	char *run = virDomainGetXMLDesc(dom, 0), *why = NULL;
-	GPtrArray *want = domain_ifaces_new(def), *live = domain_ifaces_new(run);
+	char *run = virDomainGetXMLDesc(dom, 0), *def = NULL, *why = NULL;
+	GPtrArray *live = domain_ifaces_new(run), *want = NULL;
 	guint i;
 
+	if (live != NULL && all_filtered(live))
+		want = live;
+	else if (live != NULL) {
+		def = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+		want = domain_ifaces_new(def);
+	}
 	if (want == NULL || live == NULL) {
-		*cause = g_strdup(def && run ? "unreadable XML" : virt_error());
+		*cause = g_strdup(run && (live == NULL || def) ?
+		    "unreadable XML" : virt_error());
 		why = g_strdup(_("its interfaces cannot be read"));
 	}
 	for (i = 0; why == NULL && i < want->len; i++) {
@@ -87,7 +110,7 @@ ifaces_problem(virConnectPtr conn, virDomainPtr dom, char **cause)
 	}
 	free(def);
 	free(run);
-	if (want != NULL)
+	if (want != NULL && want != live)
 		g_ptr_array_free(want, TRUE);
 	if (live != NULL)
 		g_ptr_array_free(live, TRUE);

@@ -17,6 +17,7 @@
 #include <libxml/parser.h>
 
 #include "base.h"
+#include "bootmark.h"
 #include "check.h"
 #include "conf.h"
 #include "domtab.h"
@@ -378,6 +379,7 @@ main(int argc, char **argv)
 close:
 	server_close(&srv);
 	domtab_shutdown();
+	bootmark_shutdown();
 	virt_shutdown();
 	ops_shutdown();
 	pamacct_release();

@@ -495,5 +495,5 @@ move_host_back(int host)
 	}
 	g_strfreev(names);
 	g_free(err);
-	virConnectClose(conn);
+	virt_put(conn);
 }

@@ -156,7 +156,7 @@ run_handler(struct request *rq)
 
 		proto_msg_free(rq->resp);
 		rq->resp = proto_msg_new(PROTO_RESPONSE, ST_OK, 1);
-		rq->retry = rq->denied = 0;
+		rq->retry = rq->denied = rq->refreshed = 0;
 		if (!noconn && rq->host < 0 && ((rq->host = route(rq, h)) < 0 ||
 		    (h->relocate != NULL &&
 		    (rq->host = h->relocate(rq)) < 0)))
@@ -168,10 +168,9 @@ run_handler(struct request *rq)
 		h->run(rq, conn);
 		/* In the table before the user's lock is released: the next
 		 * quota check counts it. */
-		if (rq->mutated && rq->t->domain != NULL)
+		if (rq->mutated && !rq->refreshed && rq->t->domain != NULL)
 			domtab_refresh(rq->host, conn, rq->t->domain);
-		if (conn != NULL)
-			virConnectClose(conn);
+		virt_put(conn);
 		if (!rq->retry)
 			break;
 		if (rq->mutated) {

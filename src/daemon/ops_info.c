@@ -187,7 +187,7 @@ vm_info_read(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 	v->state = state_name(di.state);
 	v->vcpus = di.nrVirtCpu;
 	v->memory_mib = di.maxMem / 1024;
-	v->uptime = power_uptime(dom);
+	v->uptime = power_uptime(rq->host, dom);
 	v->snapshots = virDomainSnapshotNum(dom, 0);
 	v->macs = domain_macs_new(xml);
 	vm_info_firewall(v, xml);

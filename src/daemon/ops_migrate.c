@@ -102,8 +102,8 @@ start_relocate(struct request *rq)
 	if (!domtab_row_of(src, dom_name, &row))
 		return src;
 	r = domtab_active(&row) || (!row.unreachable && !row.owned);
-	mib = row.size_kib / 1024;
-	add.v[Q_VCPUS] = row.size_vcpus;
+	mib = row.mem_kib / 1024;
+	add.v[Q_VCPUS] = row.vcpus;
 	add.v[Q_MEMORY] = (long long)mib;
 	domtab_row_clear(&row);
 	if (r || hosts_fits(cfg, src, add.v[Q_VCPUS], mib, &why))
@@ -132,26 +132,26 @@ start_relocate(struct request *rq)
 		r = -1;
 	} else {
 		if ((dom = lookup_owned(rq, sconn)) == NULL) {
-			virConnectClose(sconn);
-			virConnectClose(dconn);
+			virt_put(sconn);
+			virt_put(dconn);
 			return -1;
 		}
 		/* Started behind the table's back: start says so. */
 		if (virDomainIsActive(dom) == 1) {
 			virDomainFree(dom);
-			virConnectClose(sconn);
-			virConnectClose(dconn);
+			virt_put(sconn);
+			virt_put(dconn);
 			return src;
 		}
 		r = move_vm(cfg, src, dom, dst, dconn, NULL, &live, &err,
 		    &cause);
 		virDomainFree(dom);
 		domtab_refresh(src, sconn, dom_name);
-		virConnectClose(sconn);
+		virt_put(sconn);
 	}
 	if (r == 0)
 		domtab_refresh(dst, dconn, dom_name);
-	virConnectClose(dconn);
+	virt_put(dconn);
 	if (r < 0) {
 		reply_fail(rq, _("cannot start %s: its host %s: %s, and moving "
 		    "it to %s failed; ask an admin"), vm, virt_host_name(src),
@@ -268,9 +268,9 @@ out:
 	if (dom != NULL)
 		virDomainFree(dom);
 	if (sconn != NULL)
-		virConnectClose(sconn);
+		virt_put(sconn);
 	if (dconn != NULL)
-		virConnectClose(dconn);
+		virt_put(dconn);
 	return how;
 }
 
@@ -325,7 +325,7 @@ do_migrate(struct request *rq, virConnectPtr conn)
 	virDomainFree(dom);
 	if (r == 0)
 		domtab_refresh(dst, dconn, domain);
-	virConnectClose(dconn);
+	virt_put(dconn);
 	if (r < 0) {
 		reply_fail(rq, _("cannot migrate %s to %s: %s; it is on %s as "
 		    "before"), who, virt_host_name(dst), err,
@@ -556,7 +556,7 @@ out:
 	g_free(err);
 	g_free(who);
 	if (dconn != NULL)
-		virConnectClose(dconn);
+		virt_put(dconn);
 	return how;
 }
 

@@ -5,12 +5,14 @@
 
 #include <poll.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
+#include "bootmark.h"
+#include "domtab.h"
 #include "firewall.h"
 #include "i18n.h"
 #include "log.h"
@@ -20,56 +22,47 @@
 #include "server.h"
 #include "virt.h"
 
-/* When a domain was last booted through us, kept in live-only metadata
- * that disappears when the domain stops: uptime without a guest agent. */
-#define BOOT_NS_URI "urn:ie-vshell:boot:1"
 #define SHUTDOWN_WAIT_DEFAULT 60
 #define SHUTDOWN_WAIT_MAX 3600
 
 enum { WAIT_STOPPED, WAIT_RUNNING, WAIT_GONE, WAIT_ERROR };
 
+/* The boot time, for info's uptime, is written behind the answer
+ * (bootmark.c). */
 void
-power_mark_boot(virDomainPtr dom)
+power_mark_boot(int host, virDomainPtr dom)
 {
-	char *xml = g_strdup_printf("<boot time='%lld'/>",
-	    (long long)(g_get_real_time() / G_USEC_PER_SEC));
-
-	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
-	    "ievsboot", BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		log_msg(LOG_DEBUG, "cannot record the boot time: %s",
-		    virt_error());
-	g_free(xml);
+	bootmark_set(host, dom);
 }
 
-/* Seconds since the boot we recorded; -1 if unknown (not running, or
- * started by someone else). */
 long long
-power_uptime(virDomainPtr dom)
+power_uptime(int host, virDomainPtr dom)
 {
-	char *md, *p;
-	long long t = -1, now = g_get_real_time() / G_USEC_PER_SEC;
-
-	if (virDomainIsActive(dom) != 1)
-		return -1;
-	md = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-	    BOOT_NS_URI, VIR_DOMAIN_AFFECT_LIVE);
-	if (md != NULL && (p = strstr(md, "time=")) != NULL)
-		t = g_ascii_strtoll(p + 6, NULL, 10);
-	free(md);
-	return t > 0 && t <= now ? now - t : -1;
+	return bootmark_uptime(host, dom);
 }
 
+/* The VM's size comes from the table where it is current (read again on
+ * every define, start and stop): libvirtd answers virDomainGetInfo only
+ * after the starts queued before it. */
 int
 power_start_quota(struct request *rq, virConnectPtr conn, virDomainPtr dom)
 {
+	char uuid[VIR_UUID_STRING_BUFLEN];
 	virDomainInfo info;
 	struct usage add = { .v[Q_RUNNING] = 1 };
+	unsigned vcpus;
+	unsigned long long mem_kib;
 
-	if (virDomainGetInfo(dom, &info) < 0)
-		return reply_fail_virt(rq, conn,
-		    _("cannot read the VM's size"));
-	add.v[Q_VCPUS] = info.nrVirtCpu;
-	add.v[Q_MEMORY] = info.maxMem / 1024;
+	if (virDomainGetUUIDString(dom, uuid) < 0 ||
+	    domtab_size(rq->host, uuid, &vcpus, &mem_kib) < 0) {
+		if (virDomainGetInfo(dom, &info) < 0)
+			return reply_fail_virt(rq, conn,
+			    _("cannot read the VM's size"));
+		vcpus = info.nrVirtCpu;
+		mem_kib = info.maxMem;
+	}
+	add.v[Q_VCPUS] = vcpus;
+	add.v[Q_MEMORY] = mem_kib / 1024;
 	return request_quota_check(rq, &add, _("stop a VM first"));
 }
 
@@ -191,16 +184,19 @@ struct power_op {
 	const char *cannot;	/* the call failed: for reply_fail_virt */
 	const char *done;	/* the answer */
 	unsigned flags;
+	int after;		/* the state once done, if sure; else 0 */
 };
 
 static const struct power_op power_ops[] = {
 	{ .cmd = "start", .running = false,
 	    .wrong_state = N_("%s is already running"), .act = dom_create,
 	    .cannot = N_("cannot start %s"), .done = N_("started %s"),
-	    .flags = POWER_QUOTA | POWER_BOOTS | POWER_FIREWALL },
+	    .flags = POWER_QUOTA | POWER_BOOTS | POWER_FIREWALL,
+	    .after = VIR_DOMAIN_RUNNING },
 	{ .cmd = "destroy", .running = true,
 	    .wrong_state = N_("%s is not running"), .act = virDomainDestroy,
-	    .cannot = N_("cannot destroy %s"), .done = N_("destroyed %s") },
+	    .cannot = N_("cannot destroy %s"), .done = N_("destroyed %s"),
+	    .after = VIR_DOMAIN_SHUTOFF },
 	{ .cmd = "shutdown", .running = true,
 	    .wrong_state = N_("%s is not running"), .act = virDomainShutdown,
 	    .cannot = N_("cannot shut %s down"),
@@ -258,8 +254,18 @@ power_act(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 
 	rq->mutated = 1;
 	if (op->act(dom) < 0) {
+		int code = virGetLastErrorCode();
+
 		line = power_line_new(_(op->cannot), vm, vm);
 		r = reply_fail_virt(rq, conn, "%s", line);
+		/* The table's state was out of date (in_state): the answer
+		 * is the one the state would have had. */
+		if (code == VIR_ERR_OPERATION_INVALID &&
+		    (virDomainIsActive(dom) == 1) != op->running) {
+			g_free(line);
+			line = power_line_new(_(op->wrong_state), vm, vm);
+			reply_fail(rq, "%s", line);
+		}
 	} else if ((op->flags & POWER_FIREWALL) &&
 	    power_firewall(rq, conn, dom) < 0)
 		return -1;
@@ -267,7 +273,7 @@ power_act(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 		return shutdown_wait(rq, conn, dom, secs);
 	else {
 		if (op->flags & POWER_BOOTS)
-			power_mark_boot(dom);
+			power_mark_boot(rq->host, dom);
 		if (rq->moved != NULL)
 			line = g_strdup_printf(_("started %s on %s (%s)"), vm,
 			    virt_host_name(rq->host), rq->moved);
@@ -290,6 +296,38 @@ power_op_of(const char *cmd)
 	return NULL;
 }
 
+/* Whether dom is in the state an operation needs (running or not): the
+ * table's word when it says so, as the operation itself refuses a VM in
+ * the other state and power_act then answers as here; else libvirt's. */
+static bool
+in_state(struct request *rq, virDomainPtr dom, bool running)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int state;
+
+	if (virDomainGetUUIDString(dom, uuid) == 0 &&
+	    domtab_state(rq->host, uuid, &state) == 0 &&
+	    (state != VIR_DOMAIN_SHUTOFF) == running)
+		return true;
+	return (virDomainIsActive(dom) == 1) == running;
+}
+
+/* In the table before the user's lock is released: the next quota check
+ * counts it.  A start or destroy that succeeded says what the state is;
+ * else it is read back (GetState, on the handle at hand). */
+static void
+power_note(struct request *rq, virDomainPtr dom, const struct power_op *op,
+    int r)
+{
+	if (!rq->mutated)
+		return;
+	if (r == 0 && op->after != 0)
+		domtab_note_state(rq->host, dom, op->after);
+	else
+		domtab_refresh_state(rq->host, dom);
+	rq->refreshed = 1;
+}
+
 static int
 do_power(struct request *rq, virConnectPtr conn)
 {
@@ -305,13 +343,14 @@ do_power(struct request *rq, virConnectPtr conn)
 		return -1;
 	if ((dom = lookup_owned(rq, conn)) == NULL)
 		return -1;
-	if ((virDomainIsActive(dom) == 1) != op->running) {
+	if (!in_state(rq, dom, op->running)) {
 		line = power_line_new(_(op->wrong_state), rq->t->vm, rq->t->vm);
 		reply_fail(rq, "%s", line);
 		g_free(line);
 	} else if (!(op->flags & POWER_QUOTA) ||
 	    power_start_quota(rq, conn, dom) == 0)
 		r = power_act(rq, conn, dom, op, secs);
+	power_note(rq, dom, op, r);
 	virDomainFree(dom);
 	return r;
 }

@@ -34,6 +34,7 @@ struct request {
 	int retry;		/* set by a handler when the connection died */
 	int denied;		/* refused by policy (a quota), not failed */
 	int mutated;		/* a changing libvirt call was made */
+	int refreshed;		/* the handler put its change in the table */
 	GMutex *lock;		/* the user's lock, held around the handler
 				 * of a command that mutates */
 	int host;		/* the host the handler's connection is to */
@@ -119,11 +120,11 @@ struct usage;
 int request_quota_check(struct request *rq, const struct usage *add,
     const char *hint);
 
-/* Records that dom boots now (ops_power.c). */
-void power_mark_boot(virDomainPtr dom);
+/* Records that dom, on host, boots now (ops_power.c). */
+void power_mark_boot(int host, virDomainPtr dom);
 /* Seconds since the boot we recorded; -1 if unknown (not running, or
  * started by someone else). */
-long long power_uptime(virDomainPtr dom);
+long long power_uptime(int host, virDomainPtr dom);
 /* After dom started: its firewall is in place, or it is stopped again
  * and the start answered as failed (firewall.c). */
 int power_firewall(struct request *rq, virConnectPtr conn,

@@ -230,11 +230,18 @@ state_name(int state)
 
 /* Looks up the target and checks the ownership record.  A domain that
  * exists but belongs to someone else is reported exactly like a missing
- * one: students must not learn what others have. */
+ * one: students must not learn what others have.  The record is the one
+ * in the domain: as the table last read it from the domain of this UUID
+ * on this host, while no event since may have changed it (a define, a
+ * metadata change; a reconnection to the host distrusts all of its rows),
+ * else read now.  libvirtd answers virDomainGetMetadata only after the
+ * starts queued before it: a destroy at the end of a lab would wait
+ * behind a class's starts. */
 virDomainPtr
 lookup_owned(struct request *rq, virConnectPtr conn)
 {
 	virDomainPtr dom = virDomainLookupByName(conn, rq->t->domain);
+	char uuid[VIR_UUID_STRING_BUFLEN];
 	uid_t owner;
 	int r;
 
@@ -247,7 +254,10 @@ lookup_owned(struct request *rq, virConnectPtr conn)
 			reply_fail_virt(rq, conn, _("cannot look up the VM"));
 		return NULL;
 	}
-	if ((r = domain_owner(dom, &owner)) == OWNER_ERROR) {
+	r = virDomainGetUUIDString(dom, uuid) == 0 ? domtab_owner(rq->host,
+	    uuid, rq->t->domain, &owner) : OWNER_ERROR;
+	if (r == OWNER_ERROR && (r = domain_owner(dom, &owner)) ==
+	    OWNER_ERROR) {
 		reply_fail_virt(rq, conn, _("cannot read the VM's owner"));
 		virDomainFree(dom);
 		return NULL;

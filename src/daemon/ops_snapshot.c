@@ -180,7 +180,7 @@ snap_revert(struct request *rq, virConnectPtr conn, virDomainPtr dom,
 		    rq->t->vm);
 	else if (!starts || power_firewall(rq, conn, dom) == 0) {
 		if (starts)
-			power_mark_boot(dom);
+			power_mark_boot(rq->host, dom);
 		r = reply_ok(rq, _("reverted %s to snapshot %s"), rq->t->vm,
 		    name);
 	}

@@ -1,9 +1,14 @@
 /* libvirt connection handling.  libvirtd serves at most
  * max_client_requests (default 5) calls of one connection at a time, with
- * max_workers (default 20) threads in all, so the client threads share a
- * few connections per host: one kept for requests that change nothing (and
- * the table's events), the others taken in turn, enough of them to keep
- * every worker of libvirtd busy.
+ * max_workers (default 20) threads in all, and reads no more of a
+ * connection that has that many calls in flight, not even a destroy, which
+ * its high-priority workers would otherwise take at once.  So the client
+ * threads share a pool per host: one connection kept for requests that
+ * change nothing (and the table's events), and for the others the least
+ * busy of the rest.  A host gets one more only when every one it has
+ * carries SHARE calls: a host the class is busy on grows to what its
+ * sessions need (60 sessions starting VMs at once, 30), a quiet one keeps
+ * one or two, and one unused for IDLE s is closed again.
  *
  * Each host has a thread of its own that opens its connections: a client
  * thread asks it for one and waits a few seconds at most, so a host whose
@@ -23,7 +28,15 @@
 #include "log.h"
 #include "virt.h"
 
-#define POOL 8		/* slot 0: read-only requests; 1..POOL-1 the rest */
+/* Slot 0: read-only requests; 1..POOL-1 the rest, opened as needed. */
+#define POOL 32
+/* Calls in flight on each connection before another is opened: under
+ * libvirtd's 5, so that a destroy never waits to be read behind starts;
+ * 2 is what 60 sessions had with a fixed pool of 32, where the measured
+ * start and destroy latencies matched direct libvirt's. */
+#define SHARE 2
+/* A connection of slot 2 or above unused this long (s) is closed. */
+#define IDLE 120
 /* A peer that misses KA_COUNT pings KA_INTERVAL s apart is dead: a call
  * to a host gone silent fails after about KA_INTERVAL * (KA_COUNT + 1) s. */
 #define KA_INTERVAL 3
@@ -40,9 +53,12 @@ struct vhost {
 	GMutex lock;
 	GCond cond;
 	virConnectPtr pool[POOL];
-	unsigned turn, slots;
+	unsigned busy[POOL];	/* callers holding each (virt_get, virt_put) */
+	gint64 used[POOL];	/* monotonic time of its last taking or return */
+	unsigned slots;
 	unsigned want;		/* slots a client thread waits for */
 	bool lost;		/* a connection closed: drop them all */
+	guint64 gen;		/* how many times they were all dropped */
 	enum virt_state state;
 	gint64 since;		/* unix time of the last change of state */
 	gint64 attempt;		/* monotonic start of an open, or 0 */
@@ -155,6 +171,18 @@ virt_host_node(int host, unsigned *cpus, unsigned long long *mem_kib)
 	return r;
 }
 
+guint64
+virt_host_gen(int host)
+{
+	struct vhost *h = hosts[host];
+	guint64 g;
+
+	g_mutex_lock(&h->lock);
+	g = h->gen;
+	g_mutex_unlock(&h->lock);
+	return g;
+}
+
 static int
 slot_of(struct vhost *h, virConnectPtr conn)
 {
@@ -220,12 +248,15 @@ go_down(struct vhost *h, GPtrArray *gone)
 	bool was_up = h->state == VIRT_UP;
 	unsigned i;
 
-	for (i = 0; i < POOL; i++)
+	for (i = 0; i < POOL; i++) {
 		if (h->pool[i] != NULL) {
 			g_ptr_array_add(gone, h->pool[i]);
 			h->pool[i] = NULL;
 		}
+		h->busy[i] = 0;
+	}
 	h->lost = false;
+	h->gen++;
 	if (h->state != VIRT_DOWN) {
 		h->state = VIRT_DOWN;
 		h->since = g_get_real_time() / G_USEC_PER_SEC;
@@ -267,6 +298,8 @@ attempt(struct vhost *h, unsigned slot)
 	h->attempts++;
 	if (c != NULL && !h->lost) {
 		h->pool[slot] = c;
+		h->busy[slot] = 0;
+		h->used[slot] = g_get_monotonic_time();
 		h->want &= ~(1u << slot);
 		if (first && info.cpus > 0) {
 			h->cpus = info.cpus;
@@ -299,9 +332,11 @@ attempt(struct vhost *h, unsigned slot)
 	g_cond_broadcast(&h->cond);
 	g_mutex_unlock(&h->lock);
 	g_free(why);
-	g_ptr_array_free(gone, TRUE);
+	/* The watcher first: closing a connection to a libvirtd that stopped
+	 * answering waits for keepalive to give up on it. */
 	if (change)
 		notify(h, c != NULL);
+	g_ptr_array_free(gone, TRUE);
 	g_mutex_lock(&h->lock);
 }
 
@@ -317,9 +352,33 @@ lose(struct vhost *h)
 	log_msg(LOG_WARNING, "host %s: lost the connection to %s; "
 	    "reconnecting", h->name, h->uri);
 	g_mutex_unlock(&h->lock);
-	g_ptr_array_free(gone, TRUE);
 	if (was_up)
 		notify(h, false);
+	g_ptr_array_free(gone, TRUE);
+	g_mutex_lock(&h->lock);
+}
+
+/* Closes the connections beyond the first two that nobody has used for
+ * IDLE s (the lock held, and released meanwhile). */
+static void
+shrink(struct vhost *h, gint64 now)
+{
+	GPtrArray *gone = NULL;
+	unsigned i;
+
+	for (i = 2; i < POOL; i++)
+		if (h->pool[i] != NULL && h->busy[i] == 0 &&
+		    now - h->used[i] > IDLE * G_USEC_PER_SEC) {
+			if (gone == NULL)
+				gone = g_ptr_array_new_with_free_func(
+				    (GDestroyNotify)conn_drop);
+			g_ptr_array_add(gone, h->pool[i]);
+			h->pool[i] = NULL;
+		}
+	if (gone == NULL)
+		return;
+	g_mutex_unlock(&h->lock);
+	g_ptr_array_free(gone, TRUE);
 	g_mutex_lock(&h->lock);
 }
 
@@ -339,6 +398,8 @@ host_main(void *arg)
 		}
 		if (h->state != VIRT_UP && now >= h->retry_at)
 			h->want |= 1;
+		if (h->want == 0 && h->state == VIRT_UP)
+			shrink(h, now);
 		if (h->want == 0) {
 			g_cond_wait_until(&h->cond, &h->lock,
 			    h->state == VIRT_UP ? now + G_USEC_PER_SEC :
@@ -465,6 +526,47 @@ wait_open(struct vhost *h, unsigned slot, char **err)
 	return NULL;
 }
 
+/* The slot for a request (the lock held): 0 if readonly, else the least
+ * busy open one of the rest, or the first if none is open.  When even
+ * that one carries SHARE calls, the host's thread opens one more, and
+ * the caller shares meanwhile rather than wait (an open over ssh takes
+ * half a second). */
+static unsigned
+pick(struct vhost *h, bool readonly)
+{
+	unsigned i, best = 0, spare = 0;
+
+	if (readonly || h->slots == 1)
+		return 0;
+	for (i = 1; i < h->slots; i++) {
+		if (h->pool[i] == NULL) {
+			if (spare == 0)
+				spare = i;
+		} else if (best == 0 || h->busy[i] < h->busy[best])
+			best = i;
+	}
+	if (best == 0)
+		return 1;
+	if (h->busy[best] >= SHARE && spare != 0 && !h->lost &&
+	    h->state == VIRT_UP && !(h->want & (1u << spare))) {
+		h->want |= 1u << spare;
+		g_cond_broadcast(&h->cond);
+	}
+	return best;
+}
+
+/* The caller holds c, of slot (the lock held).  Slot 0 is shared by
+ * every read and not counted: its takers may give it back with
+ * virConnectClose. */
+static virConnectPtr
+take(struct vhost *h, unsigned slot, virConnectPtr c)
+{
+	if (slot > 0)
+		h->busy[slot]++;
+	h->used[slot] = g_get_monotonic_time();
+	return c;
+}
+
 virConnectPtr
 virt_get(int host, bool readonly, char **err)
 {
@@ -474,10 +576,12 @@ virt_get(int host, bool readonly, char **err)
 
 	*err = NULL;
 	g_mutex_lock(&h->lock);
-	slot = readonly || h->slots == 1 ? 0 : 1 + h->turn++ % (h->slots - 1);
+	slot = pick(h, readonly);
 	c = h->lost ? NULL : h->pool[slot];
-	if (c != NULL)
-		virConnectRef(c);
+	if (c != NULL && virConnectRef(c) == 0)
+		take(h, slot, c);
+	else
+		c = NULL;
 	g_mutex_unlock(&h->lock);
 	/* Checked outside the lock: the check waits for the connection's
 	 * own lock, and one busy connection must not hold up the others.
@@ -487,7 +591,7 @@ virt_get(int host, bool readonly, char **err)
 		return c;
 	if (c != NULL) {
 		virt_failed(c);
-		virConnectClose(c);
+		virt_put(c);
 	}
 	g_mutex_lock(&h->lock);
 	/* Wait for the host's thread to drop what was lost first. */
@@ -498,8 +602,31 @@ virt_get(int host, bool readonly, char **err)
 		c = h->pool[slot];
 	else
 		c = wait_open(h, slot, err);
+	if (c != NULL)
+		take(h, slot, c);
 	g_mutex_unlock(&h->lock);
 	return c;
+}
+
+void
+virt_put(virConnectPtr conn)
+{
+	int i, s;
+
+	if (conn == NULL)
+		return;
+	for (i = 0; i < nhosts; i++) {
+		struct vhost *h = hosts[i];
+
+		g_mutex_lock(&h->lock);
+		/* Not found: the host's connections were replaced since. */
+		if ((s = slot_of(h, conn)) > 0 && h->busy[s] > 0) {
+			h->busy[s]--;
+			h->used[s] = g_get_monotonic_time();
+		}
+		g_mutex_unlock(&h->lock);
+	}
+	virConnectClose(conn);
 }
 
 int

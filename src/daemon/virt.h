@@ -32,16 +32,23 @@ enum virt_state virt_host_state(int host, gint64 *since);
 /* What virNodeGetInfo said at the last connect: 0, or -1 if the host has
  * not been reached since the broker started. */
 int virt_host_node(int host, unsigned *cpus, unsigned long long *mem_kib);
+/* A number that changes whenever the host's connections are dropped (it
+ * went down, or libvirtd went away): before the table's watcher hears of
+ * it, and before any new connection to it is handed out. */
+guint64 virt_host_gen(int host);
 /* fn is called, from the host's thread, whenever a host comes up (the
  * first connection opened) or goes down (a connection closed). */
 void virt_watch(void (*fn)(int host, bool up));
 /* Returns a reference to a live connection to host: the one for requests
- * that change nothing (and the table's events) if readonly, else the next
- * of the others.  A connection not yet open is asked of the host's thread
- * and waited for a few seconds at most: a host that does not answer never
- * holds the caller for a TCP timeout.  The caller drops it with
- * virConnectClose.  NULL and *err on failure. */
+ * that change nothing (and the table's events) if readonly, else the
+ * least busy of the others (more are opened as they fill).  A connection
+ * not yet open is asked of the host's thread and waited for a few seconds
+ * at most: a host that does not answer never holds the caller for a TCP
+ * timeout.  The caller gives it back with virt_put.  NULL and *err on
+ * failure. */
 virConnectPtr virt_get(int host, bool readonly, char **err);
+/* Gives back what virt_get returned (NULL: nothing). */
+void virt_put(virConnectPtr conn);
 /* The caller saw conn fail: if it is dead, its host is taken for down and
  * reconnected by its thread.  Returns 1 if it was dead. */
 int virt_failed(virConnectPtr conn);

@@ -253,6 +253,25 @@ memory = 10"
 	# l's libvirtd stops answering without closing anything (SIGSTOP):
 	# keepalive gives up on it; meanwhile a answers.
 	check "k1 goes to l (a is full)" defined_on $A k1 l
+	# An owner record changed with virsh on l counts at the next command
+	# on l's VM; a's VMs are not affected.
+	lvl() { virsh -q -c "test+unix:///default?socket=$LVSOCK" "$@" \
+	    >/dev/null 2>&1; }
+	k1_owner() {
+		lvl metadata "u$(id -u $A)_k1" urn:ie-vshell:owner:1 --config \
+		    --key ievs --set "<owner uid='$1' user='$2' vm='k1'/>"
+	}
+	vsh -u $A -c 'info k1'
+	check "k1 is A's" rc_is 0
+	k1_owner "$(id -u $B)" "$B"
+	vsh -u $A -c 'info k1'
+	check "given to B with virsh on l, A's next command on k1 is refused" \
+	    err_has "no such VM: k1"
+	vsh -u $A -c 'info n1'
+	check "while A's VM on a answers" rc_is 0
+	k1_owner "$(id -u $A)" "$A"
+	vsh -u $A -c 'info k1'
+	check "given back, A's next command on k1 is allowed" rc_is 0
 	LVPID=$(pidfile_pid "$XDG/libvirtd.pid" "$LIBVIRTD")
 	kill -STOP "$LVPID"
 	vsh -u $A -c 'list'

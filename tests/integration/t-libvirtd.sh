@@ -109,6 +109,44 @@ check "the record put back with virsh, it is listed again" \
     list_shows "^web  *shut off "
 vsh -c 'start web'
 check "and its owner may start it" rc_is 0
+# The broker keeps the owner record as it last read it from the domain,
+# and trusts it only while libvirt has said nothing of a change: a record
+# changed or removed with virsh counts at the very next command, with no
+# list in between to wait for the table.
+OWNER="<owner uid='$(id -u)' user='$(id -un)' vm='web'/>"
+set_owner() {	# set_owner XML: live and persistent, as the VM runs
+	lv metadata "$DOM" urn:ie-vshell:owner:1 --live --config --key ievs \
+	    --set "$1"
+}
+vsh -c 'info web'
+check "the running VM is its owner's" rc_is 0
+set_owner "<owner uid='$(($(id -u) + 1))' user='other' vm='web'/>"
+vsh -c 'destroy web'
+check "given to another uid with virsh, its former owner's next command is refused" \
+    err_has "no such VM: web"
+check "and it still runs" lv domstate "$DOM" --reason
+set_owner "$OWNER"
+vsh -c 'destroy web'
+check "given back, the next command is its owner's again" rc_is 0
+lv metadata "$DOM" urn:ie-vshell:owner:1 --config --remove
+vsh -c 'start web'
+check "removed from the stopped VM, the next start is refused" \
+    err_has "no such VM: web"
+lv metadata "$DOM" urn:ie-vshell:owner:1 --config --key ievs --set "$OWNER"
+vsh -c 'start web'
+check "put back, the next start is allowed" rc_is 0
+virsh -q -c "$URI" dumpxml --inactive "$DOM" > "$TMP/web2.xml"
+lv destroy "$DOM"
+sed "s/uid=[\"']$(id -u)[\"']/uid='$(($(id -u) + 1))'/" "$TMP/web2.xml" \
+    > "$TMP/web3.xml"
+check "(the record names another uid)" sh -c "! cmp -s '$TMP/web2.xml' '$TMP/web3.xml'"
+lv define "$TMP/web3.xml"
+vsh -c 'start web'
+check "defined again with virsh with another owner, the next start is refused" \
+    err_has "no such VM: web"
+lv define "$TMP/web2.xml"
+vsh -c 'start web'
+check "defined again with its owner, the next start is allowed" rc_is 0
 lv destroy "$DOM"
 lv undefine "$DOM"
 lv undefine "u$(id -u)_forged"
