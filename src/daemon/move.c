@@ -10,7 +10,7 @@
  * allows a migration only where it can tell the disks are on shared
  * storage (NFS, GFS2, OCFS2, CephFS ...) or not cached by the host;
  * [migration] shared_pool = trust tells it the pool is shared whatever
- * its file system (VIR_MIGRATE_UNSAFE): for a pool libvirt cannot
+ * its filesystem, with VIR_MIGRATE_UNSAFE: for a pool libvirt cannot
  * recognise, that --check has seen at the same path on every host.
  *
  * Snapshots are records of libvirt's on each host, over internal
